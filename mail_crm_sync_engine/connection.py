@@ -1,0 +1,153 @@
+"""The one module that owns the IMAP socket: connect, log in, and turn failures into engine errors."""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import logging
+import socket
+import ssl
+from collections.abc import Iterator
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+from imapclient.imapclient import SocketTimeout
+
+from .errors import (
+    AuthenticationFailed,
+    MailSyncError,
+    ServerRefused,
+    ServerUnreachable,
+    Throttled,
+    Timeout,
+    TlsFailure,
+)
+from .types import ConnectionSettings, Security
+
+_logger = logging.getLogger(__name__)
+
+# Words servers use when they throttle (Gmail, Microsoft 365, Dovecot's anvil).
+_THROTTLE_MARKERS = ("[THROTTLED]", "too many simultaneous", "throttl", "[limit]", "maximum number of connections")
+
+
+def _ssl_context(settings: ConnectionSettings) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if not settings.verify_certificate:
+        # The user's explicit, per-account opt-in for self-signed or expired certificates.
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _server_text(error: BaseException) -> str:
+    text = error.args[0] if error.args else str(error)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return str(text).strip()
+
+
+def translate_error(error: BaseException, settings: ConnectionSettings) -> MailSyncError:
+    """Map what imaplib, ssl and socket raise to the engine's few typed errors."""
+    where = f"{settings.host}:{settings.port}"
+    if isinstance(error, MailSyncError):
+        return error
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return TlsFailure(
+            f"The certificate of {where} could not be verified ({error.verify_message}). "
+            "If you trust this server, allow its certificate explicitly."
+        )
+    if isinstance(error, ssl.SSLError):
+        return TlsFailure(f"The secure connection to {where} failed: {error.reason or error}.")
+    if isinstance(error, socket.timeout | TimeoutError):
+        return Timeout(f"{where} did not answer in time.")
+    if isinstance(error, socket.gaierror):
+        return ServerUnreachable(f"The server name {settings.host} could not be resolved.")
+    if isinstance(error, ConnectionError | OSError) and not isinstance(error, IMAPClientError):
+        return ServerUnreachable(f"Could not connect to {where}: {error.strerror or error}.")
+    text = _server_text(error)
+    if any(marker in text.lower() for marker in (m.lower() for m in _THROTTLE_MARKERS)):
+        return Throttled(f"{where} asks to slow down: {text}")
+    if isinstance(error, LoginError) or "AUTHENTICATIONFAILED" in text.upper():
+        return AuthenticationFailed(f"{where} refused the login of {settings.login}: {text}")
+    if isinstance(error, IMAPClientAbortError | imaplib.IMAP4.abort):
+        return ServerRefused(f"{where} closed the connection: {text}")
+    return ServerRefused(f"{where} refused: {text}")
+
+
+class Mailbox:
+    """A logged-in IMAP connection. Use ``connect()``; every call maps errors to engine errors."""
+
+    def __init__(self, client: IMAPClient, settings: ConnectionSettings):
+        self.client = client
+        self.settings = settings
+        self.capabilities = frozenset(c.decode().upper() for c in client.capabilities())
+        self.condstore = "CONDSTORE" in self.capabilities
+        self.qresync = self.condstore and "QRESYNC" in self.capabilities
+        if self.condstore:
+            # Must come before the first SELECT, or HIGHESTMODSEQ is silently missing.
+            self.client.enable(*(["CONDSTORE", "QRESYNC"] if self.qresync else ["CONDSTORE"]))
+
+    def has(self, capability: str) -> bool:
+        return capability.upper() in self.capabilities
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """Run protocol calls, re-raising their failures as engine errors."""
+        try:
+            yield
+        except MailSyncError:
+            raise
+        except (OSError, imaplib.IMAP4.error, IMAPClientError) as error:
+            raise translate_error(error, self.settings) from error
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.logout()
+        with contextlib.suppress(Exception):
+            self.client.shutdown()
+
+
+def _open(settings: ConnectionSettings) -> IMAPClient:
+    timeout = SocketTimeout(connect=settings.connect_timeout, read=settings.read_timeout)
+    context = _ssl_context(settings)
+    client = IMAPClient(
+        settings.host,
+        port=settings.port,
+        ssl=settings.security == Security.SSL,
+        ssl_context=context,
+        timeout=timeout,
+    )
+    if settings.security == Security.STARTTLS:
+        client.starttls(context)
+    return client
+
+
+def _login(client: IMAPClient, settings: ConnectionSettings) -> None:
+    if settings.oauth_token:
+        client.oauth2_login(settings.login, settings.oauth_token)
+    else:
+        client.login(settings.login, settings.password or "")
+
+
+@contextlib.contextmanager
+def connect(settings: ConnectionSettings) -> Iterator[Mailbox]:
+    """Connect, secure, log in; always log out at the end.
+
+    Raises ServerUnreachable, TlsFailure, AuthenticationFailed, Throttled, ServerRefused or Timeout.
+    """
+    client = None
+    try:
+        client = _open(settings)
+        _login(client, settings)
+        mailbox = Mailbox(client, settings)
+    except Exception as error:
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.shutdown()
+        if isinstance(error, OSError | imaplib.IMAP4.error | IMAPClientError | MailSyncError):
+            raise translate_error(error, settings) from error
+        raise
+    try:
+        yield mailbox
+    finally:
+        mailbox.close()

@@ -1,0 +1,47 @@
+"""What can go wrong talking to a mail server, each with a sentence a user can act on."""
+
+from __future__ import annotations
+
+
+class MailSyncError(Exception):
+    """Base of every engine error. ``str(error)`` is a sentence for the user."""
+
+    counts_as_connection_failure = True
+
+
+class ServerUnreachable(MailSyncError):
+    """The host name does not resolve, or nothing answers on that port."""
+
+
+class TlsFailure(MailSyncError):
+    """The TLS handshake failed, most often an unverifiable certificate."""
+
+
+class AuthenticationFailed(MailSyncError):
+    """The server refused the login or the token."""
+
+
+class Throttled(MailSyncError):
+    """The server asks us to slow down; back off, and do not count it as a failure."""
+
+    counts_as_connection_failure = False
+
+
+class ServerRefused(MailSyncError):
+    """The server answered NO or BAD; the message carries its text."""
+
+
+class Timeout(MailSyncError):
+    """The server stopped answering within the time allowed."""
+
+
+class FolderError(MailSyncError):
+    """One folder could not be read; the others go on."""
+
+    counts_as_connection_failure = False
+
+
+class MessageGone(MailSyncError):
+    """The message is no longer on the server, not even under another UID."""
+
+    counts_as_connection_failure = False

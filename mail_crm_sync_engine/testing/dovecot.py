@@ -1,0 +1,281 @@
+"""A private Dovecot IMAP server on loopback, for tests and benchmarks.
+
+Everything lives under one temporary directory: config, passwd-file, maildirs,
+a self-signed certificate, logs. Nothing touches the system Dovecot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .tls import make_self_signed_certificate
+
+_logger = logging.getLogger(__name__)
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+
+# Special-use folders every harness user gets, as a real provider would create them.
+SPECIAL_FOLDERS = {"Sent": r"\Sent", "Trash": r"\Trash", "Junk": r"\Junk", "Drafts": r"\Drafts", "Archive": r"\Archive"}
+
+
+def dovecot_available() -> bool:
+    return os.path.exists(DOVECOT)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True, slots=True)
+class MailUser:
+    """A mailbox on the harness server."""
+
+    login: str
+    password: str
+    maildir: Path
+
+    @property
+    def email(self) -> str:
+        return self.login if "@" in self.login else f"{self.login}@example.test"
+
+
+class DovecotServer:
+    """Start with ``start()``, stop with ``stop()``; also a context manager.
+
+    ``condstore=False`` hides CONDSTORE and QRESYNC from the capability list, the way
+    Microsoft 365 presents itself.
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(self, *, condstore: bool = True, oauth_introspection_url: str | None = None):
+        self.condstore = condstore
+        self.oauth_introspection_url = oauth_introspection_url
+        self.root = Path(tempfile.mkdtemp(prefix="mcs-dovecot-"))
+        self.root.chmod(0o755)
+        self.port = free_port()  # plain and STARTTLS
+        self.ssl_port = free_port()  # implicit TLS
+        self.cert_file = self.root / "cert.pem"
+        self.key_file = self.root / "key.pem"
+        self.passwd_file = self.root / "passwd"
+        self.mail_root = self.root / "mail"
+        self.config_file = self.root / "dovecot.conf"
+        self.log_file = self.root / "dovecot.log"
+        self._process: subprocess.Popen | None = None
+        self._users: dict[str, MailUser] = {}
+        # Dovecot refuses to run its login and mail processes as root: as root, use the
+        # package's own users for its services and `nobody` for the mail files.
+        me = pwd.getpwuid(os.geteuid())
+        if me.pw_uid == 0:
+            self._login_user, self._internal_user = "dovenull", "dovecot"
+            mail_owner = pwd.getpwnam("nobody")
+        else:
+            self._login_user = self._internal_user = me.pw_name
+            mail_owner = me
+        self._uid, self._gid = mail_owner.pw_uid, mail_owner.pw_gid
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> DovecotServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> DovecotServer:
+        make_self_signed_certificate(self.cert_file, self.key_file, "localhost")
+        self.mail_root.mkdir()
+        os.chown(self.mail_root, self._uid, self._gid) if os.geteuid() == 0 else None
+        self.passwd_file.write_text("")
+        (self.root / "run").mkdir()
+        (self.root / "state").mkdir()
+        self.config_file.write_text(self._config())
+        self._process = subprocess.Popen(
+            [DOVECOT, "-F", "-c", str(self.config_file)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.log_file, "ab"),  # noqa: SIM115 - the child keeps it
+            start_new_session=True,
+        )
+        self._wait_until_listening()
+        return self
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+                self._process.wait()
+        self._process = None
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _wait_until_listening(self) -> None:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"dovecot exited at start:\n{self.log()}")
+            try:
+                for port in (self.port, self.ssl_port):
+                    socket.create_connection((self.host, port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"dovecot did not listen within 15 s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+
+    # -- users and mail --------------------------------------------------------------------
+
+    def add_user(self, login: str | None = None, password: str | None = None) -> MailUser:
+        """Create a mailbox user with INBOX and the special-use folders."""
+        login = login or f"user{len(self._users) + 1}-{secrets.token_hex(3)}@example.test"
+        password = password or secrets.token_urlsafe(12)
+        user = MailUser(login, password, self.mail_root / login)
+        with self.passwd_file.open("a") as passwd:
+            passwd.write(f"{login}:{{PLAIN}}{password}::::::\n")
+        for folder in ("", *(f".{name}" for name in SPECIAL_FOLDERS)):
+            for sub in ("cur", "new", "tmp"):
+                (user.maildir / folder / sub).mkdir(parents=True, exist_ok=True)
+        (user.maildir / "subscriptions").write_text("".join(f"{name}\n" for name in SPECIAL_FOLDERS))
+        self._give_to_mail_owner(user.maildir)
+        self._users[login] = user
+        return user
+
+    def deliver(self, user: MailUser, message: bytes, folder: str = "INBOX", flags: str = "") -> Path:
+        """Drop a message straight into a maildir folder (fast; the server indexes it on access).
+
+        ``folder`` uses the IMAP name with '.' as separator, e.g. ``Sent``; ``flags`` the maildir
+        letters (``S`` for \\Seen).
+        """
+        directory = user.maildir if folder.upper() == "INBOX" else user.maildir / f".{folder}"
+        for sub in ("cur", "new", "tmp"):
+            (directory / sub).mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns()}.{secrets.token_hex(6)}.harness"
+        tmp = directory / "tmp" / name
+        tmp.write_bytes(message.replace(b"\r\n", b"\n"))
+        target = directory / "cur" / f"{name}:2,{flags}"
+        os.rename(tmp, target)
+        self._give_to_mail_owner(directory)
+        return target
+
+    def _give_to_mail_owner(self, directory: Path) -> None:
+        if os.geteuid() != 0:
+            return
+        for path in (directory, *directory.rglob("*")):
+            os.lchown(path, self._uid, self._gid)
+
+    # -- configuration ---------------------------------------------------------------------
+
+    def _config(self) -> str:
+        root = self.root
+        capability = ""
+        if not self.condstore:
+            capability = (
+                "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT THREAD=REFERENCES "
+                "MULTIAPPEND UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 ESEARCH "
+                "SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SPECIAL-USE LITERAL+\n"
+            )
+        mailboxes = "".join(
+            f"  mailbox {name} {{\n    special_use = {flag}\n    auto = subscribe\n  }}\n"
+            for name, flag in SPECIAL_FOLDERS.items()
+        )
+        oauth = ""
+        mechanisms = "plain login"
+        if self.oauth_introspection_url:
+            mechanisms += " xoauth2 oauthbearer"
+            (root / "oauth2.conf").write_text(
+                "introspection_mode = post\n"
+                f"introspection_url = {self.oauth_introspection_url}\n"
+                "username_attribute = username\n"
+                "active_attribute = active\n"
+                "active_value = true\n"
+                "force_introspection = yes\n"
+                "tokeninfo_url = \n"
+            )
+            oauth = (
+                "passdb {\n"
+                "  driver = oauth2\n"
+                "  mechanisms = xoauth2 oauthbearer\n"
+                f"  args = {root}/oauth2.conf\n"
+                "}\n"
+            )
+        return f"""\
+# Private harness instance; generated, not for production.
+base_dir = {root}/run
+state_dir = {root}/state
+instance_name = mcs-{root.name}
+log_path = /dev/stderr
+protocols = imap
+listen = 127.0.0.1
+default_internal_user = {self._internal_user}
+default_login_user = {self._login_user}
+first_valid_uid = 1
+first_valid_gid = 1
+ssl = yes
+ssl_cert = <{self.cert_file}
+ssl_key = <{self.key_file}
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = no
+auth_mechanisms = {mechanisms}
+auth_cache_size = 0
+auth_failure_delay = 0
+mail_location = maildir:{self.mail_root}/%u
+mail_fsync = never
+maildir_very_dirty_syncs = no
+namespace inbox {{
+  inbox = yes
+  separator = /
+{mailboxes}}}
+{oauth}passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {self.passwd_file}
+}}
+userdb {{
+  driver = static
+  args = uid={self._uid} gid={self._gid} home={self.mail_root}/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {self.ssl_port}
+    ssl = yes
+  }}
+  process_min_avail = 1
+}}
+service imap {{
+  process_limit = 64
+}}
+service anvil {{
+  chroot =
+}}
+service stats {{
+  unix_listener stats-reader {{
+    user = {self._internal_user}
+  }}
+  unix_listener stats-writer {{
+    user = {self._internal_user}
+  }}
+}}
+mail_max_userip_connections = 200
+{capability}"""
