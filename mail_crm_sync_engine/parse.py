@@ -1,0 +1,430 @@
+"""Turn what the server returned (headers, BODYSTRUCTURE, text parts) into a MessageRecord.
+
+No I/O here: everything takes bytes and data, so it is tested without a server. Nothing in this
+module raises on bad mail; what cannot be read becomes a warning on the record.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import datetime
+import email.utils
+import hashlib
+import html
+import quopri
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from email import policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from email.parser import BytesParser
+from html.parser import HTMLParser
+
+from .types import Address, Attachment, Direction, FolderRole, MessageRecord
+
+_HEADER_PARSER = BytesParser(policy=policy.default)
+_MESSAGE_ID_RE = re.compile(r"<([^<>\s]+)>")
+
+
+# -- BODYSTRUCTURE -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BodyPart:
+    """One leaf of a BODYSTRUCTURE, with what deciding and decoding need."""
+
+    part: str
+    content_type: str  # lowercased "type/subtype"
+    params: dict[str, str]
+    content_id: str | None
+    encoding: str  # lowercased Content-Transfer-Encoding
+    size: int
+    disposition: str | None  # "inline", "attachment" or None
+    disposition_params: dict[str, str]
+
+    @property
+    def charset(self) -> str | None:
+        return self.params.get("charset")
+
+    @property
+    def filename(self) -> str:
+        return self.disposition_params.get("filename") or self.params.get("name") or ""
+
+    @property
+    def is_body_text(self) -> bool:
+        return (
+            self.content_type in ("text/plain", "text/html")
+            and self.disposition != "attachment"
+            and not self.filename
+        )
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words; leave anything undecodable as it was."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except (ValueError, LookupError, UnicodeError, binascii.Error):
+        return value
+
+
+def _params(raw) -> dict[str, str]:
+    """BODYSTRUCTURE parameter list to a dict, RFC 2231 continuations and charsets resolved."""
+    if not raw or not isinstance(raw, list | tuple):
+        return {}
+    pairs = [(_text(raw[i]).lower(), _text(raw[i + 1])) for i in range(0, len(raw) - 1, 2)]
+    if any("*" in key for key, _ in pairs):
+        try:
+            collapsed = email.utils.decode_params([("", ""), *pairs])[1:]
+            pairs = [(key, email.utils.collapse_rfc2231_value(value)) for key, value in collapsed]
+            pairs = [(key, email.utils.unquote(value)) for key, value in pairs]
+        except (ValueError, LookupError, UnicodeError, TypeError):
+            pass
+    return {key: decode_words(value) for key, value in pairs}
+
+
+def walk_bodystructure(structure, prefix: str = "") -> list[BodyPart]:
+    """The leaves of an imapclient BODYSTRUCTURE in IMAP part numbering.
+
+    A message/rfc822 part is one leaf (an attached email), not descended into.
+    """
+    if structure is None:
+        return []
+    if getattr(structure, "is_multipart", False):
+        leaves = []
+        for index, child in enumerate(structure[0], 1):
+            number = f"{prefix}.{index}" if prefix else str(index)
+            leaves.extend(walk_bodystructure(child, number))
+        return leaves
+    fields = list(structure)
+    main, sub = _text(fields[0]).lower(), _text(fields[1]).lower()
+    content_type = f"{main}/{sub}"
+    extension = 7
+    if main == "text":
+        extension = 8
+    elif content_type == "message/rfc822":
+        extension = 10
+    disposition, disposition_params = None, {}
+    if len(fields) > extension + 1 and isinstance(fields[extension + 1], list | tuple):
+        raw_disposition = fields[extension + 1]
+        disposition = _text(raw_disposition[0]).lower() or None
+        disposition_params = _params(raw_disposition[1] if len(raw_disposition) > 1 else None)
+    try:
+        size = int(fields[6] or 0)
+    except (TypeError, ValueError):
+        size = 0
+    content_id = _text(fields[3]).strip().strip("<>") or None
+    return [
+        BodyPart(
+            part=prefix or "1",
+            content_type=content_type,
+            params=_params(fields[2]),
+            content_id=content_id,
+            encoding=_text(fields[5]).lower() or "7bit",
+            size=size,
+            disposition=disposition,
+            disposition_params=disposition_params,
+        )
+    ]
+
+
+def plan_parts(leaves: Sequence[BodyPart]) -> tuple[list[BodyPart], list[BodyPart]]:
+    """Split leaves into (body text parts to fetch, attachments kept as metadata)."""
+    body = [leaf for leaf in leaves if leaf.is_body_text]
+    attachments = [leaf for leaf in leaves if not leaf.is_body_text]
+    return body, attachments
+
+
+def attachment_of(leaf: BodyPart) -> Attachment:
+    return Attachment(
+        filename=leaf.filename,
+        content_type=leaf.content_type,
+        size=leaf.size,
+        part=leaf.part,
+        content_id=leaf.content_id,
+        inline=leaf.disposition == "inline" or (leaf.disposition is None and bool(leaf.content_id)),
+    )
+
+
+# -- decoding ----------------------------------------------------------------------------------
+
+
+def decode_transfer(data: bytes, encoding: str) -> bytes:
+    """Undo Content-Transfer-Encoding; broken base64 yields what could be read."""
+    if encoding == "base64":
+        cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
+        missing = -len(cleaned) % 4
+        cleaned = cleaned[:-1] if missing == 3 else cleaned + b"=" * missing
+        try:
+            return base64.b64decode(cleaned)
+        except binascii.Error:
+            return b""
+    if encoding == "quoted-printable":
+        return quopri.decodestring(data)
+    return data
+
+
+def _known_charset(charset: str | None) -> str | None:
+    if not charset:
+        return None
+    charset = charset.strip().strip('"').lower()
+    aliases = {"utf8": "utf-8", "unicode-1-1-utf-7": "utf-7", "x-unknown": "", "unknown-8bit": ""}
+    charset = aliases.get(charset, charset)
+    if not charset:
+        return None
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        return None
+
+
+def decode_text(data: bytes, charset: str | None, warnings: list[str]) -> str:
+    """Bytes to text by the declared charset, falling back to UTF-8, then Windows-1252."""
+    codec = _known_charset(charset)
+    if charset and not codec:
+        warnings.append(f"unknown charset {charset!r}")
+    if codec in ("ascii", None) and not data.isascii():
+        if codec == "ascii":
+            warnings.append("8-bit text declared as us-ascii")
+        elif not charset:
+            warnings.append("8-bit text without a charset")
+        codec = None
+    if codec:
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            warnings.append(f"text is not valid {charset}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+class _HtmlText(HTMLParser):
+    _BLOCK = frozenset(
+        "p div br tr li h1 h2 h3 h4 h5 h6 table blockquote pre hr section article header footer ul ol".split()
+    )
+    _SKIP = frozenset(("script", "style", "head", "title"))
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BLOCK:
+            self.chunks.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self._SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in self._BLOCK:
+            self.chunks.append("\n")
+
+    def handle_data(self, data):
+        if not self._skipping:
+            self.chunks.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Readable plain text from HTML: tags dropped, blocks on their own lines, entities resolved."""
+    parser = _HtmlText()
+    try:
+        parser.feed(markup)
+        parser.close()
+    except (AssertionError, ValueError):  # html.parser gives up on some garbage
+        return html.unescape(re.sub(r"<[^>]*>", " ", markup))
+    text = "".join(parser.chunks)
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# -- headers -----------------------------------------------------------------------------------
+
+
+def normalize_message_id(value: str | None) -> str | None:
+    """``<local@domain>`` with the domain lowercased and whitespace dropped; None when absent."""
+    if not value:
+        return None
+    value = "".join(value.split())
+    match = _MESSAGE_ID_RE.search(value)
+    token = match.group(1) if match else value.strip("<>")
+    if not token:
+        return None
+    local, at, domain = token.rpartition("@")
+    return f"<{local}@{domain.lower()}>" if at else f"<{token}>"
+
+
+def _header(message: EmailMessage, name: str, warnings: list[str]) -> str:
+    try:
+        value = message.get(name)
+    except Exception as error:  # noqa: BLE001 - the email package raises many kinds on bad headers
+        warnings.append(f"unreadable {name} header: {error}")
+        raw = message.get_all(name, failobj=[None])[0] if hasattr(message, "get_all") else None
+        return decode_words(_text(raw))
+    if value is None:
+        return ""
+    if len(message.get_all(name) or ()) > 1 and name.lower() in ("subject", "from", "date", "message-id"):
+        warnings.append(f"duplicated {name} header: the first one is used")
+    return str(value)
+
+
+def parse_addresses(message: EmailMessage, name: str, warnings: list[str]) -> tuple[Address, ...]:
+    try:
+        header = message.get(name)
+        parsed = [(a.display_name, a.addr_spec) for a in header.addresses] if header is not None else []
+    except Exception as error:  # noqa: BLE001 - fall back to the lenient parser on any defect
+        warnings.append(f"unreadable {name} header: {error}")
+        raw = [_text(v) for v in message.get_all(name, failobj=[]) if v is not None]
+        parsed = email.utils.getaddresses(raw)
+    addresses = []
+    seen = set()
+    for display_name, addr_spec in parsed:
+        address = (addr_spec or "").strip().strip("<>").lower()
+        if "@" not in address or address in seen:
+            continue
+        seen.add(address)
+        addresses.append(Address(decode_words(display_name or "").strip(), address))
+    return tuple(addresses)
+
+
+def _date(message: EmailMessage, fallback: datetime.datetime | None, warnings: list[str]):
+    raw = ""
+    try:
+        header = message.get("date")
+        raw = str(header or "")
+        value = header.datetime if header is not None else None
+    except Exception:  # noqa: BLE001
+        value = None
+    if value is None and raw:
+        try:
+            value = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            value = None
+    if value is None:
+        if raw:
+            warnings.append(f"unreadable Date header {raw[:60]!r}: the server's arrival time is used")
+        else:
+            warnings.append("no Date header: the server's arrival time is used")
+        value = fallback
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value.astimezone(datetime.UTC)
+
+
+def synthetic_message_id(message: EmailMessage) -> str:
+    """A stable id from the headers, so the same id-less mail found twice is one mail."""
+    material = "\x00".join(
+        " ".join(_text(value).split())
+        for name in ("date", "from", "to", "cc", "subject", "in-reply-to")
+        for value in (message.get_all(name, failobj=[""]) or [""])[:1]
+    )
+    digest = hashlib.sha256(material.encode("utf-8", "replace")).hexdigest()[:32]
+    return f"<{digest}@mail-crm-sync.invalid>"
+
+
+def parse_headers(header_bytes: bytes) -> EmailMessage:
+    return _HEADER_PARSER.parsebytes(header_bytes, headersonly=True)
+
+
+# -- the record --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a message was found and what the server said of it, beside its content."""
+
+    folder: str
+    uid: int
+    uidvalidity: int
+    size: int = 0
+    flags: tuple[str, ...] = ()
+    internal_date: datetime.datetime | None = None
+    folder_role: FolderRole = FolderRole.OTHER
+
+
+def direction_of(from_: Iterable[Address], own_addresses: frozenset[str], role: FolderRole) -> Direction:
+    if role == FolderRole.SENT or any(address.email in own_addresses for address in from_):
+        return Direction.OUTGOING
+    return Direction.INCOMING
+
+
+def build_record(
+    header_bytes: bytes,
+    body_texts: Sequence[tuple[BodyPart, bytes]],
+    attachments: Sequence[Attachment],
+    place: Place,
+    own_addresses: frozenset[str],
+    warnings: Sequence[str] = (),
+) -> MessageRecord:
+    """One MessageRecord from the header block, the fetched body text parts and attachment metadata."""
+    notes = list(warnings)
+    try:
+        message = parse_headers(header_bytes)
+    except Exception as error:  # noqa: BLE001 - never lose the message over its headers
+        notes.append(f"headers could not be parsed: {error}")
+        message = EmailMessage()
+    for defect in message.defects:
+        notes.append(f"header defect: {type(defect).__name__}")
+
+    message_id = normalize_message_id(_header(message, "message-id", notes))
+    synthetic = message_id is None
+    if synthetic:
+        message_id = synthetic_message_id(message)
+        notes.append("no Message-ID header: an id was derived from the headers")
+    subject = " ".join(decode_words(_header(message, "subject", notes)).split())
+    from_ = parse_addresses(message, "from", notes)
+
+    plain, rich = [], []
+    for leaf, data in body_texts:
+        text = decode_text(decode_transfer(data, leaf.encoding), leaf.charset, notes)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        (rich if leaf.content_type == "text/html" else plain).append(text)
+    html_body = "\n".join(rich) if rich else None
+    text_body = "\n\n".join(part.strip("\n") for part in plain) if plain else ""
+    if not text_body and html_body:
+        text_body = html_to_text(html_body)
+
+    references = tuple(
+        ref for ref in (normalize_message_id(m) for m in _MESSAGE_ID_RE.findall(_header(message, "references", notes)))
+        if ref
+    )
+    return MessageRecord(
+        message_id=message_id,
+        subject=subject,
+        date=_date(message, place.internal_date, notes),
+        from_=from_,
+        to=parse_addresses(message, "to", notes),
+        cc=parse_addresses(message, "cc", notes),
+        bcc=parse_addresses(message, "bcc", notes),
+        reply_to=parse_addresses(message, "reply-to", notes),
+        in_reply_to=normalize_message_id(_header(message, "in-reply-to", notes)),
+        references=references,
+        text=text_body,
+        html=html_body,
+        attachments=tuple(attachments),
+        size=place.size,
+        flags=place.flags,
+        folder=place.folder,
+        uid=place.uid,
+        uidvalidity=place.uidvalidity,
+        direction=direction_of(from_, own_addresses, place.folder_role),
+        warnings=tuple(dict.fromkeys(notes)),
+        message_id_synthetic=synthetic,
+    )

@@ -1,0 +1,50 @@
+"""Download one attachment's bytes on demand, relocating the message if its UID moved."""
+
+from __future__ import annotations
+
+import logging
+
+from .connection import Mailbox
+from .errors import MessageGone
+from .parse import decode_transfer, walk_bodystructure
+from .sync import folder_errors
+
+_logger = logging.getLogger(__name__)
+
+
+def _locate(mailbox: Mailbox, uidvalidity: int, uid: int, message_id: str | None, current_validity: int) -> int | None:
+    if current_validity == uidvalidity and mailbox.client.search(["UID", str(uid)]) == [uid]:
+        return uid
+    if not message_id:
+        return None
+    found = mailbox.client.search(["HEADER", "Message-ID", message_id])
+    return max(found) if found else None
+
+
+def fetch_part(
+    mailbox: Mailbox,
+    folder: str,
+    uidvalidity: int,
+    uid: int,
+    part: str,
+    message_id: str | None = None,
+) -> bytes:
+    """The decoded bytes of one MIME part of one message, read without setting \\Seen.
+
+    If (UIDVALIDITY, UID) no longer points at the message, it is looked up by ``message_id`` in
+    the same folder. Raises MessageGone when it is not there any more.
+    """
+    with folder_errors(mailbox, folder):
+        selected = mailbox.client.select_folder(folder, readonly=True)
+        found = _locate(mailbox, uidvalidity, uid, message_id, selected[b"UIDVALIDITY"])
+        if found is None:
+            raise MessageGone(f"The message is no longer in folder {folder!r} on the server.")
+        if found != uid:
+            _logger.info("message %s moved from UID %s to %s in %s", message_id, uid, found, folder)
+        key = f"BODY[{part}]".encode()
+        response = mailbox.client.fetch([found], ["BODYSTRUCTURE", f"BODY.PEEK[{part}]"]).get(found, {})
+    if key not in response:
+        raise MessageGone(f"Part {part} of the message is not on the server.")
+    leaves = {leaf.part: leaf for leaf in walk_bodystructure(response.get(b"BODYSTRUCTURE"))}
+    leaf = leaves.get(part)
+    return decode_transfer(response[key], leaf.encoding if leaf else "7bit")

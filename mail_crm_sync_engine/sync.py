@@ -1,0 +1,283 @@
+"""Sync one folder: saved state in, batches of message records and the state to save out.
+
+Reading never changes the mailbox: the folder is opened with EXAMINE, bodies are fetched with
+BODY.PEEK, no flag is set and nothing is expunged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import imaplib
+import logging
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Sequence
+
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+
+from .connection import Mailbox
+from .errors import FolderError, MailSyncError
+from .folders import folder_role as guess_role
+from .parse import BodyPart, Place, attachment_of, build_record, plan_parts, walk_bodystructure
+from .types import Batch, FailedMessage, FolderRole, FolderState, MessageRecord
+
+_logger = logging.getLogger(__name__)
+
+HEAD_ITEMS = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODYSTRUCTURE", "BODY.PEEK[HEADER]"]
+# Body text beyond this is cut (with a warning): a CRM history needs the words, not a 50 MB log.
+MAX_TEXT_BYTES = 2_000_000
+
+
+@contextlib.contextmanager
+def folder_errors(mailbox: Mailbox, folder: str) -> Iterator[None]:
+    """A NO or BAD about this folder becomes FolderError; losing the connection stays fatal."""
+    try:
+        with mailbox.errors():
+            yield
+    except MailSyncError as error:
+        cause = error.__cause__
+        if isinstance(cause, imaplib.IMAP4.error) and not isinstance(
+            cause, imaplib.IMAP4.abort | IMAPClientAbortError
+        ):
+            raise FolderError(f"Folder {folder!r} could not be read: {error}") from cause
+        raise
+
+
+def _status(mailbox: Mailbox, folder: str) -> dict[bytes, int]:
+    items = ["UIDNEXT", "UIDVALIDITY", "MESSAGES"]
+    if mailbox.condstore:
+        items.append("HIGHESTMODSEQ")
+    return mailbox.client.folder_status(folder, items)
+
+
+def _unchanged(state: FolderState | None, status: dict[bytes, int]) -> bool:
+    return (
+        state is not None
+        and state.uidnext is not None
+        and status.get(b"UIDVALIDITY") == state.uidvalidity
+        and status.get(b"UIDNEXT") == state.uidnext
+        and status.get(b"MESSAGES") == state.messages
+        and status.get(b"HIGHESTMODSEQ") == state.highest_modseq
+    )
+
+
+def _search_since(mailbox: Mailbox, window_start: datetime.date | None) -> list[int]:
+    if window_start is None:
+        return sorted(mailbox.client.search("ALL"))
+    # SINCE has day granularity in the server's time zone: ask a day early, filter exactly later.
+    return sorted(mailbox.client.search(["SINCE", window_start - datetime.timedelta(days=1)]))
+
+
+def _search_above(mailbox: Mailbox, last_uid: int) -> list[int]:
+    # `n:*` always includes the highest UID, even below n: drop what we already have.
+    return sorted(uid for uid in mailbox.client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+
+
+def _gone(mailbox: Mailbox, state: FolderState, known_uids: Collection[int]) -> list[int]:
+    """Known UIDs no longer in the folder: VANISHED with QRESYNC, else a UID SEARCH over their range."""
+    known = {uid for uid in known_uids if uid <= state.last_uid}
+    if not known:
+        return []
+    low, high = min(known), state.last_uid
+    if mailbox.qresync and state.highest_modseq:
+        vanished = _vanished_since(mailbox, low, high, state.highest_modseq)
+        return sorted(known & vanished)
+    present = set(mailbox.client.search(["UID", f"{low}:{high}"]))
+    return sorted(known - present)
+
+
+def _vanished_since(mailbox: Mailbox, low: int, high: int, modseq: int) -> set[int]:
+    imap = mailbox.client._imap  # imapclient parses no VANISHED response (RFC 7162 §3.2.10)
+    imap.untagged_responses.pop("VANISHED", None)
+    mailbox.client.fetch(f"{low}:{high}", ["UID"], modifiers=[f"CHANGEDSINCE {modseq}", "VANISHED"])
+    uids: set[int] = set()
+    for line in imap.untagged_responses.pop("VANISHED", []):
+        text = line.decode() if isinstance(line, bytes) else str(line)
+        text = text.replace("(EARLIER)", "").strip()
+        for piece in text.split(","):
+            first, _, last = piece.strip().partition(":")
+            if first.isdigit():
+                uids.update(range(int(first), int(last or first) + 1))
+    return uids
+
+
+def sync_folder(
+    mailbox: Mailbox,
+    folder: str,
+    state: FolderState | None,
+    window_start: datetime.date | None,
+    own_addresses: Collection[str] = (),
+    known_uids: Collection[int] = (),
+    folder_role: FolderRole | None = None,
+    batch_size: int = 200,
+) -> Iterator[Batch]:
+    """Batches of what is new in ``folder`` since ``state``, each with the state to save after it.
+
+    The first sync (no state) takes mail that arrived since ``window_start`` (all mail if None);
+    later ones take only UIDs above the saved one. A changed UIDVALIDITY starts over from the
+    window and sets ``reset`` on the first batch. ``known_uids`` (the UIDs the caller stored for
+    this folder at ``state.uidvalidity``) let the engine report those gone from the server.
+    Nothing new costs one STATUS and yields nothing. Raises FolderError for this folder only.
+    """
+    role = folder_role or guess_role(folder, ())
+    own = frozenset(address.lower() for address in own_addresses)
+    with folder_errors(mailbox, folder):
+        status = _status(mailbox, folder)
+        if _unchanged(state, status):
+            return
+        selected = mailbox.client.select_folder(folder, readonly=True)
+        uidvalidity = selected[b"UIDVALIDITY"]
+        final = FolderState(
+            uidvalidity=uidvalidity,
+            last_uid=max(selected.get(b"UIDNEXT", 1) - 1, 0),
+            highest_modseq=selected.get(b"HIGHESTMODSEQ"),
+            uidnext=selected.get(b"UIDNEXT"),
+            messages=selected.get(b"EXISTS"),
+        )
+        reset = state is not None and state.uidvalidity != uidvalidity
+        if reset:
+            _logger.info("UIDVALIDITY of %s changed (%s -> %s): rescanning", folder, state.uidvalidity, uidvalidity)
+        fresh = state is None or reset
+        uids = _search_since(mailbox, window_start) if fresh else _search_above(mailbox, state.last_uid)
+        gone = [] if fresh else _gone(mailbox, state, known_uids)
+    not_before = (
+        datetime.datetime.combine(window_start, datetime.time(), datetime.UTC) if fresh and window_start else None
+    )
+    if not uids:
+        yield Batch(folder, (), _final_state(final, state, fresh), tuple(gone), reset)
+        return
+    previous = state if not fresh else FolderState(uidvalidity=uidvalidity)
+    for start in range(0, len(uids), batch_size):
+        chunk = uids[start : start + batch_size]
+        with folder_errors(mailbox, folder):
+            records, failed = fetch_records(mailbox, folder, uidvalidity, chunk, own, role, not_before)
+        last = start + batch_size >= len(uids)
+        if last:
+            batch_state = _final_state(final, state, fresh, max(chunk))
+        else:
+            batch_state = FolderState(uidvalidity, max(chunk), previous.highest_modseq)
+        yield Batch(folder, tuple(records), batch_state, tuple(gone) if start == 0 else (), reset and start == 0,
+                    tuple(failed))
+
+
+def _final_state(final: FolderState, state: FolderState | None, fresh: bool, last_uid: int = 0) -> FolderState:
+    # After a first sync everything below UIDNEXT has been considered, in the window or not.
+    floor = 0 if fresh or state is None else state.last_uid
+    return FolderState(
+        final.uidvalidity, max(final.last_uid, last_uid, floor), final.highest_modseq, final.uidnext, final.messages
+    )
+
+
+def fetch_records(
+    mailbox: Mailbox,
+    folder: str,
+    uidvalidity: int,
+    uids: Sequence[int],
+    own_addresses: frozenset[str],
+    role: FolderRole,
+    not_before: datetime.datetime | None = None,
+) -> tuple[list[MessageRecord], list[FailedMessage]]:
+    """Headers and structure first, then only the text parts; attachments stay metadata."""
+    heads, failed = _fetch_heads(mailbox, uids)
+    plans: dict[int, tuple[list[BodyPart], list[BodyPart], list[str]]] = {}
+    for uid, head in heads.items():
+        internal = _utc(head.get(b"INTERNALDATE"))
+        if not_before and internal and internal < not_before:
+            continue
+        warnings: list[str] = []
+        try:
+            body, attachments = plan_parts(walk_bodystructure(head.get(b"BODYSTRUCTURE")))
+        except (IndexError, TypeError, ValueError) as error:
+            warnings.append(f"unreadable MIME structure ({error}): body not shown")
+            body, attachments = [], []
+        if b"BODYSTRUCTURE" not in head:
+            warnings.append("the server gave no MIME structure: body not shown")
+        plans[uid] = (body, attachments, warnings)
+    texts = _fetch_texts(mailbox, {uid: plan[0] for uid, plan in plans.items()})
+    records = []
+    for uid, (body, attachments, warnings) in plans.items():
+        head = heads[uid]
+        place = Place(
+            folder=folder,
+            uid=uid,
+            uidvalidity=uidvalidity,
+            size=head.get(b"RFC822.SIZE") or 0,
+            # \Recent belongs to one session, not to the message.
+            flags=tuple(_flag(flag) for flag in head.get(b"FLAGS", ()) if _flag(flag) != "\\Recent"),
+            internal_date=_utc(head.get(b"INTERNALDATE")),
+            folder_role=role,
+        )
+        fetched = texts.get(uid, {})
+        body_texts = []
+        for leaf in body:
+            data = fetched.get(leaf.part)
+            if data is None:
+                warnings.append(f"text part {leaf.part} could not be fetched")
+                continue
+            if leaf.size > MAX_TEXT_BYTES:
+                warnings.append(f"text part {leaf.part} cut at {MAX_TEXT_BYTES} bytes of {leaf.size}")
+            body_texts.append((leaf, data))
+        header_bytes = head.get(b"BODY[HEADER]") or b""
+        try:
+            records.append(
+                build_record(
+                    header_bytes, body_texts, [attachment_of(a) for a in attachments], place, own_addresses, warnings
+                )
+            )
+        except Exception as error:  # noqa: BLE001 - a poison message never aborts its batch
+            _logger.exception("message UID %s in %s could not be read", uid, folder)
+            failed.append(FailedMessage(uid, f"could not be read: {error}"))
+    return records, failed
+
+
+def _fetch_heads(mailbox: Mailbox, uids: Sequence[int]) -> tuple[dict[int, dict], list[FailedMessage]]:
+    """Heads of a batch in one FETCH; if the server or the parser chokes, one by one."""
+    try:
+        return dict(mailbox.client.fetch(uids, HEAD_ITEMS)), []
+    except (IMAPClientAbortError, imaplib.IMAP4.abort, OSError):
+        raise
+    except (IMAPClientError, imaplib.IMAP4.error, ValueError, IndexError) as error:
+        _logger.warning("batch FETCH failed (%s): fetching one by one", error)
+    heads, failed = {}, []
+    for uid in uids:
+        for items in (HEAD_ITEMS, ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]):
+            try:
+                heads.update(mailbox.client.fetch([uid], items))
+                break
+            except (IMAPClientAbortError, imaplib.IMAP4.abort, OSError):
+                raise
+            except (IMAPClientError, imaplib.IMAP4.error, ValueError, IndexError) as error:
+                reason = str(error)
+        else:
+            failed.append(FailedMessage(uid, f"the server would not hand it over: {reason}"))
+    return heads, failed
+
+
+def _fetch_texts(mailbox: Mailbox, plans: dict[int, list[BodyPart]]) -> dict[int, dict[str, bytes]]:
+    """Fetch the body text parts, one FETCH per distinct set of part numbers."""
+    groups: dict[tuple[tuple[str, bool], ...], list[int]] = defaultdict(list)
+    for uid, leaves in plans.items():
+        if leaves:
+            groups[tuple((leaf.part, leaf.size > MAX_TEXT_BYTES) for leaf in leaves)].append(uid)
+    texts: dict[int, dict[str, bytes]] = defaultdict(dict)
+    for spec, uids in groups.items():
+        items = [f"BODY.PEEK[{part}]<0.{MAX_TEXT_BYTES}>" if cut else f"BODY.PEEK[{part}]" for part, cut in spec]
+        for uid, data in mailbox.client.fetch(uids, items).items():
+            for part, cut in spec:
+                key = f"BODY[{part}]<0>" if cut else f"BODY[{part}]"
+                value = data.get(key.encode())
+                if value is not None:
+                    texts[uid][part] = value
+    return texts
+
+
+def _flag(flag) -> str:
+    return flag.decode() if isinstance(flag, bytes) else str(flag)
+
+
+def _utc(value: datetime.datetime | None) -> datetime.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # imapclient gives naive local time by default
+        value = value.astimezone()
+    return value.astimezone(datetime.UTC)
