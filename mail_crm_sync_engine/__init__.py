@@ -1,9 +1,9 @@
 """mail_crm_sync_engine: IMAP sync into plain message records, with no Odoo in it.
 
-    with connect(settings) as mailbox:
-        for folder in default_selection(list_folders(mailbox)):
-            for batch in sync_folder(mailbox, folder.name, saved_state, window_start, own_addresses):
-                store(batch.messages); save(batch.state)
+with connect(settings) as mailbox:
+    for folder in default_selection(list_folders(mailbox)):
+        for batch in sync_folder(mailbox, folder.name, saved_state, window_start, own_addresses):
+            store(batch.messages); save(batch.state)
 """
 
 from .connection import Mailbox, connect

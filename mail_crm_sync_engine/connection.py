@@ -27,7 +27,13 @@ from .types import ConnectionSettings, Security
 _logger = logging.getLogger(__name__)
 
 # Words servers use when they throttle (Gmail, Microsoft 365, Dovecot's anvil).
-_THROTTLE_MARKERS = ("[THROTTLED]", "too many simultaneous", "throttl", "[limit]", "maximum number of connections")
+_THROTTLE_MARKERS = (
+    "[THROTTLED]",
+    "too many simultaneous",
+    "throttl",
+    "[limit]",
+    "maximum number of connections",
+)
 
 
 def _ssl_context(settings: ConnectionSettings) -> ssl.SSLContext:

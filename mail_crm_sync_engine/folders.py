@@ -23,13 +23,33 @@ _ROLE_BY_FLAG = {
 # Names servers without SPECIAL-USE give these folders (last path segment, case-insensitive).
 _ROLE_BY_NAME = {
     FolderRole.SENT: (
-        "sent", "sent items", "sent messages", "sent mail", "gesendet", "gesendete elemente",
-        "gesendete objekte", "envoyés", "éléments envoyés", "enviados", "elementos enviados",
-        "posta inviata", "inviata", "verzonden items",
+        "sent",
+        "sent items",
+        "sent messages",
+        "sent mail",
+        "gesendet",
+        "gesendete elemente",
+        "gesendete objekte",
+        "envoyés",
+        "éléments envoyés",
+        "enviados",
+        "elementos enviados",
+        "posta inviata",
+        "inviata",
+        "verzonden items",
     ),
     FolderRole.TRASH: (
-        "trash", "deleted items", "deleted messages", "deleted", "bin", "papierkorb",
-        "gelöschte elemente", "corbeille", "éléments supprimés", "papelera", "cestino",
+        "trash",
+        "deleted items",
+        "deleted messages",
+        "deleted",
+        "bin",
+        "papierkorb",
+        "gelöschte elemente",
+        "corbeille",
+        "éléments supprimés",
+        "papelera",
+        "cestino",
     ),
     FolderRole.JUNK: ("junk", "spam", "junk e-mail", "junk email", "bulk mail", "courrier indésirable"),
     FolderRole.DRAFTS: ("drafts", "draft", "entwürfe", "brouillons", "borradores", "bozze"),
@@ -84,7 +104,10 @@ def list_folders(mailbox: Mailbox, *, with_counts: bool = False) -> list[FolderI
         for folder in folders
     ]
     if with_counts:
-        folders = [dataclasses.replace(folder, messages=folder_message_count(mailbox, folder.name)) for folder in folders]
+        folders = [
+            dataclasses.replace(folder, messages=folder_message_count(mailbox, folder.name))
+            for folder in folders
+        ]
     return sorted(folders, key=lambda f: (list(FolderRole).index(f.role), f.name.lower()))
 
 

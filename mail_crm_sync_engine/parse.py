@@ -214,7 +214,8 @@ def decode_text(data: bytes, charset: str | None, warnings: list[str]) -> str:
 
 class _HtmlText(HTMLParser):
     _BLOCK = frozenset(
-        "p div br tr li h1 h2 h3 h4 h5 h6 table blockquote pre hr section article header footer ul ol".split()
+        {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre"}
+        | {"hr", "section", "article", "header", "footer", "ul", "ol"}
     )
     _SKIP = frozenset(("script", "style", "head", "title"))
 
@@ -272,7 +273,7 @@ def normalize_message_id(value: str | None) -> str | None:
 def _header(message: EmailMessage, name: str, warnings: list[str]) -> str:
     try:
         value = message.get(name)
-    except Exception as error:  # noqa: BLE001 - the email package raises many kinds on bad headers
+    except Exception as error:
         warnings.append(f"unreadable {name} header: {error}")
         raw = message.get_all(name, failobj=[None])[0] if hasattr(message, "get_all") else None
         return decode_words(_text(raw))
@@ -287,7 +288,7 @@ def parse_addresses(message: EmailMessage, name: str, warnings: list[str]) -> tu
     try:
         header = message.get(name)
         parsed = [(a.display_name, a.addr_spec) for a in header.addresses] if header is not None else []
-    except Exception as error:  # noqa: BLE001 - fall back to the lenient parser on any defect
+    except Exception as error:
         warnings.append(f"unreadable {name} header: {error}")
         raw = [_text(v) for v in message.get_all(name, failobj=[]) if v is not None]
         parsed = email.utils.getaddresses(raw)
@@ -308,7 +309,7 @@ def _date(message: EmailMessage, fallback: datetime.datetime | None, warnings: l
         header = message.get("date")
         raw = str(header or "")
         value = header.datetime if header is not None else None
-    except Exception:  # noqa: BLE001
+    except Exception:
         value = None
     if value is None and raw:
         try:
@@ -377,7 +378,7 @@ def build_record(
     notes = list(warnings)
     try:
         message = parse_headers(header_bytes)
-    except Exception as error:  # noqa: BLE001 - never lose the message over its headers
+    except Exception as error:
         notes.append(f"headers could not be parsed: {error}")
         message = EmailMessage()
     for defect in message.defects:
@@ -402,7 +403,10 @@ def build_record(
         text_body = html_to_text(html_body)
 
     references = tuple(
-        ref for ref in (normalize_message_id(m) for m in _MESSAGE_ID_RE.findall(_header(message, "references", notes)))
+        ref
+        for ref in (
+            normalize_message_id(m) for m in _MESSAGE_ID_RE.findall(_header(message, "references", notes))
+        )
         if ref
     )
     return MessageRecord(

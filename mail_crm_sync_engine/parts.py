@@ -12,7 +12,9 @@ from .sync import folder_errors
 _logger = logging.getLogger(__name__)
 
 
-def _locate(mailbox: Mailbox, uidvalidity: int, uid: int, message_id: str | None, current_validity: int) -> int | None:
+def _locate(
+    mailbox: Mailbox, uidvalidity: int, uid: int, message_id: str | None, current_validity: int
+) -> int | None:
     if current_validity == uidvalidity and mailbox.client.search(["UID", str(uid)]) == [uid]:
         return uid
     if not message_id:

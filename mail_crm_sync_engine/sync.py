@@ -87,9 +87,14 @@ def _gone(mailbox: Mailbox, state: FolderState, known_uids: Collection[int]) -> 
 
 
 def _vanished_since(mailbox: Mailbox, low: int, high: int, modseq: int) -> set[int]:
-    imap = mailbox.client._imap  # imapclient parses no VANISHED response (RFC 7162 §3.2.10)
+    # imapclient neither sends a UID range to FETCH nor parses VANISHED (RFC 7162 3.2.10).
+    imap = mailbox.client._imap
     imap.untagged_responses.pop("VANISHED", None)
-    mailbox.client.fetch(f"{low}:{high}", ["UID"], modifiers=[f"CHANGEDSINCE {modseq}", "VANISHED"])
+    tag = imap._command("UID", "FETCH", f"{low}:{high}", "(UID)", f"(CHANGEDSINCE {modseq} VANISHED)")
+    typ, data = imap._command_complete("FETCH", tag)
+    if typ != "OK":
+        raise imaplib.IMAP4.error(data[-1] if data else "UID FETCH VANISHED failed")
+    imap.untagged_responses.pop("FETCH", None)
     uids: set[int] = set()
     for line in imap.untagged_responses.pop("VANISHED", []):
         text = line.decode() if isinstance(line, bytes) else str(line)
@@ -126,22 +131,37 @@ def sync_folder(
         if _unchanged(state, status):
             return
         selected = mailbox.client.select_folder(folder, readonly=True)
-        uidvalidity = selected[b"UIDVALIDITY"]
-        final = FolderState(
-            uidvalidity=uidvalidity,
-            last_uid=max(selected.get(b"UIDNEXT", 1) - 1, 0),
-            highest_modseq=selected.get(b"HIGHESTMODSEQ"),
-            uidnext=selected.get(b"UIDNEXT"),
-            messages=selected.get(b"EXISTS"),
+    try:
+        yield from _sync_selected(
+            mailbox, folder, selected, state, window_start, own, known_uids, role, batch_size
         )
-        reset = state is not None and state.uidvalidity != uidvalidity
-        if reset:
-            _logger.info("UIDVALIDITY of %s changed (%s -> %s): rescanning", folder, state.uidvalidity, uidvalidity)
-        fresh = state is None or reset
+    finally:
+        # STATUS of a selected folder may show the session's stale view: leave nothing selected.
+        _unselect(mailbox)
+
+
+def _sync_selected(mailbox, folder, selected, state, window_start, own, known_uids, role, batch_size):
+    uidvalidity = selected[b"UIDVALIDITY"]
+    final = FolderState(
+        uidvalidity=uidvalidity,
+        last_uid=max(selected.get(b"UIDNEXT", 1) - 1, 0),
+        highest_modseq=selected.get(b"HIGHESTMODSEQ"),
+        uidnext=selected.get(b"UIDNEXT"),
+        messages=selected.get(b"EXISTS"),
+    )
+    reset = state is not None and state.uidvalidity != uidvalidity
+    if reset:
+        _logger.info(
+            "UIDVALIDITY of %s changed (%s -> %s): rescanning", folder, state.uidvalidity, uidvalidity
+        )
+    fresh = state is None or reset
+    with folder_errors(mailbox, folder):
         uids = _search_since(mailbox, window_start) if fresh else _search_above(mailbox, state.last_uid)
         gone = [] if fresh else _gone(mailbox, state, known_uids)
     not_before = (
-        datetime.datetime.combine(window_start, datetime.time(), datetime.UTC) if fresh and window_start else None
+        datetime.datetime.combine(window_start, datetime.time(), datetime.UTC)
+        if fresh and window_start
+        else None
     )
     if not uids:
         yield Batch(folder, (), _final_state(final, state, fresh), tuple(gone), reset)
@@ -151,20 +171,35 @@ def sync_folder(
         chunk = uids[start : start + batch_size]
         with folder_errors(mailbox, folder):
             records, failed = fetch_records(mailbox, folder, uidvalidity, chunk, own, role, not_before)
-        last = start + batch_size >= len(uids)
-        if last:
+        if start + batch_size >= len(uids):
             batch_state = _final_state(final, state, fresh, max(chunk))
         else:
             batch_state = FolderState(uidvalidity, max(chunk), previous.highest_modseq)
-        yield Batch(folder, tuple(records), batch_state, tuple(gone) if start == 0 else (), reset and start == 0,
-                    tuple(failed))
+        first = start == 0
+        yield Batch(
+            folder, tuple(records), batch_state, tuple(gone) if first else (), reset and first, tuple(failed)
+        )
 
 
-def _final_state(final: FolderState, state: FolderState | None, fresh: bool, last_uid: int = 0) -> FolderState:
+def _unselect(mailbox: Mailbox) -> None:
+    with contextlib.suppress(MailSyncError), mailbox.errors():
+        if mailbox.has("UNSELECT"):
+            mailbox.client.unselect_folder()
+        else:
+            mailbox.client.close_folder()  # read-only: CLOSE expunges nothing
+
+
+def _final_state(
+    final: FolderState, state: FolderState | None, fresh: bool, last_uid: int = 0
+) -> FolderState:
     # After a first sync everything below UIDNEXT has been considered, in the window or not.
     floor = 0 if fresh or state is None else state.last_uid
     return FolderState(
-        final.uidvalidity, max(final.last_uid, last_uid, floor), final.highest_modseq, final.uidnext, final.messages
+        final.uidvalidity,
+        max(final.last_uid, last_uid, floor),
+        final.highest_modseq,
+        final.uidnext,
+        final.messages,
     )
 
 
@@ -221,10 +256,15 @@ def fetch_records(
         try:
             records.append(
                 build_record(
-                    header_bytes, body_texts, [attachment_of(a) for a in attachments], place, own_addresses, warnings
+                    header_bytes,
+                    body_texts,
+                    [attachment_of(a) for a in attachments],
+                    place,
+                    own_addresses,
+                    warnings,
                 )
             )
-        except Exception as error:  # noqa: BLE001 - a poison message never aborts its batch
+        except Exception as error:
             _logger.exception("message UID %s in %s could not be read", uid, folder)
             failed.append(FailedMessage(uid, f"could not be read: {error}"))
     return records, failed
@@ -261,7 +301,9 @@ def _fetch_texts(mailbox: Mailbox, plans: dict[int, list[BodyPart]]) -> dict[int
             groups[tuple((leaf.part, leaf.size > MAX_TEXT_BYTES) for leaf in leaves)].append(uid)
     texts: dict[int, dict[str, bytes]] = defaultdict(dict)
     for spec, uids in groups.items():
-        items = [f"BODY.PEEK[{part}]<0.{MAX_TEXT_BYTES}>" if cut else f"BODY.PEEK[{part}]" for part, cut in spec]
+        items = [
+            f"BODY.PEEK[{part}]<0.{MAX_TEXT_BYTES}>" if cut else f"BODY.PEEK[{part}]" for part, cut in spec
+        ]
         for uid, data in mailbox.client.fetch(uids, items).items():
             for part, cut in spec:
                 key = f"BODY[{part}]<0>" if cut else f"BODY[{part}]"

@@ -152,7 +152,10 @@ class MessageRecord:
 
 @dataclass(frozen=True, slots=True)
 class FailedMessage:
-    """A message the server would not hand over (or that broke the fetch); kept visible, not retried forever."""
+    """A message the server would not hand over, or that broke the fetch.
+
+    Kept visible and past the watermark, so it is neither lost silently nor retried forever.
+    """
 
     uid: int
     reason: str

@@ -27,7 +27,13 @@ _logger = logging.getLogger(__name__)
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
 # Special-use folders every harness user gets, as a real provider would create them.
-SPECIAL_FOLDERS = {"Sent": r"\Sent", "Trash": r"\Trash", "Junk": r"\Junk", "Drafts": r"\Drafts", "Archive": r"\Archive"}
+SPECIAL_FOLDERS = {
+    "Sent": r"\Sent",
+    "Trash": r"\Trash",
+    "Junk": r"\Junk",
+    "Drafts": r"\Drafts",
+    "Archive": r"\Archive",
+}
 
 
 def dovecot_available() -> bool:
@@ -71,7 +77,7 @@ class DovecotServer:
         self.ssl_port = free_port()  # implicit TLS
         self.cert_file = self.root / "cert.pem"
         self.key_file = self.root / "key.pem"
-        self.passwd_file = self.root / "passwd"
+        self.passwd_dir = self.root / "passwd.d"
         self.mail_root = self.root / "mail"
         self.config_file = self.root / "dovecot.conf"
         self.log_file = self.root / "dovecot.log"
@@ -100,7 +106,7 @@ class DovecotServer:
         make_self_signed_certificate(self.cert_file, self.key_file, "localhost")
         self.mail_root.mkdir()
         os.chown(self.mail_root, self._uid, self._gid) if os.geteuid() == 0 else None
-        self.passwd_file.write_text("")
+        self.passwd_dir.mkdir()
         (self.root / "run").mkdir()
         (self.root / "state").mkdir()
         self.config_file.write_text(self._config())
@@ -148,8 +154,8 @@ class DovecotServer:
         login = login or f"user{len(self._users) + 1}-{secrets.token_hex(3)}@example.test"
         password = password or secrets.token_urlsafe(12)
         user = MailUser(login, password, self.mail_root / login)
-        with self.passwd_file.open("a") as passwd:
-            passwd.write(f"{login}:{{PLAIN}}{password}::::::\n")
+        # One passwd-file per user: Dovecot re-reads a changed file only once a second.
+        (self.passwd_dir / login).write_text(f"{login}:{{PLAIN}}{password}::::::\n")
         for folder in ("", *(f".{name}" for name in SPECIAL_FOLDERS)):
             for sub in ("cur", "new", "tmp"):
                 (user.maildir / folder / sub).mkdir(parents=True, exist_ok=True)
@@ -158,11 +164,18 @@ class DovecotServer:
         self._users[login] = user
         return user
 
-    def deliver(self, user: MailUser, message: bytes, folder: str = "INBOX", flags: str = "") -> Path:
+    def deliver(
+        self,
+        user: MailUser,
+        message: bytes,
+        folder: str = "INBOX",
+        flags: str = "",
+        when: float | None = None,
+    ) -> Path:
         """Drop a message straight into a maildir folder (fast; the server indexes it on access).
 
         ``folder`` uses the IMAP name with '.' as separator, e.g. ``Sent``; ``flags`` the maildir
-        letters (``S`` for \\Seen).
+        letters (``S`` for \\Seen); ``when`` the arrival time (INTERNALDATE) as a Unix timestamp.
         """
         directory = user.maildir if folder.upper() == "INBOX" else user.maildir / f".{folder}"
         for sub in ("cur", "new", "tmp"):
@@ -170,6 +183,8 @@ class DovecotServer:
         name = f"{time.time_ns()}.{secrets.token_hex(6)}.harness"
         tmp = directory / "tmp" / name
         tmp.write_bytes(message.replace(b"\r\n", b"\n"))
+        if when is not None:
+            os.utime(tmp, (when, when))  # maildir's INTERNALDATE is the file's mtime
         target = directory / "cur" / f"{name}:2,{flags}"
         os.rename(tmp, target)
         self._give_to_mail_owner(directory)
@@ -245,7 +260,7 @@ namespace inbox {{
 {mailboxes}}}
 {oauth}passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {self.passwd_file}
+  args = scheme=PLAIN username_format=%u {self.passwd_dir}/%u
 }}
 userdb {{
   driver = static

@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 def make_self_signed_certificate(cert_file: Path, key_file: Path, common_name: str) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)

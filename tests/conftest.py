@@ -1,0 +1,71 @@
+"""Real servers for the engine tests: one Dovecot and one SMTP server per test session."""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+
+import pytest
+from imapclient import IMAPClient
+
+from mail_crm_sync_engine import ConnectionSettings, Security
+from mail_crm_sync_engine.testing import DovecotServer, SmtpServer, dovecot_available
+
+if not dovecot_available():  # pragma: no cover - .ci/run installs it; say so loudly where it is missing
+    raise pytest.UsageError(
+        "Dovecot is not installed (Debian package dovecot-imapd): run `bash .ci/run` once."
+    )
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    with DovecotServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dovecot_plain():
+    """A second Dovecot that advertises neither CONDSTORE nor QRESYNC, like Microsoft 365."""
+    with DovecotServer(condstore=False) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mail_user(dovecot):
+    """A fresh, empty mailbox on the harness Dovecot."""
+    return dovecot.add_user()
+
+
+def settings_for(
+    server: DovecotServer, user, security: Security = Security.NONE, **options
+) -> ConnectionSettings:
+    port = server.ssl_port if security == Security.SSL else server.port
+    options.setdefault("verify_certificate", security == Security.NONE)
+    return ConnectionSettings(server.host, port, security, user.login, password=user.password, **options)
+
+
+@pytest.fixture
+def settings(dovecot, mail_user):
+    return settings_for(dovecot, mail_user)
+
+
+@pytest.fixture
+def server_view(dovecot, mail_user):
+    """A second, independent IMAP connection, to check what the server itself holds."""
+    client = IMAPClient(dovecot.host, port=dovecot.port, ssl=False)
+    client.login(mail_user.login, mail_user.password)
+    yield client
+    with contextlib.suppress(imaplib.IMAP4.error, OSError):
+        client.logout()
+
+
+def append(client: IMAPClient, folder: str, message: bytes, flags=(), when=None) -> int:
+    """APPEND through IMAP and return the new UID (UIDPLUS)."""
+    response = client.append(folder, message, flags=flags, msg_time=when)
+    return int(response.split(b"]")[0].split()[-1])
