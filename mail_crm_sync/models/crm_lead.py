@@ -1,0 +1,40 @@
+from odoo import api, fields, models
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    mail_sync_message_ids = fields.Many2many(
+        "mail.sync.message", compute="_compute_mail_sync_messages", string="Synced Emails"
+    )
+    mail_sync_message_count = fields.Integer(compute="_compute_mail_sync_messages", string="Emails")
+
+    def _compute_mail_sync_messages(self):
+        messages = self.env["mail.sync.message"]
+        for lead in self:
+            found = messages.search([("lead_ids", "in", lead.ids)]) if lead.id else messages
+            lead.mail_sync_message_ids = found
+            lead.mail_sync_message_count = len(found)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        leads._mail_sync_link()
+        return leads
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"email_from", "partner_id"} & set(vals):
+            self._mail_sync_link()
+        return result
+
+    def _mail_sync_link(self):
+        emails = self.mapped("email_normalized") + self.partner_id.mapped("email_normalized")
+        self.env["mail.sync.message"].sudo()._link_by_emails(emails)
+
+    def action_view_mail_sync_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("mail_crm_sync.mail_sync_message_action")
+        action["domain"] = [("lead_ids", "in", self.ids)]
+        action["context"] = {}
+        return action

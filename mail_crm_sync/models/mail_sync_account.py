@@ -1,0 +1,430 @@
+import logging
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from mail_crm_sync_engine import (
+    AuthenticationFailed,
+    ConnectionSettings,
+    FolderError,
+    FolderRole,
+    FolderState,
+    MailSyncError,
+    MessageGone,
+    Security,
+    ServerRefused,
+    ServerUnreachable,
+    Throttled,
+    Timeout,
+    TlsFailure,
+    connect,
+    list_folders,
+    sync_folder,
+)
+
+_logger = logging.getLogger(__name__)
+
+MAX_CONSECUTIVE_FAILURES = 10
+# Batches one account may take per cron call before the others get their turn.
+BATCHES_PER_RUN = 50
+BATCH_SIZE = 200
+
+SECURITY_SELECTION = [
+    ("ssl", "SSL/TLS"),
+    ("starttls", "STARTTLS"),
+    ("none", "None"),
+]
+
+
+class MailSyncAccount(models.Model):
+    _name = "mail.sync.account"
+    _description = "Synced Mailbox"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "name, id"
+
+    def _default_user_id(self):
+        return self.env.user
+
+    name = fields.Char(required=True, tracking=True)
+    active = fields.Boolean(default=True)
+    email = fields.Char(required=True, tracking=True)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Owner",
+        default=_default_user_id,
+        index=True,
+        tracking=True,
+        help="The user whose mailbox this is. Empty for a shared account.",
+    )
+    account_type = fields.Selection(
+        [("personal", "Personal"), ("shared", "Shared")], required=True, default="personal", tracking=True
+    )
+    provider = fields.Selection([("imap", "IMAP")], required=True, default="imap")
+    imap_host = fields.Char(string="IMAP Server", required=True)
+    imap_port = fields.Integer(string="IMAP Port", required=True, default=993)
+    imap_security = fields.Selection(SECURITY_SELECTION, string="IMAP Encryption", required=True, default="ssl")
+    username = fields.Char(help="Only when the server wants a user name other than the email address (Exchange).")
+    login = fields.Char(compute="_compute_login", help="What is sent to log in: the user name, else the email.")
+    password = fields.Char(
+        compute="_compute_password",
+        inverse="_inverse_password",
+        help="Readable only by the owner and administrators.",
+    )
+    password_stored = fields.Char(groups="base.group_system", copy=False)
+    allow_insecure_certificate = fields.Boolean(
+        help="Connect even if the server's certificate cannot be verified (self-signed or expired). "
+        "Only for servers you trust."
+    )
+    smtp_host = fields.Char(string="SMTP Server")
+    smtp_port = fields.Integer(string="SMTP Port", default=465)
+    smtp_security = fields.Selection(SECURITY_SELECTION, string="SMTP Encryption", default="ssl")
+    sending_enabled = fields.Boolean(string="Send From This Account")
+    keep = fields.Selection(
+        [("received", "Received"), ("sent", "Sent"), ("both", "Both")],
+        string="Emails to Keep",
+        required=True,
+        default="both",
+    )
+    visibility = fields.Selection(
+        [
+            ("everyone", "Everyone"),
+            ("owner_and_managers", "Owner and Sales Managers"),
+            ("owner", "Owner Only"),
+        ],
+        required=True,
+        default="owner_and_managers",
+        tracking=True,
+    )
+    show_on_dashboard = fields.Boolean(default=True)
+    sync_window = fields.Selection(
+        [
+            ("now", "From Now On"),
+            ("14_days", "Last 14 Days"),
+            ("1_month", "Last Month"),
+            ("3_months", "Last 3 Months"),
+            ("6_months", "Last 6 Months"),
+            ("date", "Since a Date"),
+        ],
+        string="First Sync",
+        required=True,
+        default="14_days",
+    )
+    sync_window_date = fields.Date(string="First Sync Since")
+    create_contacts = fields.Boolean(
+        string="Create Contacts for Unknown Senders",
+        help="Create a contact for the sender of incoming mail nobody knows yet, "
+        "except for addresses and domains on the block list (Settings).",
+    )
+    state = fields.Selection(
+        [("draft", "Not Connected"), ("active", "Active"), ("failing", "Failing"), ("disabled", "Disabled")],
+        required=True,
+        default="draft",
+        readonly=True,
+        tracking=True,
+    )
+    last_error = fields.Text(readonly=True)
+    failure_count = fields.Integer(string="Consecutive Failures", readonly=True)
+    last_sync_date = fields.Datetime(string="Last Successful Sync", readonly=True)
+    last_attempt_date = fields.Datetime(readonly=True)
+    sync_pending = fields.Boolean(readonly=True, help="A long sync stopped to let other accounts run; it goes on.")
+    folder_ids = fields.One2many("mail.sync.folder", "account_id", string="Folders", context={"active_test": False})
+    message_count = fields.Integer(string="Downloaded", compute="_compute_message_counts")
+    assigned_count = fields.Integer(string="Assigned", compute="_compute_message_counts")
+
+    @api.depends("username", "email")
+    def _compute_login(self):
+        for account in self:
+            account.login = account.username or account.email
+
+    @api.depends_context("uid")
+    def _compute_password(self):
+        for account in self:
+            account.password = account.sudo().password_stored if account._can_see_password() else False
+
+    def _inverse_password(self):
+        for account in self:
+            if not account._can_see_password():
+                raise UserError(self.env._("Only the owner or an administrator can set the password."))
+            account.sudo().password_stored = account.password
+
+    def _compute_message_counts(self):
+        counts = {}
+        if self.ids:
+            self.env.cr.execute(
+                SQL(
+                    """SELECT rel.account_id, COUNT(*), COUNT(*) FILTER (WHERE m.is_assigned)
+                         FROM mail_sync_account_message_rel rel
+                         JOIN mail_sync_message m ON m.id = rel.message_id
+                        WHERE rel.account_id = ANY(%s)
+                     GROUP BY rel.account_id""",
+                    self.ids,
+                )
+            )
+            counts = {account_id: (total, assigned) for account_id, total, assigned in self.env.cr.fetchall()}
+        for account in self:
+            account.message_count, account.assigned_count = counts.get(account.id, (0, 0))
+
+    @api.onchange("imap_security")
+    def _onchange_imap_security(self):
+        self.imap_port = 993 if self.imap_security == "ssl" else 143
+
+    @api.onchange("account_type")
+    def _onchange_account_type(self):
+        if self.account_type == "shared":
+            self.user_id = False
+
+    @api.constrains("account_type", "user_id")
+    def _check_account_type(self):
+        for account in self:
+            if account.account_type == "personal" and not account.user_id:
+                raise ValidationError(self.env._("A personal account needs an owner."))
+            if account.account_type == "shared" and account.user_id:
+                raise ValidationError(self.env._("A shared account has no owner."))
+
+    @api.constrains("sync_window", "sync_window_date")
+    def _check_sync_window_date(self):
+        for account in self:
+            if account.sync_window == "date" and not account.sync_window_date:
+                raise ValidationError(self.env._("Choose the date the first sync starts from."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.user.has_group("base.group_system"):
+            for vals in vals_list:
+                if vals.get("account_type") == "shared":
+                    raise UserError(self.env._("Only administrators can connect a shared account."))
+        return super().create(vals_list)
+
+    def action_test_connection(self):
+        """Log in, list the folders, create the missing folder records; re-activate on success."""
+        self.ensure_one()
+        try:
+            with connect(self._connection_settings()) as mailbox:
+                folders = list_folders(mailbox)
+        except MailSyncError as error:
+            raise UserError(self._error_message(error)) from error
+        self.env["mail.sync.folder"].sudo()._update_from_server(self, folders)
+        self.sudo().write({"state": "active", "failure_count": 0, "last_error": False})
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Connection successful: %(count)s folders found.",
+                    count=len(folders),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_sync_now(self):
+        """Download new messages now, in the same way the scheduled action does."""
+        self.check_access("write")
+        for account in self:
+            if account.state == "draft":
+                raise UserError(self.env._("Test the connection of %(account)s first.", account=account.name))
+        self._sync_accounts()
+        self.env.invalidate_all()
+        return True
+
+    def action_open_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("mail_crm_sync.mail_sync_message_action")
+        action["domain"] = [("account_ids", "in", self.ids)]
+        action["context"] = {}
+        return action
+
+    @api.model
+    def _cron_sync(self):
+        """Sync every due account, each under a row lock other workers skip; report progress."""
+        cutoff = fields.Datetime.now() - timedelta(minutes=2)
+        accounts = self.sudo().search(
+            [
+                ("state", "in", ("active", "failing")),
+                "|",
+                "|",
+                ("sync_pending", "=", True),
+                ("last_attempt_date", "=", False),
+                ("last_attempt_date", "<", cutoff),
+            ],
+            order="last_attempt_date asc nulls first, id",
+        )
+        results = accounts._sync_accounts()
+        remaining = self.sudo().search_count([("sync_pending", "=", True), ("state", "in", ("active", "failing"))])
+        self.env["ir.cron"]._notify_progress(done=sum(1 for done in results.values() if done), remaining=remaining)
+
+    def _sync_accounts(self):
+        """Sync each account in its own transactions; one failing never stops the others.
+
+        Returns {account id: True when it was synced to the end, False when it is busy elsewhere
+        or has more to do}.
+        """
+        results = {}
+        for account_id in self.ids:
+            try:
+                results[account_id] = self.browse(account_id)._sync_claimed()
+            except Exception:
+                _logger.exception("Sync of mail account %s crashed", account_id)
+                results[account_id] = False
+        self.env.invalidate_all()
+        return results
+
+    def _sync_claimed(self):
+        """Claim the account with a row lock held by one cursor; sync with another that commits per batch.
+
+        ``FOR NO KEY UPDATE`` (the FOR UPDATE flavour that leaves foreign keys alone) lets the
+        sync insert rows pointing at the account while other workers skip it.
+        """
+        self.ensure_one()
+        registry = self.env.registry
+        with registry.cursor() as lock_cr:
+            lock_cr.execute(
+                SQL(
+                    "SELECT id FROM mail_sync_account WHERE id = %s AND state IN ('active', 'failing') "
+                    "FOR NO KEY UPDATE SKIP LOCKED",
+                    self.id,
+                )
+            )
+            if not lock_cr.fetchone():
+                _logger.info("Mail account %s is being synced by another worker or is not active", self.id)
+                return False
+            account = self.with_env(self.env(cr=lock_cr, su=True))
+            with registry.cursor() as work_cr:
+                outcome = account.with_env(account.env(cr=work_cr))._sync_folders()
+            account._record_outcome(*outcome)
+            return outcome[0] == "done"
+
+    def _sync_folders(self):
+        """The sync proper, on a cursor it commits after each batch. Returns (status, error)."""
+        messages = self.env["mail.sync.message"]
+        batches = 0
+        try:
+            with connect(self._connection_settings()) as mailbox:
+                for folder in self.folder_ids.filtered("active"):
+                    state = FolderState.from_dict(folder.sync_state)
+                    try:
+                        for batch in sync_folder(
+                            mailbox,
+                            folder.name,
+                            state,
+                            self._window_start(),
+                            own_addresses=self._own_addresses(),
+                            known_uids=folder._known_uids(state),
+                            folder_role=FolderRole(folder.role),
+                            batch_size=BATCH_SIZE,
+                        ):
+                            messages._store_batch(folder, batch)
+                            self.env.cr.commit()
+                            batches += 1
+                            if batches >= BATCHES_PER_RUN:
+                                return "pending", None
+                    except FolderError as error:
+                        self.env.cr.rollback()
+                        _logger.info("Folder %s of mail account %s failed: %s", folder.name, self.id, error)
+                        folder.last_error = self._error_message(error)
+                        self.env.cr.commit()
+        except MailSyncError as error:
+            self.env.cr.rollback()
+            _logger.info("Sync of mail account %s failed: %s", self.id, error)
+            return "failed", error
+        return "done", None
+
+    def _record_outcome(self, status, error):
+        now = fields.Datetime.now()
+        if status in ("done", "pending"):
+            self.write(
+                {
+                    "state": "active",
+                    "failure_count": 0,
+                    "last_error": False,
+                    "last_sync_date": now,
+                    "last_attempt_date": now,
+                    "sync_pending": status == "pending",
+                }
+            )
+            return
+        values = {"last_error": self._error_message(error), "last_attempt_date": now, "sync_pending": False}
+        if error.counts_as_connection_failure:
+            failures = self.failure_count + 1
+            values.update(failure_count=failures, state="failing")
+            if failures >= MAX_CONSECUTIVE_FAILURES:
+                values["state"] = "disabled"
+        self.write(values)
+        if self.state == "disabled":
+            self._notify_disabled()
+
+    def _notify_disabled(self):
+        users = self.user_id or self.env.ref("base.group_system").users.filtered(
+            lambda user: user.active and user.id != SUPERUSER_ID
+        )
+        for user in users:
+            self.activity_schedule(
+                "mail.mail_activity_data_warning",
+                user_id=user.id,
+                summary=self.env._("Mail sync stopped for %(account)s", account=self.name),
+                note=self.env._(
+                    "After %(count)s failed connections in a row, %(account)s is no longer synced. "
+                    "Last error: %(error)s Fix the settings, then press Test Connection to turn it back on.",
+                    count=self.failure_count,
+                    account=self.name,
+                    error=self.last_error,
+                ),
+            )
+
+    def _connection_settings(self):
+        self.ensure_one()
+        return ConnectionSettings(
+            self.imap_host,
+            self.imap_port,
+            Security(self.imap_security),
+            self.login,
+            password=self.sudo().password_stored or None,
+            verify_certificate=not self.allow_insecure_certificate,
+        )
+
+    def _own_addresses(self):
+        return frozenset(address.lower() for address in (self.email, self.username) if address and "@" in address)
+
+    def _window_start(self):
+        today = fields.Date.context_today(self)
+        return {
+            "now": today,
+            "14_days": today - timedelta(days=14),
+            "1_month": today - relativedelta(months=1),
+            "3_months": today - relativedelta(months=3),
+            "6_months": today - relativedelta(months=6),
+            "date": self.sync_window_date,
+        }[self.sync_window]
+
+    def _error_message(self, error):
+        """A translated sentence for the kind of failure, followed by the server's own words."""
+        sentences = [
+            (AuthenticationFailed, self.env._("The server refused the login: check the login and password.")),
+            (
+                TlsFailure,
+                self.env._(
+                    "The secure connection failed: check the encryption setting, or allow the certificate "
+                    "if you trust this server."
+                ),
+            ),
+            (ServerUnreachable, self.env._("The server could not be reached: check its name and port.")),
+            (Timeout, self.env._("The server did not answer in time.")),
+            (Throttled, self.env._("The server asks to slow down; the next run will try again.")),
+            (FolderError, self.env._("A folder could not be read; the other folders were synced.")),
+            (MessageGone, self.env._("This email is no longer on the server.")),
+            (ServerRefused, self.env._("The server refused a command.")),
+        ]
+        sentence = next(
+            (text for kind, text in sentences if isinstance(error, kind)),
+            self.env._("The mail server reported an error."),
+        )
+        return self.env._("%(sentence)s Server said: %(detail)s", sentence=sentence, detail=str(error))
+
+    def _can_see_password(self):
+        self.ensure_one()
+        return self.env.su or self.env.user == self.user_id or self.env.user.has_group("base.group_system")

@@ -1,0 +1,112 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from mail_crm_sync_engine import FolderRole
+
+# Failed messages remembered per folder, newest last: enough to act on, not a growing log.
+MAX_FAILED_KEPT = 200
+
+
+class MailSyncFolder(models.Model):
+    _name = "mail.sync.folder"
+    _description = "Synced Mail Folder"
+    _order = "account_id, sequence, name"
+
+    account_id = fields.Many2one("mail.sync.account", required=True, ondelete="cascade", index=True)
+    name = fields.Char(required=True, readonly=True, help="The folder's name on the server.")
+    sequence = fields.Integer(default=10)
+    role = fields.Selection(
+        [
+            (FolderRole.INBOX.value, "Inbox"),
+            (FolderRole.SENT.value, "Sent"),
+            (FolderRole.TRASH.value, "Trash"),
+            (FolderRole.JUNK.value, "Junk"),
+            (FolderRole.DRAFTS.value, "Drafts"),
+            (FolderRole.ARCHIVE.value, "Archive"),
+            (FolderRole.ALL.value, "All Mail"),
+            (FolderRole.OTHER.value, "Other"),
+        ],
+        required=True,
+        default=FolderRole.OTHER.value,
+        readonly=True,
+    )
+    active = fields.Boolean(string="Synced", default=False)
+    sync_state = fields.Json(readonly=True, copy=False, help="The engine's saved state for this folder.")
+    uidvalidity = fields.Integer(string="UIDVALIDITY", compute="_compute_state_summary")
+    last_uid = fields.Integer(string="Last UID", compute="_compute_state_summary")
+    last_error = fields.Text(readonly=True, copy=False)
+    failed_messages = fields.Json(readonly=True, copy=False, help="[{uid, reason}] of messages the server would not give.")
+    failed_count = fields.Integer(compute="_compute_state_summary")
+    message_count = fields.Integer(string="Messages", compute="_compute_message_count")
+
+    _sql_constraints = [
+        ("name_account_uniq", "unique(account_id, name)", "A folder appears once per account."),
+    ]
+
+    @api.depends("sync_state", "failed_messages")
+    def _compute_state_summary(self):
+        for folder in self:
+            state = folder.sync_state or {}
+            folder.uidvalidity = state.get("uidvalidity") or 0
+            folder.last_uid = state.get("last_uid") or 0
+            folder.failed_count = len(folder.failed_messages or [])
+
+    def _compute_message_count(self):
+        counts = {}
+        if self.ids:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT folder_id, COUNT(*) FROM mail_sync_message_location "
+                    "WHERE folder_id = ANY(%s) AND NOT gone GROUP BY folder_id",
+                    self.ids,
+                )
+            )
+            counts = dict(self.env.cr.fetchall())
+        for folder in self:
+            folder.message_count = counts.get(folder.id, 0)
+
+    @api.model
+    def _update_from_server(self, account, folders):
+        """Create records for new server folders; inbox and sent start active, the rest inactive."""
+        existing = {folder.name: folder for folder in account.with_context(active_test=False).folder_ids}
+        to_create = []
+        for sequence, info in enumerate(folders):
+            if not info.selectable:
+                continue
+            if info.name in existing:
+                existing[info.name].write({"role": info.role.value, "sequence": sequence})
+            else:
+                to_create.append(
+                    {
+                        "account_id": account.id,
+                        "name": info.name,
+                        "role": info.role.value,
+                        "sequence": sequence,
+                        "active": info.default_active,
+                    }
+                )
+        return self.create(to_create)
+
+    def _known_uids(self, state):
+        """UIDs stored for this folder at the state's UIDVALIDITY and not yet gone."""
+        if not state:
+            return ()
+        self.env.cr.execute(
+            SQL(
+                "SELECT uid FROM mail_sync_message_location WHERE folder_id = %s AND uidvalidity = %s AND NOT gone",
+                self.id,
+                state.uidvalidity,
+            )
+        )
+        return tuple(uid for (uid,) in self.env.cr.fetchall())
+
+    def _save_batch_state(self, batch):
+        failed = list(self.failed_messages or [])
+        failed.extend({"uid": item.uid, "reason": item.reason} for item in batch.failed)
+        self.write(
+            {
+                "sync_state": batch.state.to_dict(),
+                "last_error": False,
+                "failed_messages": failed[-MAX_FAILED_KEPT:] if batch.failed else self.failed_messages,
+            }
+        )

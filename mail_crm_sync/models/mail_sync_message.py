@@ -1,0 +1,453 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.tools import SQL, html_sanitize
+
+from mail_crm_sync_engine import Direction
+
+_logger = logging.getLogger(__name__)
+
+# The document full-text search indexes; the same expression in the index and the query, so
+# PostgreSQL uses the index. Bodies are cut: a tsvector cannot exceed 1 MB.
+SEARCH_DOCUMENT = SQL(
+    "to_tsvector('simple'::regconfig, coalesce(subject, '') || ' ' || coalesce(email_from, '') || ' ' "
+    "|| coalesce(email_to, '') || ' ' || coalesce(email_cc, '') || ' ' || left(coalesce(body_text, ''), 200000))"
+)
+ADDRESS_ARRAY = SQL("string_to_array(address_emails, E'\\n')")
+
+
+def _addresses(addresses):
+    return ", ".join(f"{a.name} <{a.email}>" if a.name else a.email for a in addresses)
+
+
+class MailSyncMessage(models.Model):
+    _name = "mail.sync.message"
+    _description = "Synced Email"
+    _order = "date desc, id desc"
+    _rec_name = "subject"
+
+    message_id = fields.Char(string="Message-ID", required=True, readonly=True)
+    subject = fields.Char(readonly=True)
+    date = fields.Datetime(readonly=True, index=True)
+    email_from = fields.Char(string="From", readonly=True)
+    email_to = fields.Text(string="To", readonly=True)
+    email_cc = fields.Text(string="Cc", readonly=True)
+    reply_to = fields.Char(readonly=True)
+    address_emails = fields.Text(
+        readonly=True, help="Normalized From, To and Cc addresses, one a line: what linking matches."
+    )
+    in_reply_to = fields.Char(readonly=True)
+    message_references = fields.Text(string="References", readonly=True)
+    body_text = fields.Text(string="Text", readonly=True)
+    body_html = fields.Html(string="Body", readonly=True, sanitize=True)
+    direction = fields.Selection(
+        [(Direction.INCOMING.value, "Received"), (Direction.OUTGOING.value, "Sent")], readonly=True, index=True
+    )
+    size = fields.Integer(readonly=True)
+    warnings = fields.Text(readonly=True, help="What could not be read in this email.")
+    message_id_synthetic = fields.Boolean(
+        string="Synthetic Message-ID", readonly=True, help="The email had no Message-ID; one was derived from it."
+    )
+    attachment_ids = fields.One2many("mail.sync.message.attachment", "message_id", string="Attachments")
+    attachment_count = fields.Integer(readonly=True)
+    location_ids = fields.One2many("mail.sync.message.location", "message_id", string="Seen At")
+    account_ids = fields.Many2many(
+        "mail.sync.account", "mail_sync_account_message_rel", "message_id", "account_id", string="Accounts", readonly=True
+    )
+    link_ids = fields.One2many("mail.sync.message.link", "message_id", string="Links")
+    partner_ids = fields.Many2many(
+        "res.partner", compute="_compute_links", search="_search_partner_ids", string="Contacts"
+    )
+    lead_ids = fields.Many2many(
+        "crm.lead", compute="_compute_links", search="_search_lead_ids", string="Opportunities"
+    )
+    is_assigned = fields.Boolean(string="Assigned", readonly=True, index=True)
+    gone_from_server = fields.Boolean(readonly=True, help="Deleted or moved away on every server it was seen on.")
+    search_text = fields.Char(string="Full Text", compute="_compute_search_text", search="_search_search_text")
+
+    _sql_constraints = [
+        ("message_id_uniq", "unique(message_id)", "An email is stored once."),
+    ]
+
+    def init(self):
+        self.env.cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS mail_sync_message_search_idx ON mail_sync_message USING gin (%s)",
+                SEARCH_DOCUMENT,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS mail_sync_message_address_idx ON mail_sync_message USING gin (%s)",
+                ADDRESS_ARRAY,
+            )
+        )
+
+    @api.depends("link_ids.partner_id", "link_ids.lead_id", "link_ids.active")
+    def _compute_links(self):
+        for message in self:
+            message.partner_ids = message.link_ids.partner_id
+            message.lead_ids = message.link_ids.lead_id
+
+    def _search_partner_ids(self, operator, value):
+        return [("link_ids", "any", [("partner_id", operator, value)])]
+
+    def _search_lead_ids(self, operator, value):
+        return [("link_ids", "any", [("lead_id", operator, value)])]
+
+    def _compute_search_text(self):
+        self.search_text = False
+
+    def _search_search_text(self, operator, value):
+        if operator not in ("ilike", "like", "=", "=like", "=ilike") or not value:
+            return []
+        return [
+            (
+                "id",
+                "in",
+                SQL(
+                    "SELECT id FROM mail_sync_message WHERE %s @@ websearch_to_tsquery('simple', %s)",
+                    SEARCH_DOCUMENT,
+                    value,
+                ),
+            )
+        ]
+
+    def action_relink(self):
+        self.check_access("read")
+        self.sudo()._link_messages(self.ids)
+        return True
+
+    # -- storing what the engine returns ----------------------------------------------------
+
+    @api.model
+    def _store_batch(self, folder, batch):
+        """Store one engine batch for ``folder`` in a fixed number of queries, then save its state."""
+        account = folder.account_id
+        if batch.reset:
+            self._forget_folder_uids(folder, batch.state.uidvalidity)
+        keep = {
+            "received": {Direction.INCOMING},
+            "sent": {Direction.OUTGOING},
+            "both": {Direction.INCOMING, Direction.OUTGOING},
+        }[account.keep]
+        records = {}
+        for record in batch.messages:
+            if record.direction in keep:
+                records.setdefault(record.message_id, record)
+        message_ids = {}
+        if records:
+            created = self._insert_messages(list(records.values()))
+            message_ids = self._ids_by_message_id(list(records))
+            self._insert_attachments({message_ids[key]: records[key] for key in created})
+            self._insert_places(folder, batch, records, message_ids)
+            self._link_messages(list(message_ids.values()))
+        if batch.gone_uids:
+            self._mark_gone(folder, batch.state.uidvalidity, batch.gone_uids)
+        if account.create_contacts and records:
+            self._create_sender_contacts(list(records.values()))
+        folder._save_batch_state(batch)
+        return list(message_ids.values())
+
+    def _insert_messages(self, records):
+        """INSERT the new emails (one statement); return the Message-IDs actually created."""
+        columns = {
+            "message_id": [],
+            "subject": [],
+            "date": [],
+            "email_from": [],
+            "email_to": [],
+            "email_cc": [],
+            "reply_to": [],
+            "address_emails": [],
+            "in_reply_to": [],
+            "message_references": [],
+            "body_text": [],
+            "body_html": [],
+            "direction": [],
+            "size": [],
+            "warnings": [],
+            "message_id_synthetic": [],
+            "attachment_count": [],
+        }
+        for record in records:
+            emails = dict.fromkeys(a.email for a in record.addresses if a.email)
+            columns["message_id"].append(record.message_id)
+            columns["subject"].append(record.subject or "")
+            columns["date"].append(record.date.replace(tzinfo=None) if record.date else None)
+            columns["email_from"].append(_addresses(record.from_))
+            columns["email_to"].append(_addresses(record.to))
+            columns["email_cc"].append(_addresses(record.cc))
+            columns["reply_to"].append(_addresses(record.reply_to))
+            columns["address_emails"].append("\n".join(emails))
+            columns["in_reply_to"].append(record.in_reply_to)
+            columns["message_references"].append(" ".join(record.references))
+            columns["body_text"].append((record.text or "").replace("\x00", ""))
+            columns["body_html"].append(
+                html_sanitize(record.html.replace("\x00", ""), sanitize_attributes=True) if record.html else None
+            )
+            columns["direction"].append(record.direction.value)
+            columns["size"].append(record.size)
+            columns["warnings"].append("\n".join(record.warnings) or None)
+            columns["message_id_synthetic"].append(record.message_id_synthetic)
+            columns["attachment_count"].append(len(record.attachments))
+        types = {
+            "date": "timestamp",
+            "size": "int4",
+            "message_id_synthetic": "bool",
+            "attachment_count": "int4",
+        }
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO mail_sync_message (%(names)s, is_assigned, gone_from_server,
+                                                  create_uid, write_uid, create_date, write_date)
+                   SELECT *, false, false, %(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'
+                     FROM unnest(%(arrays)s)
+              ON CONFLICT (message_id) DO NOTHING
+                RETURNING message_id""",
+                names=SQL(", ").join(SQL.identifier(name) for name in columns),
+                arrays=SQL(", ").join(
+                    SQL("%s::%s[]", values, SQL(types.get(name, "text"))) for name, values in columns.items()
+                ),
+                uid=self.env.uid,
+            )
+        )
+        return [message_id for (message_id,) in self.env.cr.fetchall()]
+
+    def _ids_by_message_id(self, message_ids):
+        self.env.cr.execute(
+            SQL("SELECT message_id, id FROM mail_sync_message WHERE message_id = ANY(%s)", message_ids)
+        )
+        return dict(self.env.cr.fetchall())
+
+    def _insert_attachments(self, records_by_id):
+        rows = [
+            (message_id, a.filename or "", a.content_type, a.size, a.part, a.content_id, a.inline)
+            for message_id, record in records_by_id.items()
+            for a in record.attachments
+        ]
+        if not rows:
+            return
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO mail_sync_message_attachment
+                          (message_id, name, content_type, size, part, content_id, inline,
+                           create_uid, write_uid, create_date, write_date)
+                   SELECT *, %(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'
+                     FROM unnest(%(ids)s::int4[], %(names)s::text[], %(types)s::text[], %(sizes)s::int4[],
+                                 %(parts)s::text[], %(cids)s::text[], %(inline)s::bool[])""",
+                ids=[row[0] for row in rows],
+                names=[row[1] for row in rows],
+                types=[row[2] for row in rows],
+                sizes=[row[3] for row in rows],
+                parts=[row[4] for row in rows],
+                cids=[row[5] for row in rows],
+                inline=[row[6] for row in rows],
+                uid=self.env.uid,
+            )
+        )
+
+    def _insert_places(self, folder, batch, records, message_ids):
+        """Remember where each email was seen, and that its account holds it."""
+        keys = list(records)
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO mail_sync_message_location
+                          (message_id, account_id, folder_id, uidvalidity, uid, gone,
+                           create_uid, write_uid, create_date, write_date)
+                   SELECT m, %(account)s, %(folder)s, %(uidvalidity)s, u, false,
+                          %(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'
+                     FROM unnest(%(ids)s::int4[], %(uids)s::int8[]) AS t(m, u)
+              ON CONFLICT (folder_id, uidvalidity, uid) DO UPDATE SET message_id = EXCLUDED.message_id, gone = false""",
+                account=folder.account_id.id,
+                folder=folder.id,
+                uidvalidity=batch.state.uidvalidity,
+                ids=[message_ids[key] for key in keys],
+                uids=[records[key].uid for key in keys],
+                uid=self.env.uid,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO mail_sync_account_message_rel (account_id, message_id)
+                   SELECT %s, unnest(%s::int4[]) ON CONFLICT DO NOTHING""",
+                folder.account_id.id,
+                list(message_ids.values()),
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE mail_sync_message SET gone_from_server = false WHERE id = ANY(%s) AND gone_from_server",
+                list(message_ids.values()),
+            )
+        )
+
+    def _forget_folder_uids(self, folder, uidvalidity):
+        """UIDVALIDITY changed: the folder's stored UIDs mean nothing any more."""
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM mail_sync_message_location WHERE folder_id = %s AND uidvalidity <> %s RETURNING message_id",
+                folder.id,
+                uidvalidity,
+            )
+        )
+        self._update_gone([message_id for (message_id,) in self.env.cr.fetchall()])
+
+    def _mark_gone(self, folder, uidvalidity, uids):
+        self.env.cr.execute(
+            SQL(
+                """UPDATE mail_sync_message_location SET gone = true
+                    WHERE folder_id = %s AND uidvalidity = %s AND uid = ANY(%s) RETURNING message_id""",
+                folder.id,
+                uidvalidity,
+                list(uids),
+            )
+        )
+        self._update_gone([message_id for (message_id,) in self.env.cr.fetchall()])
+
+    def _update_gone(self, message_ids):
+        if not message_ids:
+            return
+        self.env.cr.execute(
+            SQL(
+                """UPDATE mail_sync_message m
+                      SET gone_from_server = NOT EXISTS (
+                          SELECT 1 FROM mail_sync_message_location l WHERE l.message_id = m.id AND NOT l.gone)
+                    WHERE m.id = ANY(%s)""",
+                list(set(message_ids)),
+            )
+        )
+        self.env["mail.sync.message"].invalidate_model(["gone_from_server"])
+
+    # -- linking ------------------------------------------------------------------------------
+
+    @api.model
+    def _link_messages(self, message_ids):
+        """Link emails to people, their companies and their open leads: three queries for any number.
+
+        Each link records why it exists. Links removed by hand stay (archived), so relinking
+        never brings them back. Internal users are not contacts to link to.
+        """
+        if not message_ids:
+            return
+        audit = SQL("%(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'", uid=self.env.uid)
+        self.env.cr.execute(
+            SQL(
+                """WITH address AS (
+                        SELECT m.id AS message_id, e.email
+                          FROM mail_sync_message m, unnest(string_to_array(m.address_emails, E'\\n')) AS e(email)
+                         WHERE m.id = ANY(%(ids)s) AND e.email <> ''
+                   ), person AS (
+                        SELECT a.message_id, p.id AS partner_id, p.commercial_partner_id, a.email
+                          FROM address a
+                          JOIN res_partner p ON p.email_normalized = a.email AND p.active
+                         WHERE NOT EXISTS (
+                               SELECT 1 FROM res_users u WHERE u.partner_id = p.id AND NOT u.share)
+                   )
+                   INSERT INTO mail_sync_message_link
+                          (message_id, partner_id, reason, email, active,
+                           create_uid, write_uid, create_date, write_date)
+                   SELECT DISTINCT ON (message_id, partner_id) message_id, partner_id, reason, email, true, %(audit)s
+                     FROM (SELECT message_id, partner_id, 'address' AS reason, email, 0 AS rank FROM person
+                           UNION ALL
+                           SELECT message_id, commercial_partner_id, 'company', email, 1 FROM person
+                            WHERE commercial_partner_id IS NOT NULL AND commercial_partner_id <> partner_id
+                          ) AS found
+                 ORDER BY message_id, partner_id, rank, email
+              ON CONFLICT DO NOTHING""",
+                ids=list(message_ids),
+                audit=audit,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """WITH address AS (
+                        SELECT m.id AS message_id, e.email
+                          FROM mail_sync_message m, unnest(string_to_array(m.address_emails, E'\\n')) AS e(email)
+                         WHERE m.id = ANY(%(ids)s) AND e.email <> ''
+                   ), found AS (
+                        SELECT k.message_id, l.id AS lead_id, 'lead_partner' AS reason, p.email_normalized AS email,
+                               0 AS rank
+                          FROM mail_sync_message_link k
+                          JOIN crm_lead l ON l.partner_id = k.partner_id
+                          JOIN res_partner p ON p.id = k.partner_id
+                         WHERE k.message_id = ANY(%(ids)s) AND k.active AND k.partner_id IS NOT NULL
+                         UNION ALL
+                        SELECT a.message_id, l.id, 'lead_email', a.email, 1
+                          FROM address a JOIN crm_lead l ON l.email_normalized = a.email
+                   )
+                   INSERT INTO mail_sync_message_link
+                          (message_id, lead_id, reason, email, active,
+                           create_uid, write_uid, create_date, write_date)
+                   SELECT DISTINCT ON (f.message_id, f.lead_id) f.message_id, f.lead_id, f.reason, f.email, true,
+                          %(audit)s
+                     FROM found f
+                     JOIN crm_lead l ON l.id = f.lead_id
+                LEFT JOIN crm_stage s ON s.id = l.stage_id
+                    WHERE l.active AND NOT coalesce(s.is_won, false)
+                 ORDER BY f.message_id, f.lead_id, f.rank
+              ON CONFLICT DO NOTHING""",
+                ids=list(message_ids),
+                audit=audit,
+            )
+        )
+        self._update_assigned(message_ids)
+        self.env["mail.sync.message.link"].invalidate_model()
+        self.invalidate_model(["link_ids", "partner_ids", "lead_ids", "is_assigned"])
+
+    @api.model
+    def _update_assigned(self, message_ids):
+        self.env.cr.execute(
+            SQL(
+                """UPDATE mail_sync_message m
+                      SET is_assigned = EXISTS (SELECT 1 FROM mail_sync_message_link k
+                                                 WHERE k.message_id = m.id AND k.active)
+                    WHERE m.id = ANY(%s)""",
+                list(message_ids),
+            )
+        )
+        self.invalidate_model(["is_assigned"])
+
+    @api.model
+    def _link_by_emails(self, emails):
+        """Link the stored emails that mention any of these addresses (a contact or lead was added)."""
+        emails = [email for email in emails if email]
+        if not emails:
+            return
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM mail_sync_message WHERE %s && %s::text[]",
+                ADDRESS_ARRAY,
+                emails,
+            )
+        )
+        self._link_messages([message_id for (message_id,) in self.env.cr.fetchall()])
+
+    @api.model
+    def _cron_relink(self, chunk_size=5000):
+        """Match unassigned emails again against all contacts and leads, a chunk at a time."""
+        self.env.cr.execute("SELECT id FROM mail_sync_message WHERE NOT is_assigned ORDER BY id")
+        ids = [message_id for (message_id,) in self.env.cr.fetchall()]
+        for start in range(0, len(ids), chunk_size):
+            self._link_messages(ids[start : start + chunk_size])
+        self.env["ir.cron"]._notify_progress(done=len(ids), remaining=0)
+
+    def _create_sender_contacts(self, records):
+        """Create contacts for unknown senders of incoming mail, except blocked addresses and domains."""
+        blocked = self.env["res.config.settings"]._mail_sync_block_list()
+        senders = {}
+        for record in records:
+            if record.direction != Direction.INCOMING:
+                continue
+            for address in record.from_:
+                local, _sep, domain = address.email.partition("@")
+                if domain and not ({address.email, local, domain} & blocked):
+                    senders.setdefault(address.email, address.name)
+        if not senders:
+            return
+        known = self.env["res.partner"].with_context(active_test=False).search(
+            [("email_normalized", "in", list(senders))]
+        )
+        new = {email: name for email, name in senders.items() if email not in set(known.mapped("email_normalized"))}
+        if new:
+            self.env["res.partner"].create([{"name": name or email, "email": email} for email, name in new.items()])

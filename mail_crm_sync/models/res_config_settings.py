@@ -1,0 +1,43 @@
+from odoo import api, fields, models
+
+DEFAULT_BLOCK_LIST = "noreply, no-reply, mailer-daemon, postmaster"
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    mail_sync_contact_block_list = fields.Char(
+        string="Never Create Contacts For",
+        config_parameter="mail_crm_sync.contact_block_list",
+        default=DEFAULT_BLOCK_LIST,
+        help="Addresses, local parts (noreply) or domains, separated by commas. "
+        "The domains of your companies are always blocked.",
+    )
+    mail_sync_relink_hour = fields.Integer(
+        string="Relink Unassigned Emails At",
+        config_parameter="mail_crm_sync.relink_hour",
+        default=2,
+        help="Hour of the day (0-23, server time) the nightly relink runs.",
+    )
+
+    def set_values(self):
+        super().set_values()
+        cron = self.env.ref("mail_crm_sync.ir_cron_mail_relink", raise_if_not_found=False)
+        if cron:
+            hour = min(max(self.mail_sync_relink_hour, 0), 23)
+            nextcall = fields.Datetime.now().replace(hour=hour, minute=0, second=0, microsecond=0)
+            if nextcall <= fields.Datetime.now():
+                nextcall = fields.Datetime.add(nextcall, days=1)
+            cron.sudo().nextcall = nextcall
+
+    @api.model
+    def _mail_sync_block_list(self):
+        """Lowercase addresses, local parts and domains no contact is created for."""
+        text = self.env["ir.config_parameter"].sudo().get_param("mail_crm_sync.contact_block_list", DEFAULT_BLOCK_LIST)
+        blocked = {item.strip().lower() for item in text.split(",") if item.strip()}
+        for company in self.env["res.company"].sudo().search([]):
+            for email in (company.email, company.partner_id.email):
+                if email and "@" in email:
+                    blocked.add(email.rsplit("@", 1)[1].strip().lower().rstrip(">"))
+        blocked.update(domain.lower() for domain in self.env["mail.alias.domain"].sudo().search([]).mapped("name"))
+        return blocked

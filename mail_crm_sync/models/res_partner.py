@@ -1,0 +1,44 @@
+from odoo import api, fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    mail_sync_message_ids = fields.Many2many(
+        "mail.sync.message", compute="_compute_mail_sync_messages",
+        string="Synced Emails",
+        groups="sales_team.group_sale_salesman",
+    )
+    mail_sync_message_count = fields.Integer(
+        compute="_compute_mail_sync_messages", string="Emails", groups="sales_team.group_sale_salesman"
+    )
+
+    def _compute_mail_sync_messages(self):
+        messages = self.env["mail.sync.message"]
+        for partner in self:
+            if not partner.id:
+                partner.mail_sync_message_ids = messages
+                partner.mail_sync_message_count = 0
+                continue
+            found = messages.search([("partner_ids", "child_of", partner.id)])
+            partner.mail_sync_message_ids = found
+            partner.mail_sync_message_count = len(found)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        self.env["mail.sync.message"].sudo()._link_by_emails(partners.mapped("email_normalized"))
+        return partners
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "email" in vals:
+            self.env["mail.sync.message"].sudo()._link_by_emails(self.mapped("email_normalized"))
+        return result
+
+    def action_view_mail_sync_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("mail_crm_sync.mail_sync_message_action")
+        action["domain"] = [("partner_ids", "child_of", self.id)]
+        action["context"] = {}
+        return action
