@@ -1,0 +1,66 @@
+"""Attachments on demand: exact bytes, relocation by Message-ID, a clear 'gone'."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from mail_crm_sync_engine import MessageGone, connect, fetch_part, sync_folder
+from tests.conftest import append
+from tests.mail_factory import make_mail
+
+PDF = b"%PDF-1.7\n" + os.urandom(70_000)
+IMAGE = os.urandom(5_000)
+
+
+def _sync(mailbox, folder="INBOX"):
+    return [record for batch in sync_folder(mailbox, folder, None, None) for record in batch.messages]
+
+
+def test_part_download_returns_the_exact_bytes(dovecot, mail_user, settings, server_view):
+    dovecot.deliver(
+        mail_user,
+        make_mail(
+            1, attachments=(("offre signée.pdf", "application/pdf", PDF), ("logo.png", "image/png", IMAGE))
+        ),
+    )
+    with connect(settings) as mailbox:
+        [record] = _sync(mailbox)
+        by_name = {attachment.filename: attachment for attachment in record.attachments}
+        assert set(by_name) == {"offre signée.pdf", "logo.png"}
+        pdf = fetch_part(mailbox, "INBOX", record.uidvalidity, record.uid, by_name["offre signée.pdf"].part)
+        png = fetch_part(mailbox, "INBOX", record.uidvalidity, record.uid, by_name["logo.png"].part)
+    assert pdf == PDF
+    assert png == IMAGE
+    server_view.select_folder("INBOX", readonly=True)
+    assert b"\\Seen" not in server_view.fetch([record.uid], ["FLAGS"])[record.uid][b"FLAGS"]
+
+
+def test_part_download_finds_a_message_whose_uid_changed(dovecot, mail_user, settings, server_view):
+    raw = make_mail(2, message_id="<moved@client.example>", attachments=(("a.pdf", "application/pdf", PDF),))
+    server_view.create_folder("Clients")
+    old_uid = append(server_view, "Clients", raw)
+    with connect(settings) as mailbox:
+        [record] = _sync(mailbox, "Clients")
+        # Another client copies it back in and deletes the original: same mail, new UID.
+        server_view.select_folder("Clients")
+        server_view.copy([old_uid], "Clients")
+        server_view.delete_messages([old_uid])
+        server_view.expunge()
+        server_view.unselect_folder()
+        data = fetch_part(
+            mailbox, "Clients", record.uidvalidity, record.uid, record.attachments[0].part, record.message_id
+        )
+    assert data == PDF
+
+
+def test_part_download_says_clearly_when_the_message_is_gone(dovecot, mail_user, settings, server_view):
+    dovecot.deliver(mail_user, make_mail(3, attachments=(("a.pdf", "application/pdf", PDF),)))
+    with connect(settings) as mailbox:
+        [record] = _sync(mailbox)
+        server_view.select_folder("INBOX")
+        server_view.delete_messages([record.uid])
+        server_view.expunge()
+        with pytest.raises(MessageGone, match="no longer in folder 'INBOX'"):
+            fetch_part(mailbox, "INBOX", record.uidvalidity, record.uid, "2", record.message_id)
