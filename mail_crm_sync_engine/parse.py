@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import BytesParser, Parser
 from html.parser import HTMLParser
 
 from .types import Address, Attachment, Direction, FolderRole, MessageRecord
 
 _HEADER_PARSER = BytesParser(policy=policy.default)
+_TEXT_PARSER = Parser(policy=policy.default)
 _MESSAGE_ID_RE = re.compile(r"<([^<>\s]+)>")
 
 
@@ -295,8 +296,9 @@ def parse_addresses(message: EmailMessage, name: str, warnings: list[str]) -> tu
     addresses = []
     seen = set()
     for display_name, addr_spec in parsed:
+        # An address without a domain (a local alias) is kept as read; it just never links.
         address = (addr_spec or "").strip().strip("<>").lower()
-        if "@" not in address or address in seen:
+        if not address or address in seen:
             continue
         seen.add(address)
         addresses.append(Address(decode_words(display_name or "").strip(), address))
@@ -340,8 +342,17 @@ def synthetic_message_id(message: EmailMessage) -> str:
     return f"<{digest}@mail-crm-sync.invalid>"
 
 
-def parse_headers(header_bytes: bytes) -> EmailMessage:
-    return _HEADER_PARSER.parsebytes(header_bytes, headersonly=True)
+def parse_headers(header_bytes: bytes, warnings: list[str]) -> EmailMessage:
+    """The header block as a message. Raw 8-bit headers are read as UTF-8 (RFC 6532), else as
+    Windows-1252, instead of the email package's undecodable surrogates."""
+    if header_bytes.isascii():
+        return _HEADER_PARSER.parsebytes(header_bytes, headersonly=True)
+    try:
+        text = header_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        text = header_bytes.decode("cp1252", "replace")
+        warnings.append("8-bit headers that are not UTF-8: read as Windows-1252")
+    return _TEXT_PARSER.parsestr(text, headersonly=True)
 
 
 # -- the record --------------------------------------------------------------------------------
@@ -377,7 +388,7 @@ def build_record(
     """One MessageRecord from the header block, the fetched body text parts and attachment metadata."""
     notes = list(warnings)
     try:
-        message = parse_headers(header_bytes)
+        message = parse_headers(header_bytes, notes)
     except Exception as error:
         notes.append(f"headers could not be parsed: {error}")
         message = EmailMessage()
