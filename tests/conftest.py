@@ -9,7 +9,7 @@ import pytest
 from imapclient import IMAPClient
 
 from mail_crm_sync_engine import ConnectionSettings, Security
-from mail_crm_sync_engine.testing import DovecotServer, SmtpServer, dovecot_available
+from mail_crm_sync_engine.testing import DovecotServer, OAuthServer, SmtpServer, dovecot_available
 
 if not dovecot_available():  # pragma: no cover - .ci/run installs it; say so loudly where it is missing
     raise pytest.UsageError(
@@ -69,3 +69,11 @@ def append(client: IMAPClient, folder: str, message: bytes, flags=(), when=None)
     """APPEND through IMAP and return the new UID (UIDPLUS)."""
     response = client.append(folder, message, flags=flags, msg_time=when)
     return int(response.split(b"]")[0].split()[-1])
+
+
+@pytest.fixture(scope="session")
+def oauth_dovecot():
+    """A Dovecot that also accepts XOAUTH2 bearer tokens, checked against our token endpoint."""
+    with OAuthServer() as oauth, DovecotServer(oauth_introspection_url=oauth.introspection_url) as server:
+        server.oauth = oauth
+        yield server

@@ -94,3 +94,17 @@ def test_throttling_is_told_apart_and_does_not_count_as_a_failure():
 def test_password_never_shows_in_the_settings_repr(dovecot, mail_user):
     settings = settings_for(dovecot, mail_user)
     assert mail_user.password not in repr(settings)
+
+
+def test_oauth_bearer_token_logs_in_through_xoauth2(oauth_dovecot):
+    user = oauth_dovecot.add_user()
+    token = oauth_dovecot.oauth.issue_token(user.login)
+    settings = ConnectionSettings(
+        oauth_dovecot.host, oauth_dovecot.port, Security.NONE, user.login, oauth_token=token
+    )
+    with connect(settings) as mailbox:
+        assert mailbox.client.select_folder("INBOX", readonly=True)[b"EXISTS"] == 0
+    oauth_dovecot.oauth.revoke(token)
+    with pytest.raises(AuthenticationFailed):
+        with connect(settings):
+            pass
