@@ -1,0 +1,198 @@
+"""How fast the engine's first sync is against the raw IMAP fetch it builds on, and what it costs.
+
+    python bench/engine_sync.py [--count 10000] [--seed 1]
+
+Starts a private Dovecot, fills one mailbox (bench/mailgen.py), then measures in one run:
+
+a) raw imapclient: UID FETCH BODY.PEEK[HEADER] BODY.PEEK[1] for every message, 200 per FETCH:
+   the bytes any client needs to show headers and a text body;
+b) the engine's first sync of the folder (``sync_folder``, no window), records built and dropped
+   batch by batch as the addon does after storing them;
+c) a poll with nothing new (median of 20 ``sync_folder`` calls with the saved state);
+d) the growth of resident memory during (b): RSS before the sync vs. the peak during it.
+
+(b), (c) and (d) run in a fresh child process, so its peak RSS is its own. Before (a) the folder
+is indexed and the files read once (FETCH 1:* FLAGS RFC822.SIZE), so neither (a) nor (b) pays
+Dovecot's first indexing; BODYSTRUCTURE is computed by the server during (b), as on first sync.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import psutil  # noqa: E402
+from imapclient import IMAPClient  # noqa: E402
+
+from bench.mailgen import fill_mailbox  # noqa: E402
+from mail_crm_sync_engine import ConnectionSettings, Security, connect, sync_folder  # noqa: E402
+from mail_crm_sync_engine.testing import DovecotServer  # noqa: E402
+
+BATCH = 200
+POLLS = 20
+
+
+def raw_fetch(host: str, port: int, login: str, password: str) -> tuple[int, float, int]:
+    """(messages, seconds, bytes) for the plain header + first text part FETCH."""
+    client = IMAPClient(host, port=port, ssl=False)
+    client.login(login, password)
+    try:
+        client.select_folder("INBOX", readonly=True)
+        uids = sorted(client.search("ALL"))
+        started = time.perf_counter()
+        count = size = 0
+        for start in range(0, len(uids), BATCH):
+            response = client.fetch(uids[start : start + BATCH], ["BODY.PEEK[HEADER]", "BODY.PEEK[1]"])
+            for data in response.values():
+                size += len(data.get(b"BODY[HEADER]") or b"") + len(data.get(b"BODY[1]") or b"")
+            count += len(response)
+        return count, time.perf_counter() - started, size
+    finally:
+        client.logout()
+
+
+def warm_up(host: str, port: int, login: str, password: str) -> None:
+    client = IMAPClient(host, port=port, ssl=False)
+    client.login(login, password)
+    try:
+        client.select_folder("INBOX", readonly=True)
+        uids = sorted(client.search("ALL"))
+        for start in range(0, len(uids), 5000):
+            client.fetch(uids[start : start + 5000], ["FLAGS", "RFC822.SIZE"])
+    finally:
+        client.logout()
+
+
+class PeakRss:
+    """Samples this process's RSS every few milliseconds; ru_maxrss backs it up."""
+
+    def __init__(self, interval: float = 0.005):
+        self.process = psutil.Process()
+        self.interval = interval
+        self.peak = self.process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(
+            self.peak,
+            self.process.memory_info().rss,
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        )
+
+
+def child(host: str, port: int, login: str, password: str, profile: str | None) -> dict:
+    """(b), (c) and (d), in a process of their own."""
+    settings = ConnectionSettings(host, port, Security.NONE, login, password=password)
+    with connect(settings) as mailbox:
+        before = psutil.Process().memory_info().rss
+        count = warnings = attachments = 0
+        state = None
+        profiler = None
+        if profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+        with PeakRss() as rss:
+            started = time.perf_counter()
+            for batch in sync_folder(mailbox, "INBOX", None, None, own_addresses=["me@example.test"]):
+                count += len(batch.messages)
+                warnings += sum(1 for record in batch.messages if record.warnings)
+                attachments += sum(len(record.attachments) for record in batch.messages)
+                state = batch.state
+                del batch
+            seconds = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        polls = []
+        for _ in range(POLLS):
+            started = time.perf_counter()
+            new = sum(len(batch.messages) for batch in sync_folder(mailbox, "INBOX", state, None))
+            polls.append((time.perf_counter() - started) * 1000)
+            assert new == 0, f"a poll with nothing new returned {new} messages"
+    return {
+        "messages": count,
+        "seconds": seconds,
+        "with_warnings": warnings,
+        "attachments": attachments,
+        "rss_before": before,
+        "rss_peak": rss.peak,
+        "poll_ms": statistics.median(polls),
+        "poll_ms_max": max(polls),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", help="write a cProfile of (b) to this file")
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # internal: host:port:login:password
+    args = parser.parse_args()
+    if args.child:
+        host, port, login, password = args.child.split(":", 3)
+        print(json.dumps(child(host, int(port), login, password, args.profile)))
+        return 0
+
+    with DovecotServer() as server:
+        user = server.add_user()
+        started = time.perf_counter()
+        written = fill_mailbox(server, user, args.count, args.seed)
+        print(
+            f"filled {args.count} messages, {written / 1e6:.0f} MB, in {time.perf_counter() - started:.1f} s"
+        )
+        started = time.perf_counter()
+        warm_up(server.host, server.port, user.login, user.password)
+        print(f"indexed by Dovecot in {time.perf_counter() - started:.1f} s")
+
+        raw_count, raw_seconds, raw_bytes = raw_fetch(server.host, server.port, user.login, user.password)
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            f"{server.host}:{server.port}:{user.login}:{user.password}",
+        ]
+        if args.profile:
+            command += ["--profile", args.profile]
+        result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+    raw_rate = raw_count / raw_seconds
+    engine_rate = result["messages"] / result["seconds"]
+    growth = (result["rss_peak"] - result["rss_before"]) / 2**20
+    print(f"(a) raw FETCH header + part 1: {raw_count} msgs in {raw_seconds:.2f} s = {raw_rate:.0f} msg/s "
+          f"({raw_bytes / 1e6:.0f} MB)")  # fmt: skip
+    print(f"(b) engine first sync:         {result['messages']} msgs in {result['seconds']:.2f} s = "
+          f"{engine_rate:.0f} msg/s ({result['attachments']} attachments, "
+          f"{result['with_warnings']} records with warnings)")  # fmt: skip
+    print(f"    ratio (b)/(a): {engine_rate / raw_rate:.2f}   (target >= 0.5)")
+    print(f"(c) poll, nothing new: {result['poll_ms']:.2f} ms median of {POLLS} "
+          f"(max {result['poll_ms_max']:.2f} ms)   (target <= 5 ms)")  # fmt: skip
+    print(f"(d) RSS growth during (b): {growth:.1f} MB (before {result['rss_before'] / 2**20:.0f} MB, "
+          f"peak {result['rss_peak'] / 2**20:.0f} MB)   (target <= 150 MB)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
