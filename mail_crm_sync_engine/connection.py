@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import logging
+import re
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
@@ -22,6 +24,7 @@ from .errors import (
     Timeout,
     TlsFailure,
 )
+from .imap_response import parse_fetch
 from .types import ConnectionSettings, Security
 
 _logger = logging.getLogger(__name__)
@@ -49,7 +52,22 @@ def _server_text(error: BaseException) -> str:
     text = error.args[0] if error.args else str(error)
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    return str(text).strip()
+    # imapclient wraps server answers as str(bytes): "b'[AUTHENTICATIONFAILED] ...'".
+    return re.sub(r"""^b(['"])(.*)\1$""", r"\2", str(text).strip())
+
+
+def uid_set(uids: Sequence[int]) -> str:
+    """1,2,3,7,8 -> "1:3,7:8": short commands for long batches."""
+    ranges = []
+    ordered = sorted(set(uids))
+    start = previous = ordered[0]
+    for uid in ordered[1:]:
+        if uid != previous + 1:
+            ranges.append(f"{start}:{previous}" if previous != start else str(start))
+            start = uid
+        previous = uid
+    ranges.append(f"{start}:{previous}" if previous != start else str(start))
+    return ",".join(ranges)
 
 
 def translate_error(error: BaseException, settings: ConnectionSettings) -> MailSyncError:
@@ -95,6 +113,24 @@ class Mailbox:
 
     def has(self, capability: str) -> bool:
         return capability.upper() in self.capabilities
+
+    def fetch(self, uids: Sequence[int], items: Sequence[str]) -> dict[int, dict[bytes, Any]]:
+        """UID FETCH in the selected folder, read by imap_response: {UID: {ITEM: value}}.
+
+        Only the UIDs asked for come back (servers may add unsolicited FETCH data for others).
+        Raises the protocol's own errors; wrap calls in ``errors()``.
+        """
+        if not uids:
+            return {}
+        imap = self.client._imap  # imapclient's response reader is the bottleneck of a big sync
+        imap.untagged_responses.pop("FETCH", None)
+        tag = imap._command("UID", "FETCH", uid_set(uids), f"({' '.join(items)})")
+        typ, data = imap._command_complete("FETCH", tag)
+        pieces = imap.untagged_responses.pop("FETCH", [])
+        if typ != "OK":
+            raise imaplib.IMAP4.error(_server_text(imaplib.IMAP4.error(data[-1] if data else typ)))
+        wanted = set(uids)
+        return {uid: values for uid, values in parse_fetch(pieces).items() if uid in wanted}
 
     @contextlib.contextmanager
     def errors(self) -> Iterator[None]:

@@ -13,20 +13,17 @@ import datetime
 import email.utils
 import hashlib
 import html
+import itertools
 import quopri
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email import policy
-from email.header import decode_header, make_header
-from email.message import EmailMessage
-from email.parser import BytesParser, Parser
+from email.header import decode_header
 from html.parser import HTMLParser
 
 from .types import Address, Attachment, Direction, FolderRole, MessageRecord
 
-_HEADER_PARSER = BytesParser(policy=policy.default)
-_TEXT_PARSER = Parser(policy=policy.default)
 _MESSAGE_ID_RE = re.compile(r"<([^<>\s]+)>")
 
 
@@ -72,13 +69,23 @@ def _text(value) -> str:
 
 
 def decode_words(value: str) -> str:
-    """Decode RFC 2047 encoded words; leave anything undecodable as it was."""
+    """Decode RFC 2047 encoded words; an unknown charset reads as UTF-8, else Windows-1252."""
     if "=?" not in value:
         return value
     try:
-        return str(make_header(decode_header(value)))
+        pieces = decode_header(value)
     except (ValueError, LookupError, UnicodeError, binascii.Error):
         return value
+    decoded = []
+    for data, charset in pieces:
+        if isinstance(data, str):
+            decoded.append(data)
+            continue
+        try:
+            decoded.append(data.decode(_known_charset(charset) or "utf-8"))
+        except UnicodeDecodeError:
+            decoded.append(data.decode("cp1252", "replace"))
+    return "".join(decoded)
 
 
 def _params(raw) -> dict[str, str]:
@@ -97,15 +104,16 @@ def _params(raw) -> dict[str, str]:
 
 
 def walk_bodystructure(structure, prefix: str = "") -> list[BodyPart]:
-    """The leaves of an imapclient BODYSTRUCTURE in IMAP part numbering.
+    """The leaves of a BODYSTRUCTURE (as imap_response reads it) in IMAP part numbering.
 
-    A message/rfc822 part is one leaf (an attached email), not descended into.
+    A multipart is its child parts followed by its subtype; a message/rfc822 part is one leaf
+    (an attached email), not descended into.
     """
-    if structure is None:
+    if not structure:
         return []
-    if getattr(structure, "is_multipart", False):
+    if isinstance(structure[0], list):
         leaves = []
-        for index, child in enumerate(structure[0], 1):
+        for index, child in enumerate(itertools.takewhile(lambda item: isinstance(item, list), structure), 1):
             number = f"{prefix}.{index}" if prefix else str(index)
             leaves.extend(walk_bodystructure(child, number))
         return leaves
@@ -271,28 +279,92 @@ def normalize_message_id(value: str | None) -> str | None:
     return f"<{local}@{domain.lower()}>" if at else f"<{token}>"
 
 
-def _header(message: EmailMessage, name: str, warnings: list[str]) -> str:
-    try:
-        value = message.get(name)
-    except Exception as error:
-        warnings.append(f"unreadable {name} header: {error}")
-        raw = message.get_all(name, failobj=[None])[0] if hasattr(message, "get_all") else None
-        return decode_words(_text(raw))
-    if value is None:
+class Headers:
+    """A header block split into (lowercased name, unfolded value), in order.
+
+    Splitting and decoding only the few headers a record needs is many times faster than the
+    email package's full parse; the package's parser is still used for hard address lists.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[tuple[str, str]]):
+        self._items = items
+
+    def all(self, name: str) -> list[str]:
+        return [value for key, value in self._items if key == name]
+
+    def first(self, name: str) -> str:
+        for key, value in self._items:
+            if key == name:
+                return value
         return ""
-    if len(message.get_all(name) or ()) > 1 and name.lower() in ("subject", "from", "date", "message-id"):
-        warnings.append(f"duplicated {name} header: the first one is used")
-    return str(value)
 
 
-def parse_addresses(message: EmailMessage, name: str, warnings: list[str]) -> tuple[Address, ...]:
-    try:
-        header = message.get(name)
-        parsed = [(a.display_name, a.addr_spec) for a in header.addresses] if header is not None else []
-    except Exception as error:
-        warnings.append(f"unreadable {name} header: {error}")
-        raw = [_text(v) for v in message.get_all(name, failobj=[]) if v is not None]
-        parsed = email.utils.getaddresses(raw)
+_HEADER_LINE_RE = re.compile(r"([^:\s]+)[ \t]*:(.*)", re.DOTALL)
+_FOLD_RE = re.compile(r"\r?\n(?=[ \t])")
+_SINGLE = ("subject", "from", "date", "message-id")
+
+
+def parse_headers(header_bytes: bytes, warnings: list[str]) -> Headers:
+    """Split the header block. Raw 8-bit headers are read as UTF-8 (RFC 6532), else as
+    Windows-1252; lines that are not headers become warnings."""
+    if header_bytes.isascii():
+        text = header_bytes.decode("ascii")
+    else:
+        try:
+            text = header_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            text = header_bytes.decode("cp1252", "replace")
+            warnings.append("8-bit headers that are not UTF-8: read as Windows-1252")
+    if text[:1] in (" ", "\t"):
+        warnings.append("the first header line is a continuation line")
+    items = []
+    for line in _FOLD_RE.sub("", text).splitlines():
+        match = _HEADER_LINE_RE.match(line)
+        if match:
+            items.append((match.group(1).lower(), match.group(2).strip()))
+        elif line.strip():
+            warnings.append(f"malformed header line: {line[:60]!r}")
+    headers = Headers(items)
+    for name in _SINGLE:
+        if len(headers.all(name)) > 1:
+            warnings.append(f"duplicated {name} header: the first one is used")
+    return headers
+
+
+_PLAIN_ADDRESS = r"[^\s<>@,;:\"()\[\]\\]+@[^\s<>@,;:\"()\[\]\\]+"
+_SIMPLE_ADDRESS_RE = re.compile(rf"\s*(?:([^<>,;:\"()\\@]*?)\s*<({_PLAIN_ADDRESS})>|({_PLAIN_ADDRESS}))\s*")
+
+
+def _simple_addresses(value: str) -> list[tuple[str, str]] | None:
+    """``Name <a@b>, c@d`` lists without quotes, comments or groups; None for anything harder."""
+    if any(char in value for char in '"();:\\'):
+        return None
+    parsed = []
+    for piece in value.split(","):
+        if not piece.strip():
+            continue
+        match = _SIMPLE_ADDRESS_RE.fullmatch(piece)
+        if not match:
+            return None
+        name, bracketed, bare = match.groups()
+        parsed.append((decode_words(name or ""), bracketed or bare))
+    return parsed
+
+
+def parse_addresses(headers: Headers, name: str, warnings: list[str]) -> tuple[Address, ...]:
+    value = headers.first(name)
+    if not value:
+        return ()
+    parsed = _simple_addresses(value)
+    if parsed is None:
+        try:
+            header = policy.default.header_factory(name, value)
+            parsed = [(a.display_name, a.addr_spec) for a in header.addresses]
+        except Exception as error:  # the email package raises many kinds on bad headers
+            warnings.append(f"unreadable {name} header: {error}")
+            parsed = email.utils.getaddresses([value])
     addresses = []
     seen = set()
     for display_name, addr_spec in parsed:
@@ -301,58 +373,41 @@ def parse_addresses(message: EmailMessage, name: str, warnings: list[str]) -> tu
         if not address or address in seen:
             continue
         seen.add(address)
-        addresses.append(Address(decode_words(display_name or "").strip(), address))
+        addresses.append(Address(" ".join((display_name or "").split()), address))
     return tuple(addresses)
 
 
-def _date(message: EmailMessage, fallback: datetime.datetime | None, warnings: list[str]):
-    raw = ""
-    try:
-        header = message.get("date")
-        raw = str(header or "")
-        value = header.datetime if header is not None else None
-    except Exception:
-        value = None
-    if value is None and raw:
+def _date(headers: Headers, fallback: datetime.datetime | None, warnings: list[str]):
+    raw = headers.first("date")
+    value = None
+    if raw:
         try:
             value = email.utils.parsedate_to_datetime(raw)
-        except (TypeError, ValueError, IndexError):
-            value = None
-    if value is None:
-        if raw:
+        except (TypeError, ValueError, IndexError, OverflowError):
             warnings.append(f"unreadable Date header {raw[:60]!r}: the server's arrival time is used")
-        else:
-            warnings.append("no Date header: the server's arrival time is used")
+    else:
+        warnings.append("no Date header: the server's arrival time is used")
+    if value is None:
         value = fallback
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.UTC)
-    return value.astimezone(datetime.UTC)
+    try:
+        return value.astimezone(datetime.UTC)
+    except (OverflowError, ValueError):
+        warnings.append(f"Date header out of range {raw[:60]!r}")
+        return fallback
 
 
-def synthetic_message_id(message: EmailMessage) -> str:
+def synthetic_message_id(headers: Headers) -> str:
     """A stable id from the headers, so the same id-less mail found twice is one mail."""
     material = "\x00".join(
-        " ".join(_text(value).split())
+        " ".join(headers.first(name).split())
         for name in ("date", "from", "to", "cc", "subject", "in-reply-to")
-        for value in (message.get_all(name, failobj=[""]) or [""])[:1]
     )
     digest = hashlib.sha256(material.encode("utf-8", "replace")).hexdigest()[:32]
     return f"<{digest}@mail-crm-sync.invalid>"
-
-
-def parse_headers(header_bytes: bytes, warnings: list[str]) -> EmailMessage:
-    """The header block as a message. Raw 8-bit headers are read as UTF-8 (RFC 6532), else as
-    Windows-1252, instead of the email package's undecodable surrogates."""
-    if header_bytes.isascii():
-        return _HEADER_PARSER.parsebytes(header_bytes, headersonly=True)
-    try:
-        text = header_bytes.decode("utf-8")
-    except UnicodeDecodeError:
-        text = header_bytes.decode("cp1252", "replace")
-        warnings.append("8-bit headers that are not UTF-8: read as Windows-1252")
-    return _TEXT_PARSER.parsestr(text, headersonly=True)
 
 
 # -- the record --------------------------------------------------------------------------------
@@ -387,21 +442,14 @@ def build_record(
 ) -> MessageRecord:
     """One MessageRecord from the header block, the fetched body text parts and attachment metadata."""
     notes = list(warnings)
-    try:
-        message = parse_headers(header_bytes, notes)
-    except Exception as error:
-        notes.append(f"headers could not be parsed: {error}")
-        message = EmailMessage()
-    for defect in message.defects:
-        notes.append(f"header defect: {type(defect).__name__}")
-
-    message_id = normalize_message_id(_header(message, "message-id", notes))
+    headers = parse_headers(header_bytes, notes)
+    message_id = normalize_message_id(headers.first("message-id"))
     synthetic = message_id is None
     if synthetic:
-        message_id = synthetic_message_id(message)
+        message_id = synthetic_message_id(headers)
         notes.append("no Message-ID header: an id was derived from the headers")
-    subject = " ".join(decode_words(_header(message, "subject", notes)).split())
-    from_ = parse_addresses(message, "from", notes)
+    subject = " ".join(decode_words(headers.first("subject")).split())
+    from_ = parse_addresses(headers, "from", notes)
 
     plain, rich = [], []
     for leaf, data in body_texts:
@@ -415,21 +463,19 @@ def build_record(
 
     references = tuple(
         ref
-        for ref in (
-            normalize_message_id(m) for m in _MESSAGE_ID_RE.findall(_header(message, "references", notes))
-        )
+        for ref in (normalize_message_id(m) for m in _MESSAGE_ID_RE.findall(headers.first("references")))
         if ref
     )
     return MessageRecord(
         message_id=message_id,
         subject=subject,
-        date=_date(message, place.internal_date, notes),
+        date=_date(headers, place.internal_date, notes),
         from_=from_,
-        to=parse_addresses(message, "to", notes),
-        cc=parse_addresses(message, "cc", notes),
-        bcc=parse_addresses(message, "bcc", notes),
-        reply_to=parse_addresses(message, "reply-to", notes),
-        in_reply_to=normalize_message_id(_header(message, "in-reply-to", notes)),
+        to=parse_addresses(headers, "to", notes),
+        cc=parse_addresses(headers, "cc", notes),
+        bcc=parse_addresses(headers, "bcc", notes),
+        reply_to=parse_addresses(headers, "reply-to", notes),
+        in_reply_to=normalize_message_id(headers.first("in-reply-to")),
         references=references,
         text=text_body,
         html=html_body,

@@ -44,7 +44,7 @@ def fetch_part(
         if found != uid:
             _logger.info("message %s moved from UID %s to %s in %s", message_id, uid, found, folder)
         key = f"BODY[{part}]".encode()
-        response = mailbox.client.fetch([found], ["BODYSTRUCTURE", f"BODY.PEEK[{part}]"]).get(found, {})
+        response = mailbox.fetch([found], ["BODYSTRUCTURE", f"BODY.PEEK[{part}]"]).get(found, {})
     if key not in response:
         raise MessageGone(f"Part {part} of the message is not on the server.")
     leaves = {leaf.part: leaf for leaf in walk_bodystructure(response.get(b"BODYSTRUCTURE"))}

@@ -18,6 +18,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 from .connection import Mailbox
 from .errors import FolderError, MailSyncError
 from .folders import folder_role as guess_role
+from .imap_response import parse_internaldate
 from .parse import BodyPart, Place, attachment_of, build_record, plan_parts, walk_bodystructure
 from .types import Batch, FailedMessage, FolderRole, FolderState, MessageRecord
 
@@ -216,7 +217,7 @@ def fetch_records(
     heads, failed = _fetch_heads(mailbox, uids)
     plans: dict[int, tuple[list[BodyPart], list[BodyPart], list[str]]] = {}
     for uid, head in heads.items():
-        internal = _utc(head.get(b"INTERNALDATE"))
+        internal = _utc(parse_internaldate(head.get(b"INTERNALDATE")))
         if not_before and internal and internal < not_before:
             continue
         warnings: list[str] = []
@@ -239,7 +240,7 @@ def fetch_records(
             size=head.get(b"RFC822.SIZE") or 0,
             # \Recent belongs to one session, not to the message.
             flags=tuple(_flag(flag) for flag in head.get(b"FLAGS", ()) if _flag(flag) != "\\Recent"),
-            internal_date=_utc(head.get(b"INTERNALDATE")),
+            internal_date=_utc(parse_internaldate(head.get(b"INTERNALDATE"))),
             folder_role=role,
         )
         fetched = texts.get(uid, {})
@@ -273,7 +274,7 @@ def fetch_records(
 def _fetch_heads(mailbox: Mailbox, uids: Sequence[int]) -> tuple[dict[int, dict], list[FailedMessage]]:
     """Heads of a batch in one FETCH; if the server or the parser chokes, one by one."""
     try:
-        return dict(mailbox.client.fetch(uids, HEAD_ITEMS)), []
+        return mailbox.fetch(uids, HEAD_ITEMS), []
     except (IMAPClientAbortError, imaplib.IMAP4.abort, OSError):
         raise
     except (IMAPClientError, imaplib.IMAP4.error, ValueError, IndexError) as error:
@@ -282,7 +283,7 @@ def _fetch_heads(mailbox: Mailbox, uids: Sequence[int]) -> tuple[dict[int, dict]
     for uid in uids:
         for items in (HEAD_ITEMS, ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]):
             try:
-                heads.update(mailbox.client.fetch([uid], items))
+                heads.update(mailbox.fetch([uid], items))
                 break
             except (IMAPClientAbortError, imaplib.IMAP4.abort, OSError):
                 raise
@@ -304,7 +305,7 @@ def _fetch_texts(mailbox: Mailbox, plans: dict[int, list[BodyPart]]) -> dict[int
         items = [
             f"BODY.PEEK[{part}]<0.{MAX_TEXT_BYTES}>" if cut else f"BODY.PEEK[{part}]" for part, cut in spec
         ]
-        for uid, data in mailbox.client.fetch(uids, items).items():
+        for uid, data in mailbox.fetch(uids, items).items():
             for part, cut in spec:
                 key = f"BODY[{part}]<0>" if cut else f"BODY[{part}]"
                 value = data.get(key.encode())
