@@ -1,6 +1,8 @@
 import logging
 from datetime import timedelta
 
+import psycopg2.errors
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import SUPERUSER_ID, api, fields, models
@@ -32,6 +34,7 @@ MAX_CONSECUTIVE_FAILURES = 10
 # Batches one account may take per cron call before the others get their turn.
 BATCHES_PER_RUN = 50
 BATCH_SIZE = 200
+MAX_STORE_ATTEMPTS = 5
 
 SECURITY_SELECTION = [
     ("ssl", "SSL/TLS"),
@@ -264,6 +267,7 @@ class MailSyncAccount(models.Model):
         Returns {account id: True when it was synced to the end, False when it is busy elsewhere
         or has more to do}.
         """
+        self.env.flush_all()
         results = {}
         for account_id in self.ids:
             try:
@@ -318,8 +322,7 @@ class MailSyncAccount(models.Model):
                             folder_role=FolderRole(folder.role),
                             batch_size=BATCH_SIZE,
                         ):
-                            messages._store_batch(folder, batch)
-                            self.env.cr.commit()
+                            self._store_and_commit(messages, folder, batch)
                             batches += 1
                             if batches >= BATCHES_PER_RUN:
                                 return "pending", None
@@ -333,6 +336,20 @@ class MailSyncAccount(models.Model):
             _logger.info("Sync of mail account %s failed: %s", self.id, error)
             return "failed", error
         return "done", None
+
+    def _store_and_commit(self, messages, folder, batch):
+        """Store a batch in one transaction; retried when another worker stored the same mail meanwhile."""
+        for attempt in range(1, MAX_STORE_ATTEMPTS + 1):
+            try:
+                messages._store_batch(folder, batch)
+                self.env.cr.commit()
+                return
+            except (psycopg2.errors.SerializationFailure, psycopg2.errors.UniqueViolation):
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                if attempt == MAX_STORE_ATTEMPTS:
+                    raise
+                _logger.info("Batch of %s in mail account %s met a concurrent update; retrying", folder.name, self.id)
 
     def _record_outcome(self, status, error):
         now = fields.Datetime.now()

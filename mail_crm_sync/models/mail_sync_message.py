@@ -210,7 +210,8 @@ class MailSyncMessage(models.Model):
                     SQL("%s::%s[]", values, SQL(types.get(name, "text"))) for name, values in columns.items()
                 ),
                 uid=self.env.uid,
-            )
+            ),
+            log_exceptions=False,  # a concurrent worker storing the same mail is retried, not an error
         )
         return [message_id for (message_id,) in self.env.cr.fetchall()]
 
@@ -357,7 +358,8 @@ class MailSyncMessage(models.Model):
               ON CONFLICT DO NOTHING""",
                 ids=list(message_ids),
                 audit=audit,
-            )
+            ),
+            log_exceptions=False,
         )
         self.env.cr.execute(
             SQL(
@@ -389,7 +391,8 @@ class MailSyncMessage(models.Model):
               ON CONFLICT DO NOTHING""",
                 ids=list(message_ids),
                 audit=audit,
-            )
+            ),
+            log_exceptions=False,
         )
         self._update_assigned(message_ids)
         self.env["mail.sync.message.link"].invalidate_model()

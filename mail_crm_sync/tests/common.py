@@ -1,0 +1,108 @@
+import os
+import time
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from odoo.tests import TransactionCase, new_test_user
+
+from mail_crm_sync_engine.testing import DovecotServer
+
+
+def make_email(
+    sender="alice@client.example",
+    to="me@example.test",
+    cc=None,
+    subject="Hello",
+    body="Hello there",
+    html=None,
+    message_id=None,
+    date=None,
+    attachment=None,
+):
+    """Raw bytes of an email as a mail client would send it."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    if cc:
+        message["Cc"] = cc
+    message["Subject"] = subject
+    message["Message-ID"] = message_id or make_msgid(domain="client.example")
+    message["Date"] = format_datetime(date or _utcnow())
+    message.set_content(body)
+    if html:
+        message.add_alternative(html, subtype="html")
+    if attachment:
+        name, content_type, data = attachment
+        maintype, subtype = content_type.split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return message.as_bytes()
+
+
+def _utcnow():
+    import datetime
+
+    return datetime.datetime.now(datetime.UTC)
+
+
+class MailSyncCase(TransactionCase):
+    """One private Dovecot per test class; each test gets fresh mailbox users."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The sync claims accounts and commits batches on cursors of its own: in test mode they
+        # are savepoints of the test transaction, as for HttpCase.
+        cls.registry.enter_test_mode(cls.cr)
+        cls.addClassCleanup(cls.registry.leave_test_mode)
+        cls.server = DovecotServer().start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.salesman = new_test_user(
+            cls.env, login="mcs_salesman", groups="sales_team.group_sale_salesman", name="Sally Sales"
+        )
+        cls.other_salesman = new_test_user(
+            cls.env, login="mcs_other", groups="sales_team.group_sale_salesman", name="Otto Other"
+        )
+        cls.manager = new_test_user(
+            cls.env, login="mcs_manager", groups="sales_team.group_sale_manager", name="Mona Manager"
+        )
+        cls.Account = cls.env["mail.sync.account"]
+        cls.Message = cls.env["mail.sync.message"]
+
+    def deliver(self, mailbox_user, raw, folder="INBOX", age_days=0):
+        """Put a message on the server; ``age_days`` backdates its arrival (INTERNALDATE)."""
+        path = self.server.deliver(mailbox_user, raw, folder=folder)
+        if age_days:
+            when = time.time() - age_days * 86400
+            os.utime(path, (when, when))
+        return path
+
+    def create_account(self, user=None, mailbox_user=None, **values):
+        """An account of ``user`` on the harness server, connected (folders listed)."""
+        mailbox_user = mailbox_user or self.server.add_user()
+        user = user or self.salesman
+        account = (
+            self.Account.with_user(user)
+            .create(
+                {
+                    "name": f"Mailbox of {user.name}",
+                    "email": mailbox_user.email,
+                    "user_id": user.id,
+                    "imap_host": self.server.host,
+                    "imap_port": self.server.port,
+                    "imap_security": "none",
+                    "password": mailbox_user.password,
+                    **values,
+                }
+            )
+            .sudo()
+        )
+        account.action_test_connection()
+        return account, mailbox_user
+
+    def sync(self, accounts):
+        result = accounts._sync_accounts()
+        self.env.invalidate_all()
+        return result
+
+    def messages(self, *message_ids):
+        return self.Message.search([("message_id", "in", list(message_ids))])

@@ -1,0 +1,95 @@
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from mail_crm_sync_engine import AuthenticationFailed, Throttled
+
+from .common import MailSyncCase, make_email
+
+
+@tagged("post_install", "-at_install")
+class TestAccountHealth(MailSyncCase):
+    def _break_password(self, account):
+        account.password = "wrong-password"
+
+    def test_ten_failed_connections_disable_the_account_and_tell_the_owner(self):
+        account, box = self.create_account()
+        self._break_password(account)
+        for attempt in range(1, 10):
+            self.sync(account)
+            self.assertEqual(account.state, "failing")
+            self.assertEqual(account.failure_count, attempt)
+        self.assertFalse(account.activity_ids)
+        self.assertIn("refused the login", account.last_error)
+        self.sync(account)
+        self.assertEqual(account.state, "disabled")
+        activity = account.activity_ids
+        self.assertEqual(activity.user_id, self.salesman)
+        self.assertIn("refused the login", activity.note)
+        # A disabled account is left alone by the scheduled action.
+        self.deliver(box, make_email(message_id="<while-disabled@client.example>"))
+        self.env["mail.sync.account"]._cron_sync()
+        self.env.invalidate_all()
+        self.assertEqual(account.failure_count, 10)
+        # Fixing the password and testing again turns it back on.
+        with self.assertRaises(UserError):
+            account.action_test_connection()
+        account.password = box.password
+        account.action_test_connection()
+        self.assertEqual(account.state, "active")
+        self.assertEqual(account.failure_count, 0)
+        self.sync(account)
+        self.assertTrue(self.messages("<while-disabled@client.example>"))
+
+    def test_shared_account_failure_tells_the_administrators(self):
+        account, _box = self.create_account(user=self.env.ref("base.user_admin"))
+        account.write({"account_type": "shared", "user_id": False})
+        account.write({"failure_count": 9, "state": "failing"})
+        self._break_password(account)
+        self.sync(account)
+        self.assertEqual(account.state, "disabled")
+        self.assertIn(self.env.ref("base.user_admin"), account.activity_ids.user_id)
+
+    def test_a_good_run_resets_the_failure_count(self):
+        account, box = self.create_account()
+        self._break_password(account)
+        self.sync(account)
+        self.sync(account)
+        self.assertEqual(account.failure_count, 2)
+        account.password = box.password
+        self.sync(account)
+        self.assertEqual((account.state, account.failure_count, account.last_error), ("active", 0, False))
+
+    def test_one_failing_account_does_not_stop_another(self):
+        broken, _box = self.create_account()
+        healthy, box = self.create_account(user=self.other_salesman)
+        self._break_password(broken)
+        self.deliver(box, make_email(message_id="<healthy@client.example>"))
+        self.env["mail.sync.account"]._cron_sync()
+        self.env.invalidate_all()
+        self.assertEqual(broken.state, "failing")
+        self.assertTrue(self.messages("<healthy@client.example>"))
+        self.assertEqual(healthy.state, "active")
+
+    def test_unreachable_server_is_explained(self):
+        account, _box = self.create_account()
+        account.imap_port = 1  # nothing listens there
+        self.sync(account)
+        self.assertIn("could not be reached", account.last_error)
+        self.assertEqual(account.failure_count, 1)
+
+    def test_throttling_does_not_count_as_a_failure(self):
+        account, _box = self.create_account()
+        account._record_outcome("failed", Throttled("imap.example.com asks to slow down: [THROTTLED]"))
+        self.assertEqual(account.failure_count, 0)
+        self.assertIn("slow down", account.last_error)
+        account._record_outcome("failed", AuthenticationFailed("refused"))
+        self.assertEqual(account.failure_count, 1)
+
+    def test_strict_certificate_check_fails_clearly_and_opt_in_connects(self):
+        account, _box = self.create_account()
+        account.write({"imap_security": "ssl", "imap_port": self.server.ssl_port})
+        with self.assertRaisesRegex(UserError, "secure connection failed"):
+            account.action_test_connection()
+        account.allow_insecure_certificate = True
+        account.action_test_connection()
+        self.assertEqual(account.state, "active")

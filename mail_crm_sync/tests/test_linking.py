@@ -1,0 +1,151 @@
+from odoo.tests import tagged
+
+from .common import MailSyncCase, make_email
+
+
+@tagged("post_install", "-at_install")
+class TestLinking(MailSyncCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Partner = cls.env["res.partner"]
+        cls.company = Partner.create({"name": "Client Corp", "is_company": True, "email": "info@client.example"})
+        cls.alice = Partner.create({"name": "Alice", "email": "Alice@Client.example", "parent_id": cls.company.id})
+        cls.stranger = Partner.create({"name": "Stranger", "email": "stranger@elsewhere.example"})
+        Lead = cls.env["crm.lead"]
+        cls.open_lead = Lead.create({"name": "Big deal", "partner_id": cls.alice.id, "type": "opportunity"})
+        cls.lost_lead = Lead.create({"name": "Lost deal", "partner_id": cls.alice.id, "type": "opportunity"})
+        cls.lost_lead.action_set_lost()
+        won_stage = cls.env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        cls.won_lead = Lead.create(
+            {"name": "Won deal", "partner_id": cls.alice.id, "type": "opportunity", "stage_id": won_stage.id}
+        )
+        cls.email_lead = Lead.create({"name": "Web form", "email_from": "bob@prospect.example"})
+
+    def test_mail_links_to_person_company_and_open_lead_only(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(sender="Alice <alice@client.example>", to=box.email, message_id="<a@x.example>"))
+        self.sync(account)
+        message = self.messages("<a@x.example>")
+        self.assertEqual(message.partner_ids, self.alice | self.company)
+        self.assertEqual(message.lead_ids, self.open_lead, "not the lost one, not the won one")
+        self.assertTrue(message.is_assigned)
+        reasons = {(link.partner_id or link.lead_id, link.reason, link.email) for link in message.link_ids}
+        self.assertEqual(
+            reasons,
+            {
+                (self.alice, "address", "alice@client.example"),
+                (self.company, "company", "alice@client.example"),
+                (self.open_lead, "lead_partner", "alice@client.example"),
+            },
+        )
+        self.assertEqual(self.alice.mail_sync_message_ids, message)
+        self.assertEqual(self.company.mail_sync_message_count, 1, "a company shows its people's mail")
+        self.assertEqual(self.open_lead.mail_sync_message_ids, message)
+        self.assertFalse(self.lost_lead.mail_sync_message_ids)
+
+    def test_lead_matched_by_its_email(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(sender="bob@prospect.example", to=box.email, message_id="<b@x.example>"))
+        self.sync(account)
+        message = self.messages("<b@x.example>")
+        self.assertEqual(message.lead_ids, self.email_lead)
+        self.assertEqual(message.link_ids.reason, "lead_email")
+
+    def test_linking_costs_the_same_queries_for_one_or_many_messages(self):
+        account, box = self.create_account()
+        for index in range(30):
+            cc = "stranger@elsewhere.example" if index % 2 else None
+            self.deliver(box, make_email(sender="alice@client.example", cc=cc, message_id=f"<q{index}@x.example>"))
+        self.sync(account)
+        many = self.Message.search([("account_ids", "in", account.ids)])
+        self.assertEqual(len(many), 30)
+        self.env.cr.execute("DELETE FROM mail_sync_message_link WHERE message_id = ANY(%s)", [many.ids])
+        with self.assertQueryCount(3):
+            self.Message._link_messages(many[:1].ids)
+        with self.assertQueryCount(3):
+            self.Message._link_messages(many.ids)
+        self.assertEqual(len(self.Message.search([("partner_ids", "in", self.stranger.ids)])), 15)
+
+    def test_unassigned_mail_is_linked_when_the_contact_is_created(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(sender="carol@newco.example", to=box.email, message_id="<c@x.example>"))
+        self.sync(account)
+        message = self.messages("<c@x.example>")
+        self.assertFalse(message.is_assigned)
+        self.assertIn(message, self.Message.search([("is_assigned", "=", False)]))
+        carol = self.env["res.partner"].with_user(self.salesman).create({"name": "Carol", "email": "carol@newco.example"})
+        self.assertEqual(message.partner_ids, carol)
+        self.assertTrue(message.is_assigned)
+
+    def test_mail_is_linked_when_a_contact_email_changes(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(sender="dave@newco.example", to=box.email, message_id="<d@x.example>"))
+        self.sync(account)
+        self.stranger.email = "dave@newco.example"
+        self.assertEqual(self.messages("<d@x.example>").partner_ids, self.stranger)
+
+    def test_lead_created_for_an_address_links_its_mail(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(sender="erin@prospect.example", to=box.email, message_id="<e@x.example>"))
+        self.sync(account)
+        lead = self.env["crm.lead"].create({"name": "Erin's interest", "email_from": "erin@prospect.example"})
+        self.assertEqual(self.messages("<e@x.example>").lead_ids, lead)
+
+    def test_nightly_relink_links_unassigned_mail(self):
+        frank = self.env["res.partner"].create({"name": "Frank", "email": "frank@later.example", "active": False})
+        account, box = self.create_account()
+        self.deliver(box, make_email(sender="frank@later.example", to=box.email, message_id="<f@x.example>"))
+        self.sync(account)
+        message = self.messages("<f@x.example>")
+        self.assertFalse(message.is_assigned, "archived contacts are not linked")
+        frank.action_unarchive()
+        self.env.ref("mail_crm_sync.ir_cron_mail_relink").method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertEqual(message.partner_ids, frank)
+
+    def test_unlink_by_hand_survives_relinking(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(sender="alice@client.example", to=box.email, message_id="<g@x.example>"))
+        self.sync(account)
+        message = self.messages("<g@x.example>").with_user(self.salesman)
+        message.link_ids.filtered(lambda link: link.partner_id == self.company).unlink()
+        self.Message._cron_relink()
+        message.action_relink()
+        self.env.invalidate_all()
+        self.assertEqual(message.partner_ids, self.alice)
+
+    def test_link_by_hand(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(sender="nobody@void.example", to=box.email, message_id="<h@x.example>"))
+        self.sync(account)
+        message = self.messages("<h@x.example>").with_user(self.salesman)
+        self.assertFalse(message.is_assigned)
+        self.env["mail.sync.message.link"].with_user(self.salesman).create(
+            {"message_id": message.id, "lead_id": self.open_lead.id}
+        )
+        self.assertEqual(message.lead_ids, self.open_lead)
+        self.assertEqual(message.link_ids.reason, "manual")
+        self.assertTrue(message.is_assigned)
+
+    def test_contacts_created_for_unknown_senders_except_blocked(self):
+        self.env["ir.config_parameter"].set_param("mail_crm_sync.contact_block_list", "noreply, blocked.example")
+        account, box = self.create_account(create_contacts=True)
+        self.deliver(box, make_email(sender="Gina Green <gina@fresh.example>", to=box.email))
+        self.deliver(box, make_email(sender="noreply@shop.example", to=box.email))
+        self.deliver(box, make_email(sender="spam@blocked.example", to=box.email))
+        self.deliver(box, make_email(sender=box.email, to="hank@outbound.example"), "Sent")
+        self.sync(account)
+        Partner = self.env["res.partner"]
+        gina = Partner.search([("email_normalized", "=", "gina@fresh.example")])
+        self.assertEqual(gina.name, "Gina Green")
+        self.assertEqual(len(gina.mail_sync_message_ids), 1)
+        self.assertFalse(Partner.search([("email_normalized", "=", "noreply@shop.example")]))
+        self.assertFalse(Partner.search([("email_normalized", "=", "spam@blocked.example")]))
+        self.assertFalse(Partner.search([("email_normalized", "=", "hank@outbound.example")]), "senders only")
+
+    def test_no_contacts_created_by_default(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(sender="ivan@fresh.example", to=box.email))
+        self.sync(account)
+        self.assertFalse(self.env["res.partner"].search([("email_normalized", "=", "ivan@fresh.example")]))

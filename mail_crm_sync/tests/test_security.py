@@ -1,0 +1,105 @@
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from mail_crm_sync_engine.testing import DovecotServer
+
+from .common import MailSyncCase, make_email
+
+
+@tagged("post_install", "-at_install")
+class TestVisibility(MailSyncCase):
+    def _account_with_mail(self, visibility, message_id):
+        account, box = self.create_account(visibility=visibility)
+        self.deliver(box, make_email(message_id=message_id))
+        self.sync(account)
+        return self.messages(message_id)
+
+    def _visible_to(self, user, message):
+        return bool(self.Message.with_user(user).search([("id", "=", message.id)]))
+
+    def test_owner_only_mail_is_seen_by_the_owner_alone(self):
+        message = self._account_with_mail("owner", "<private@client.example>")
+        self.assertTrue(self._visible_to(self.salesman, message))
+        self.assertFalse(self._visible_to(self.other_salesman, message))
+        self.assertFalse(self._visible_to(self.manager, message))
+        with self.assertRaises(AccessError):
+            message.with_user(self.other_salesman).read(["subject"])
+
+    def test_owner_and_managers_mail(self):
+        message = self._account_with_mail("owner_and_managers", "<team@client.example>")
+        self.assertTrue(self._visible_to(self.manager, message))
+        self.assertFalse(self._visible_to(self.other_salesman, message))
+
+    def test_everyone_mail(self):
+        message = self._account_with_mail("everyone", "<open@client.example>")
+        self.assertTrue(self._visible_to(self.other_salesman, message))
+
+    def test_the_most_permissive_account_wins(self):
+        private, private_box = self.create_account(visibility="owner")
+        public, public_box = self.create_account(user=self.other_salesman, visibility="everyone")
+        raw = make_email(message_id="<both@client.example>")
+        self.deliver(private_box, raw)
+        self.deliver(public_box, raw)
+        self.sync(private | public)
+        self.assertTrue(self._visible_to(self.manager, self.messages("<both@client.example>")))
+
+    def test_users_cannot_create_accounts_for_others_or_shared_ones(self):
+        values = {"name": "x", "email": "x@example.test", "imap_host": "127.0.0.1"}
+        with self.assertRaises(AccessError):
+            self.Account.with_user(self.salesman).create({**values, "user_id": self.other_salesman.id})
+        with self.assertRaises(UserError):
+            self.Account.with_user(self.salesman).create({**values, "account_type": "shared", "user_id": False})
+
+    def test_users_see_only_their_own_accounts(self):
+        mine, _box = self.create_account()
+        theirs, _box = self.create_account(user=self.other_salesman)
+        self.assertEqual(self.Account.with_user(self.salesman).search([]), mine)
+        self.assertEqual(self.Account.with_user(self.manager).search([("id", "in", (mine | theirs).ids)]), mine | theirs)
+
+
+@tagged("post_install", "-at_install")
+class TestPasswordOverRpc(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = DovecotServer().start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.owner = new_test_user(cls.env, login="mcs_pw_owner", groups="sales_team.group_sale_salesman")
+        cls.manager = new_test_user(cls.env, login="mcs_pw_manager", groups="sales_team.group_sale_manager")
+        cls.box = cls.server.add_user()
+        cls.account = (
+            cls.env["mail.sync.account"]
+            .with_user(cls.owner)
+            .create(
+                {
+                    "name": "Owner's box",
+                    "email": cls.box.email,
+                    "imap_host": cls.server.host,
+                    "imap_port": cls.server.port,
+                    "imap_security": "none",
+                    "password": cls.box.password,
+                }
+            )
+        )
+
+    def _rpc_read(self, login, fields):
+        uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, login, login, {})
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, uid, login, "mail.sync.account", "read", [self.account.ids, fields]
+        )[0]
+
+    def test_password_is_readable_by_its_owner(self):
+        self.assertEqual(self._rpc_read("mcs_pw_owner", ["password"])["password"], self.box.password)
+
+    def test_password_is_hidden_from_a_manager_who_can_read_the_account(self):
+        record = self._rpc_read("mcs_pw_manager", ["name", "password"])
+        self.assertEqual(record["name"], "Owner's box")
+        self.assertFalse(record["password"])
+
+    def test_stored_password_field_is_refused_to_others(self):
+        with self.assertRaises(Exception) as caught:
+            self._rpc_read("mcs_pw_manager", ["password_stored"])
+        self.assertIn("password_stored", str(caught.exception))
+
+    def test_password_is_readable_by_an_administrator(self):
+        self.assertEqual(self._rpc_read("admin", ["password"])["password"], self.box.password)

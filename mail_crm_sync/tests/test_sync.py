@@ -1,0 +1,150 @@
+from odoo.tests import tagged
+
+from .common import MailSyncCase, make_email
+
+
+@tagged("post_install", "-at_install")
+class TestSync(MailSyncCase):
+    def test_first_sync_takes_inbox_and_sent_within_the_window(self):
+        account, box = self.create_account()
+        self.assertEqual(account.state, "active")
+        self.assertEqual(
+            set(account.folder_ids.filtered("active").mapped("role")), {"inbox", "sent"}, "inbox and sent by default"
+        )
+        self.assertIn("trash", account.folder_ids.mapped("role"))
+        self.deliver(box, make_email(subject="Recent", message_id="<recent@client.example>"), age_days=3)
+        self.deliver(box, make_email(subject="Too old", message_id="<old@client.example>"), age_days=40)
+        self.deliver(
+            box,
+            make_email(sender=box.email, to="bob@client.example", subject="My reply", message_id="<sent@me.example>"),
+            folder="Sent",
+            age_days=1,
+        )
+        self.deliver(box, make_email(subject="Binned", message_id="<trash@client.example>"), folder="Trash")
+
+        self.sync(account)
+
+        found = self.Message.search([("account_ids", "in", account.ids)])
+        self.assertEqual(
+            sorted(found.mapped("message_id")), ["<recent@client.example>", "<sent@me.example>"], "14-day window"
+        )
+        self.assertEqual(self.messages("<sent@me.example>").direction, "outgoing")
+        self.assertEqual(self.messages("<recent@client.example>").direction, "incoming")
+        self.assertEqual(account.state, "active")
+        self.assertTrue(account.last_sync_date)
+        self.assertEqual(account.message_count, 2)
+
+    def test_keep_received_only_leaves_sent_mail_out(self):
+        account, box = self.create_account(keep="received")
+        self.deliver(box, make_email(message_id="<in@client.example>"))
+        self.deliver(box, make_email(sender=box.email, to="x@client.example", message_id="<out@me.example>"), "Sent")
+        self.sync(account)
+        self.assertEqual(self.Message.search([("account_ids", "in", account.ids)]).mapped("message_id"), ["<in@client.example>"])
+
+    def test_keep_sent_only_leaves_received_mail_out(self):
+        account, box = self.create_account(keep="sent")
+        self.deliver(box, make_email(message_id="<in2@client.example>"))
+        self.deliver(box, make_email(sender=box.email, to="x@client.example", message_id="<out2@me.example>"), "Sent")
+        self.sync(account)
+        self.assertEqual(self.Message.search([("account_ids", "in", account.ids)]).mapped("message_id"), ["<out2@me.example>"])
+
+    def test_second_run_adds_only_new_mail(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(message_id="<first@client.example>"))
+        self.sync(account)
+        first = self.messages("<first@client.example>")
+        self.assertTrue(first)
+        self.deliver(box, make_email(message_id="<second@client.example>"))
+        self.sync(account)
+        self.sync(account)
+        stored = self.Message.search([("account_ids", "in", account.ids)])
+        self.assertEqual(sorted(stored.mapped("message_id")), ["<first@client.example>", "<second@client.example>"])
+        self.assertEqual(len(stored.location_ids), 2, "one place each, nothing stored twice")
+        inbox = account.folder_ids.filtered(lambda f: f.role == "inbox")
+        self.assertTrue(inbox.uidvalidity)
+        self.assertEqual(inbox.last_uid, 2)
+
+    def test_same_mail_in_inbox_and_sent_and_two_accounts_is_one_record(self):
+        account, box = self.create_account()
+        other_account, other_box = self.create_account(user=self.other_salesman)
+        raw = make_email(sender=box.email, to=other_box.email, message_id="<shared@me.example>")
+        self.deliver(box, raw, "Sent")
+        self.deliver(box, raw, "INBOX")
+        self.deliver(other_box, raw, "INBOX")
+        self.sync(account | other_account)
+        message = self.messages("<shared@me.example>")
+        self.assertEqual(len(message), 1)
+        self.assertEqual(message.account_ids, account | other_account)
+        places = {(place.account_id, place.folder_id.role) for place in message.location_ids}
+        self.assertEqual(places, {(account, "sent"), (account, "inbox"), (other_account, "inbox")})
+
+    def test_mail_deleted_on_server_stays_and_is_marked_gone(self):
+        account, box = self.create_account()
+        path = self.deliver(
+            box,
+            make_email(message_id="<doomed@client.example>", attachment=("quote.pdf", "application/pdf", b"%PDF-1.4 x")),
+        )
+        self.deliver(box, make_email(message_id="<stays@client.example>"))
+        self.sync(account)
+        doomed = self.messages("<doomed@client.example>")
+        self.assertEqual(doomed.attachment_ids.mapped("name"), ["quote.pdf"])
+        self.assertFalse(doomed.gone_from_server)
+        path.unlink()
+        self.sync(account)
+        self.assertTrue(doomed.gone_from_server)
+        self.assertTrue(doomed.attachment_ids.gone_from_server)
+        self.assertFalse(self.messages("<stays@client.example>").gone_from_server)
+
+    def test_html_is_sanitized_and_text_searchable(self):
+        account, box = self.create_account()
+        self.deliver(
+            box,
+            make_email(
+                subject="Quarterly figures",
+                body="Revenue grew by twelve percent",
+                html='<p onclick="steal()">Revenue <b>grew</b></p><script>alert(1)</script>',
+                message_id="<html@client.example>",
+            ),
+        )
+        self.sync(account)
+        message = self.messages("<html@client.example>")
+        self.assertIn("<b>grew</b>", message.body_html)
+        self.assertNotIn("<script", message.body_html)
+        self.assertNotIn("onclick", message.body_html)
+        self.assertEqual(self.Message.search([("search_text", "ilike", "twelve percent")]), message)
+        self.assertEqual(self.Message.search([("search_text", "ilike", "quarterly")]), message)
+        self.assertEqual(self.Message.search([("search_text", "ilike", "alice@client.example")]), message)
+        self.assertFalse(self.Message.search([("search_text", "ilike", "thirteen")]))
+
+    def test_full_text_search_uses_the_index(self):
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        query = self.Message._search([("search_text", "ilike", "invoice")])
+        self.env.cr.execute("EXPLAIN " + query.select().code, query.select().params)
+        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+        self.assertIn("mail_sync_message_search_idx", plan)
+
+    def test_failed_folder_does_not_stop_the_others(self):
+        account, box = self.create_account()
+        self.env["mail.sync.folder"].create(
+            {"account_id": account.id, "name": "Does/Not/Exist", "role": "other", "active": True}
+        )
+        self.deliver(box, make_email(message_id="<survivor@client.example>"))
+        self.sync(account)
+        self.assertTrue(self.messages("<survivor@client.example>"))
+        self.assertEqual(account.state, "active")
+        missing = account.folder_ids.filtered(lambda f: f.name == "Does/Not/Exist")
+        self.assertIn("folder could not be read", missing.last_error)
+
+    def test_download_new_messages_button(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(message_id="<button@client.example>"))
+        account.with_user(self.salesman).action_sync_now()
+        self.assertTrue(self.messages("<button@client.example>"))
+
+    def test_cron_syncs_due_accounts_and_reports_progress(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(message_id="<cron@client.example>"))
+        self.env["mail.sync.account"]._cron_sync()
+        self.env.invalidate_all()
+        self.assertTrue(self.messages("<cron@client.example>"))
+        self.assertFalse(account.sync_pending)
