@@ -104,6 +104,10 @@ class Mailbox:
     def __init__(self, client: IMAPClient, settings: ConnectionSettings):
         self.client = client
         self.settings = settings
+        # imapclient sets imaplib's debug level to 5, which formats the repr of every line and
+        # literal read (whole message bodies) before the logger drops it: only when wanted.
+        if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+            client._imap.debug = 0
         self.capabilities = frozenset(c.decode().upper() for c in client.capabilities())
         self.condstore = "CONDSTORE" in self.capabilities
         self.qresync = self.condstore and "QRESYNC" in self.capabilities
@@ -120,15 +124,24 @@ class Mailbox:
         Only the UIDs asked for come back (servers may add unsolicited FETCH data for others).
         Raises the protocol's own errors; wrap calls in ``errors()``.
         """
-        if not uids:
-            return {}
+        return self.collect(uids, [self.send_fetch(uids, items)])
+
+    def send_fetch(self, uids: Sequence[int], items: Sequence[str]) -> str:
+        """Send a UID FETCH without waiting: the server works while we do. Finish with ``collect``."""
         imap = self.client._imap  # imapclient's response reader is the bottleneck of a big sync
-        imap.untagged_responses.pop("FETCH", None)
-        tag = imap._command("UID", "FETCH", uid_set(uids), f"({' '.join(items)})")
-        typ, data = imap._command_complete("FETCH", tag)
+        return imap._command("UID", "FETCH", uid_set(uids), f"({' '.join(items)})")
+
+    def collect(self, uids: Sequence[int], tags: Sequence[str]) -> dict[int, dict[bytes, Any]]:
+        """Wait for FETCH commands sent with ``send_fetch`` and read their data for ``uids``."""
+        imap = self.client._imap
+        refused = None
+        for tag in tags:
+            typ, data = imap._command_complete("FETCH", tag)
+            if typ != "OK" and refused is None:
+                refused = imaplib.IMAP4.error(_server_text(imaplib.IMAP4.error(data[-1] if data else typ)))
         pieces = imap.untagged_responses.pop("FETCH", [])
-        if typ != "OK":
-            raise imaplib.IMAP4.error(_server_text(imaplib.IMAP4.error(data[-1] if data else typ)))
+        if refused:
+            raise refused
         wanted = set(uids)
         return {uid: values for uid, values in parse_fetch(pieces).items() if uid in wanted}
 

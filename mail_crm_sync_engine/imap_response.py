@@ -29,8 +29,7 @@ class ResponseError(ValueError):
 
 
 def _tokens_into(stack: list[list], text: bytes) -> None:
-    for match in _TOKEN_RE.finditer(text):
-        token = match.group()
+    for token in _TOKEN_RE.findall(text):
         first = token[0]
         if first == 0x28:  # (
             child: list = []

@@ -20,7 +20,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email import policy
 from email.header import decode_header
-from html.parser import HTMLParser
 
 from .types import Address, Attachment, Direction, FolderRole, MessageRecord
 
@@ -221,46 +220,26 @@ def decode_text(data: bytes, charset: str | None, warnings: list[str]) -> str:
         return data.decode("cp1252", "replace")
 
 
-class _HtmlText(HTMLParser):
-    _BLOCK = frozenset(
-        {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre"}
-        | {"hr", "section", "article", "header", "footer", "ul", "ol"}
-    )
-    _SKIP = frozenset(("script", "style", "head", "title"))
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag in self._BLOCK:
-            self.chunks.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in self._SKIP:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in self._BLOCK:
-            self.chunks.append("\n")
-
-    def handle_data(self, data):
-        if not self._skipping:
-            self.chunks.append(data)
+_HTML_SKIP_RE = re.compile(r"<(script|style|head|title)\b.*?</\1\s*>|<!--.*?-->", re.DOTALL | re.IGNORECASE)
+_HTML_BLOCK_RE = re.compile(
+    r"</?(?:p|div|br|tr|li|h[1-6]|table|blockquote|pre|hr|section|article|header|footer|ul|ol)\b[^>]*>",
+    re.IGNORECASE,
+)
+_HTML_TAG_RE = re.compile(r"<[^>]*>")
+_BLANK_LINES_RE = re.compile(r"\n{3,}")
 
 
 def html_to_text(markup: str) -> str:
-    """Readable plain text from HTML: tags dropped, blocks on their own lines, entities resolved."""
-    parser = _HtmlText()
-    try:
-        parser.feed(markup)
-        parser.close()
-    except (AssertionError, ValueError):  # html.parser gives up on some garbage
-        return html.unescape(re.sub(r"<[^>]*>", " ", markup))
-    text = "".join(parser.chunks)
+    """Readable plain text from HTML: tags dropped, blocks on their own lines, entities resolved.
+
+    Regular expressions rather than an HTML parser: this runs for every HTML-only mail of a sync,
+    and the text is for reading and searching, not for display (the sanitized HTML is).
+    """
+    text = _HTML_SKIP_RE.sub("", markup)
+    text = _HTML_BLOCK_RE.sub("\n", text)
+    text = html.unescape(_HTML_TAG_RE.sub("", text))
     lines = (" ".join(line.split()) for line in text.splitlines())
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
 
 
 # -- headers -----------------------------------------------------------------------------------

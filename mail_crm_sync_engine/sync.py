@@ -168,15 +168,24 @@ def _sync_selected(mailbox, folder, selected, state, window_start, own, known_ui
         yield Batch(folder, (), _final_state(final, state, fresh), tuple(gone), reset)
         return
     previous = state if not fresh else FolderState(uidvalidity=uidvalidity)
-    for start in range(0, len(uids), batch_size):
-        chunk = uids[start : start + batch_size]
+    chunks = [uids[start : start + batch_size] for start in range(0, len(uids), batch_size)]
+    with folder_errors(mailbox, folder):
+        pending = mailbox.send_fetch(chunks[0], HEAD_ITEMS)
+    for index, chunk in enumerate(chunks):
         with folder_errors(mailbox, folder):
-            records, failed = fetch_records(mailbox, folder, uidvalidity, chunk, own, role, not_before)
-        if start + batch_size >= len(uids):
+            heads, failed = _collect_heads(mailbox, chunk, pending)
+            plans = _plan(heads, not_before)
+            texts = _fetch_texts(mailbox, {uid: plan[0] for uid, plan in plans.items()})
+            last = index + 1 == len(chunks)
+            if not last:
+                # The server reads and parses the next batch while we build and store this one.
+                pending = mailbox.send_fetch(chunks[index + 1], HEAD_ITEMS)
+        records = _build(folder, uidvalidity, heads, plans, texts, own, role, failed)
+        if last:
             batch_state = _final_state(final, state, fresh, max(chunk))
         else:
             batch_state = FolderState(uidvalidity, max(chunk), previous.highest_modseq)
-        first = start == 0
+        first = index == 0
         yield Batch(
             folder, tuple(records), batch_state, tuple(gone) if first else (), reset and first, tuple(failed)
         )
@@ -204,32 +213,38 @@ def _final_state(
     )
 
 
-def fetch_records(
-    mailbox: Mailbox,
-    folder: str,
-    uidvalidity: int,
-    uids: Sequence[int],
-    own_addresses: frozenset[str],
-    role: FolderRole,
-    not_before: datetime.datetime | None = None,
-) -> tuple[list[MessageRecord], list[FailedMessage]]:
-    """Headers and structure first, then only the text parts; attachments stay metadata."""
-    heads, failed = _fetch_heads(mailbox, uids)
-    plans: dict[int, tuple[list[BodyPart], list[BodyPart], list[str]]] = {}
+Plan = tuple[list[BodyPart], list[BodyPart], list[str]]  # body text parts, attachments, warnings
+
+
+def _plan(heads: dict[int, dict], not_before: datetime.datetime | None) -> dict[int, Plan]:
+    """From each message's structure, the text parts to fetch; mail before the window is dropped."""
+    plans: dict[int, Plan] = {}
     for uid, head in heads.items():
-        internal = _utc(parse_internaldate(head.get(b"INTERNALDATE")))
-        if not_before and internal and internal < not_before:
+        head[b"INTERNALDATE"] = _utc(parse_internaldate(head.get(b"INTERNALDATE")))
+        if not_before and head[b"INTERNALDATE"] and head[b"INTERNALDATE"] < not_before:
             continue
         warnings: list[str] = []
         try:
             body, attachments = plan_parts(walk_bodystructure(head.get(b"BODYSTRUCTURE")))
-        except (IndexError, TypeError, ValueError) as error:
+        except (IndexError, TypeError, ValueError, AttributeError) as error:
             warnings.append(f"unreadable MIME structure ({error}): body not shown")
             body, attachments = [], []
         if b"BODYSTRUCTURE" not in head:
             warnings.append("the server gave no MIME structure: body not shown")
         plans[uid] = (body, attachments, warnings)
-    texts = _fetch_texts(mailbox, {uid: plan[0] for uid, plan in plans.items()})
+    return plans
+
+
+def _build(
+    folder: str,
+    uidvalidity: int,
+    heads: dict[int, dict],
+    plans: dict[int, Plan],
+    texts: dict[int, dict[str, bytes]],
+    own_addresses: frozenset[str],
+    role: FolderRole,
+    failed: list[FailedMessage],
+) -> list[MessageRecord]:
     records = []
     for uid, (body, attachments, warnings) in plans.items():
         head = heads[uid]
@@ -239,8 +254,8 @@ def fetch_records(
             uidvalidity=uidvalidity,
             size=head.get(b"RFC822.SIZE") or 0,
             # \Recent belongs to one session, not to the message.
-            flags=tuple(_flag(flag) for flag in head.get(b"FLAGS", ()) if _flag(flag) != "\\Recent"),
-            internal_date=_utc(parse_internaldate(head.get(b"INTERNALDATE"))),
+            flags=tuple(_flag(flag) for flag in head.get(b"FLAGS") or () if _flag(flag) != "\\Recent"),
+            internal_date=head.get(b"INTERNALDATE"),
             folder_role=role,
         )
         fetched = texts.get(uid, {})
@@ -253,11 +268,10 @@ def fetch_records(
             if leaf.size > MAX_TEXT_BYTES:
                 warnings.append(f"text part {leaf.part} cut at {MAX_TEXT_BYTES} bytes of {leaf.size}")
             body_texts.append((leaf, data))
-        header_bytes = head.get(b"BODY[HEADER]") or b""
         try:
             records.append(
                 build_record(
-                    header_bytes,
+                    head.get(b"BODY[HEADER]") or b"",
                     body_texts,
                     [attachment_of(a) for a in attachments],
                     place,
@@ -265,16 +279,18 @@ def fetch_records(
                     warnings,
                 )
             )
-        except Exception as error:
+        except Exception as error:  # a poison message never aborts its batch
             _logger.exception("message UID %s in %s could not be read", uid, folder)
             failed.append(FailedMessage(uid, f"could not be read: {error}"))
-    return records, failed
+    return records
 
 
-def _fetch_heads(mailbox: Mailbox, uids: Sequence[int]) -> tuple[dict[int, dict], list[FailedMessage]]:
-    """Heads of a batch in one FETCH; if the server or the parser chokes, one by one."""
+def _collect_heads(
+    mailbox: Mailbox, uids: Sequence[int], tag: str
+) -> tuple[dict[int, dict], list[FailedMessage]]:
+    """Heads of a batch from its FETCH; if the server or the reader chokes, one by one."""
     try:
-        return mailbox.fetch(uids, HEAD_ITEMS), []
+        return mailbox.collect(uids, [tag]), []
     except (IMAPClientAbortError, imaplib.IMAP4.abort, OSError):
         raise
     except (IMAPClientError, imaplib.IMAP4.error, ValueError, IndexError) as error:
@@ -300,15 +316,21 @@ def _fetch_texts(mailbox: Mailbox, plans: dict[int, list[BodyPart]]) -> dict[int
     for uid, leaves in plans.items():
         if leaves:
             groups[tuple((leaf.part, leaf.size > MAX_TEXT_BYTES) for leaf in leaves)].append(uid)
+    # All groups are sent at once (pipelined), then read together: one wait per batch.
+    tags = [
+        mailbox.send_fetch(
+            uids,
+            [f"BODY.PEEK[{part}]<0.{MAX_TEXT_BYTES}>" if cut else f"BODY.PEEK[{part}]" for part, cut in spec],
+        )
+        for spec, uids in groups.items()
+    ]
+    fetched = mailbox.collect([uid for uids in groups.values() for uid in uids], tags) if tags else {}
     texts: dict[int, dict[str, bytes]] = defaultdict(dict)
     for spec, uids in groups.items():
-        items = [
-            f"BODY.PEEK[{part}]<0.{MAX_TEXT_BYTES}>" if cut else f"BODY.PEEK[{part}]" for part, cut in spec
-        ]
-        for uid, data in mailbox.fetch(uids, items).items():
+        for uid in uids:
+            data = fetched.get(uid, {})
             for part, cut in spec:
-                key = f"BODY[{part}]<0>" if cut else f"BODY[{part}]"
-                value = data.get(key.encode())
+                value = data.get((f"BODY[{part}]<0>" if cut else f"BODY[{part}]").encode())
                 if value is not None:
                     texts[uid][part] = value
     return texts
@@ -319,8 +341,4 @@ def _flag(flag) -> str:
 
 
 def _utc(value: datetime.datetime | None) -> datetime.datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # imapclient gives naive local time by default
-        value = value.astimezone()
-    return value.astimezone(datetime.UTC)
+    return value.astimezone(datetime.UTC) if value is not None else None

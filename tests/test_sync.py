@@ -209,8 +209,8 @@ def test_attachment_bytes_are_never_fetched_during_sync(dovecot, mail_user, sett
     )
     with connect(settings) as mailbox:
         asked = []
-        original = mailbox.fetch
-        mailbox.fetch = lambda uids, items: asked.extend(items) or original(uids, items)
+        original = mailbox.send_fetch
+        mailbox.send_fetch = lambda uids, items: asked.extend(items) or original(uids, items)
         _, records, _, _ = run(mailbox)
     body_items = [item for item in asked if item.startswith("BODY.PEEK[") and "HEADER" not in item]
     assert body_items == ["BODY.PEEK[1.1]", "BODY.PEEK[1.2]"]
