@@ -22,6 +22,6 @@
         "views/res_config_settings_views.xml",
         "views/mail_crm_sync_menus.xml",
     ],
-    "installable": True,
-    "application": False,
+    # Spelled out on purpose (STYLE.md, issue 2), though it is the default.
+    "installable": True,  # pylint: disable=manifest-superfluous-key
 }

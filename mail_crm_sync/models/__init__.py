@@ -1,10 +1,12 @@
-from . import mail_sync_account
-from . import mail_sync_folder
-from . import mail_sync_message
-from . import mail_sync_message_attachment
-from . import mail_sync_message_location
-from . import mail_sync_message_link
-from . import res_partner
-from . import crm_lead
-from . import res_users
-from . import res_config_settings
+from . import (
+    crm_lead,
+    mail_sync_account,
+    mail_sync_folder,
+    mail_sync_message,
+    mail_sync_message_attachment,
+    mail_sync_message_link,
+    mail_sync_message_location,
+    res_config_settings,
+    res_partner,
+    res_users,
+)

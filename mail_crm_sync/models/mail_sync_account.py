@@ -2,13 +2,7 @@ import logging
 from datetime import timedelta
 
 import psycopg2.errors
-
 from dateutil.relativedelta import relativedelta
-
-from odoo import SUPERUSER_ID, api, fields, models
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
-
 from mail_crm_sync_engine import (
     AuthenticationFailed,
     ConnectionSettings,
@@ -27,6 +21,9 @@ from mail_crm_sync_engine import (
     list_folders,
     sync_folder,
 )
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -49,16 +46,13 @@ class MailSyncAccount(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "name, id"
 
-    def _default_user_id(self):
-        return self.env.user
-
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True)
     email = fields.Char(required=True, tracking=True)
     user_id = fields.Many2one(
         "res.users",
         string="Owner",
-        default=_default_user_id,
+        default=lambda self: self.env.user,
         index=True,
         tracking=True,
         help="The user whose mailbox this is. Empty for a shared account.",
@@ -69,9 +63,15 @@ class MailSyncAccount(models.Model):
     provider = fields.Selection([("imap", "IMAP")], required=True, default="imap")
     imap_host = fields.Char(string="IMAP Server", required=True)
     imap_port = fields.Integer(string="IMAP Port", required=True, default=993)
-    imap_security = fields.Selection(SECURITY_SELECTION, string="IMAP Encryption", required=True, default="ssl")
-    username = fields.Char(help="Only when the server wants a user name other than the email address (Exchange).")
-    login = fields.Char(compute="_compute_login", help="What is sent to log in: the user name, else the email.")
+    imap_security = fields.Selection(
+        SECURITY_SELECTION, string="IMAP Encryption", required=True, default="ssl"
+    )
+    username = fields.Char(
+        help="Only when the server wants a user name other than the email address (Exchange)."
+    )
+    login = fields.Char(
+        compute="_compute_login", help="What is sent to log in: the user name, else the email."
+    )
     password = fields.Char(
         compute="_compute_password",
         inverse="_inverse_password",
@@ -133,8 +133,12 @@ class MailSyncAccount(models.Model):
     failure_count = fields.Integer(string="Consecutive Failures", readonly=True)
     last_sync_date = fields.Datetime(string="Last Successful Sync", readonly=True)
     last_attempt_date = fields.Datetime(readonly=True)
-    sync_pending = fields.Boolean(readonly=True, help="A long sync stopped to let other accounts run; it goes on.")
-    folder_ids = fields.One2many("mail.sync.folder", "account_id", string="Folders", context={"active_test": False})
+    sync_pending = fields.Boolean(
+        readonly=True, help="A long sync stopped to let other accounts run; it goes on."
+    )
+    folder_ids = fields.One2many(
+        "mail.sync.folder", "account_id", string="Folders", context={"active_test": False}
+    )
     message_count = fields.Integer(string="Downloaded", compute="_compute_message_counts")
     assigned_count = fields.Integer(string="Assigned", compute="_compute_message_counts")
 
@@ -258,8 +262,12 @@ class MailSyncAccount(models.Model):
             order="last_attempt_date asc nulls first, id",
         )
         results = accounts._sync_accounts()
-        remaining = self.sudo().search_count([("sync_pending", "=", True), ("state", "in", ("active", "failing"))])
-        self.env["ir.cron"]._notify_progress(done=sum(1 for done in results.values() if done), remaining=remaining)
+        remaining = self.sudo().search_count(
+            [("sync_pending", "=", True), ("state", "in", ("active", "failing"))]
+        )
+        self.env["ir.cron"]._notify_progress(
+            done=sum(1 for done in results.values() if done), remaining=remaining
+        )
 
     def _sync_accounts(self):
         """Sync each account in its own transactions; one failing never stops the others.
@@ -330,7 +338,7 @@ class MailSyncAccount(models.Model):
                         self.env.cr.rollback()
                         _logger.info("Folder %s of mail account %s failed: %s", folder.name, self.id, error)
                         folder.last_error = self._error_message(error)
-                        self.env.cr.commit()
+                        self.env.cr.commit()  # pylint: disable=invalid-commit  # the sync's own cursor
         except MailSyncError as error:
             self.env.cr.rollback()
             _logger.info("Sync of mail account %s failed: %s", self.id, error)
@@ -342,14 +350,17 @@ class MailSyncAccount(models.Model):
         for attempt in range(1, MAX_STORE_ATTEMPTS + 1):
             try:
                 messages._store_batch(folder, batch)
-                self.env.cr.commit()
+                # One commit per batch, on the sync's own cursor: a long first sync keeps its progress.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
                 return
             except (psycopg2.errors.SerializationFailure, psycopg2.errors.UniqueViolation):
                 self.env.cr.rollback()
                 self.env.invalidate_all()
                 if attempt == MAX_STORE_ATTEMPTS:
                     raise
-                _logger.info("Batch of %s in mail account %s met a concurrent update; retrying", folder.name, self.id)
+                _logger.info(
+                    "Batch of %s in mail account %s met a concurrent update; retrying", folder.name, self.id
+                )
 
     def _record_outcome(self, status, error):
         now = fields.Datetime.now()
@@ -405,7 +416,9 @@ class MailSyncAccount(models.Model):
         )
 
     def _own_addresses(self):
-        return frozenset(address.lower() for address in (self.email, self.username) if address and "@" in address)
+        return frozenset(
+            address.lower() for address in (self.email, self.username) if address and "@" in address
+        )
 
     def _window_start(self):
         today = fields.Date.context_today(self)

@@ -1,7 +1,6 @@
+from mail_crm_sync_engine import FolderRole
 from odoo import api, fields, models
 from odoo.tools import SQL
-
-from mail_crm_sync_engine import FolderRole
 
 # Failed messages remembered per folder, newest last: enough to act on, not a growing log.
 MAX_FAILED_KEPT = 200
@@ -35,7 +34,9 @@ class MailSyncFolder(models.Model):
     uidvalidity = fields.Integer(string="UIDVALIDITY", compute="_compute_state_summary")
     last_uid = fields.Integer(string="Last UID", compute="_compute_state_summary")
     last_error = fields.Text(readonly=True, copy=False)
-    failed_messages = fields.Json(readonly=True, copy=False, help="[{uid, reason}] of messages the server would not give.")
+    failed_messages = fields.Json(
+        readonly=True, copy=False, help="[{uid, reason}] of messages the server would not give."
+    )
     failed_count = fields.Integer(compute="_compute_state_summary")
     message_count = fields.Integer(string="Messages", compute="_compute_message_count")
 
@@ -93,7 +94,8 @@ class MailSyncFolder(models.Model):
             return ()
         self.env.cr.execute(
             SQL(
-                "SELECT uid FROM mail_sync_message_location WHERE folder_id = %s AND uidvalidity = %s AND NOT gone",
+                "SELECT uid FROM mail_sync_message_location "
+                "WHERE folder_id = %s AND uidvalidity = %s AND NOT gone",
                 self.id,
                 state.uidvalidity,
             )

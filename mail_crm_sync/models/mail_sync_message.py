@@ -1,9 +1,8 @@
 import logging
 
+from mail_crm_sync_engine import Direction
 from odoo import api, fields, models
 from odoo.tools import SQL, html_sanitize
-
-from mail_crm_sync_engine import Direction
 
 _logger = logging.getLogger(__name__)
 
@@ -11,7 +10,8 @@ _logger = logging.getLogger(__name__)
 # PostgreSQL uses the index. Bodies are cut: a tsvector cannot exceed 1 MB.
 SEARCH_DOCUMENT = SQL(
     "to_tsvector('simple'::regconfig, coalesce(subject, '') || ' ' || coalesce(email_from, '') || ' ' "
-    "|| coalesce(email_to, '') || ' ' || coalesce(email_cc, '') || ' ' || left(coalesce(body_text, ''), 200000))"
+    "|| coalesce(email_to, '') || ' ' || coalesce(email_cc, '') || ' ' "
+    "|| left(coalesce(body_text, ''), 200000))"
 )
 ADDRESS_ARRAY = SQL("string_to_array(address_emails, E'\\n')")
 
@@ -41,18 +41,27 @@ class MailSyncMessage(models.Model):
     body_text = fields.Text(string="Text", readonly=True)
     body_html = fields.Html(string="Body", readonly=True, sanitize=True)
     direction = fields.Selection(
-        [(Direction.INCOMING.value, "Received"), (Direction.OUTGOING.value, "Sent")], readonly=True, index=True
+        [(Direction.INCOMING.value, "Received"), (Direction.OUTGOING.value, "Sent")],
+        readonly=True,
+        index=True,
     )
     size = fields.Integer(readonly=True)
     warnings = fields.Text(readonly=True, help="What could not be read in this email.")
     message_id_synthetic = fields.Boolean(
-        string="Synthetic Message-ID", readonly=True, help="The email had no Message-ID; one was derived from it."
+        string="Synthetic Message-ID",
+        readonly=True,
+        help="The email had no Message-ID; one was derived from it.",
     )
     attachment_ids = fields.One2many("mail.sync.message.attachment", "message_id", string="Attachments")
     attachment_count = fields.Integer(readonly=True)
     location_ids = fields.One2many("mail.sync.message.location", "message_id", string="Seen At")
     account_ids = fields.Many2many(
-        "mail.sync.account", "mail_sync_account_message_rel", "message_id", "account_id", string="Accounts", readonly=True
+        "mail.sync.account",
+        "mail_sync_account_message_rel",
+        "message_id",
+        "account_id",
+        string="Accounts",
+        readonly=True,
     )
     link_ids = fields.One2many("mail.sync.message.link", "message_id", string="Links")
     partner_ids = fields.Many2many(
@@ -62,8 +71,12 @@ class MailSyncMessage(models.Model):
         "crm.lead", compute="_compute_links", search="_search_lead_ids", string="Opportunities"
     )
     is_assigned = fields.Boolean(string="Assigned", readonly=True, index=True)
-    gone_from_server = fields.Boolean(readonly=True, help="Deleted or moved away on every server it was seen on.")
-    search_text = fields.Char(string="Full Text", compute="_compute_search_text", search="_search_search_text")
+    gone_from_server = fields.Boolean(
+        readonly=True, help="Deleted or moved away on every server it was seen on."
+    )
+    search_text = fields.Char(
+        string="Full Text", compute="_compute_search_text", search="_search_search_text"
+    )
 
     _sql_constraints = [
         ("message_id_uniq", "unique(message_id)", "An email is stored once."),
@@ -78,7 +91,8 @@ class MailSyncMessage(models.Model):
         )
         self.env.cr.execute(
             SQL(
-                "CREATE INDEX IF NOT EXISTS mail_sync_message_address_idx ON mail_sync_message USING gin (%s)",
+                "CREATE INDEX IF NOT EXISTS mail_sync_message_address_idx "
+                "ON mail_sync_message USING gin (%s)",
                 ADDRESS_ARRAY,
             )
         )
@@ -86,8 +100,9 @@ class MailSyncMessage(models.Model):
     @api.depends("link_ids.partner_id", "link_ids.lead_id", "link_ids.active")
     def _compute_links(self):
         for message in self:
-            message.partner_ids = message.link_ids.partner_id
-            message.lead_ids = message.link_ids.lead_id
+            # Show only what the user may open: a lead of another salesman stays hidden.
+            message.partner_ids = message.link_ids.partner_id._filtered_access("read")
+            message.lead_ids = message.link_ids.lead_id._filtered_access("read")
 
     def _search_partner_ids(self, operator, value):
         return [("link_ids", "any", [("partner_id", operator, value)])]
@@ -106,7 +121,7 @@ class MailSyncMessage(models.Model):
                 "id",
                 "in",
                 SQL(
-                    "SELECT id FROM mail_sync_message WHERE %s @@ websearch_to_tsquery('simple', %s)",
+                    "(SELECT id FROM mail_sync_message WHERE %s @@ websearch_to_tsquery('simple', %s))",
                     SEARCH_DOCUMENT,
                     value,
                 ),
@@ -184,7 +199,9 @@ class MailSyncMessage(models.Model):
             columns["message_references"].append(" ".join(record.references))
             columns["body_text"].append((record.text or "").replace("\x00", ""))
             columns["body_html"].append(
-                html_sanitize(record.html.replace("\x00", ""), sanitize_attributes=True) if record.html else None
+                html_sanitize(record.html.replace("\x00", ""), sanitize_attributes=True)
+                if record.html
+                else None
             )
             columns["direction"].append(record.direction.value)
             columns["size"].append(record.size)
@@ -201,7 +218,8 @@ class MailSyncMessage(models.Model):
             SQL(
                 """INSERT INTO mail_sync_message (%(names)s, is_assigned, gone_from_server,
                                                   create_uid, write_uid, create_date, write_date)
-                   SELECT *, false, false, %(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'
+                   SELECT *, false, false, %(uid)s, %(uid)s,
+                          now() at time zone 'UTC', now() at time zone 'UTC'
                      FROM unnest(%(arrays)s)
               ON CONFLICT (message_id) DO NOTHING
                 RETURNING message_id""",
@@ -259,7 +277,8 @@ class MailSyncMessage(models.Model):
                    SELECT m, %(account)s, %(folder)s, %(uidvalidity)s, u, false,
                           %(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'
                      FROM unnest(%(ids)s::int4[], %(uids)s::int8[]) AS t(m, u)
-              ON CONFLICT (folder_id, uidvalidity, uid) DO UPDATE SET message_id = EXCLUDED.message_id, gone = false""",
+              ON CONFLICT (folder_id, uidvalidity, uid)
+                 DO UPDATE SET message_id = EXCLUDED.message_id, gone = false""",
                 account=folder.account_id.id,
                 folder=folder.id,
                 uidvalidity=batch.state.uidvalidity,
@@ -278,7 +297,8 @@ class MailSyncMessage(models.Model):
         )
         self.env.cr.execute(
             SQL(
-                "UPDATE mail_sync_message SET gone_from_server = false WHERE id = ANY(%s) AND gone_from_server",
+                "UPDATE mail_sync_message SET gone_from_server = false "
+                "WHERE id = ANY(%s) AND gone_from_server",
                 list(message_ids.values()),
             )
         )
@@ -287,7 +307,8 @@ class MailSyncMessage(models.Model):
         """UIDVALIDITY changed: the folder's stored UIDs mean nothing any more."""
         self.env.cr.execute(
             SQL(
-                "DELETE FROM mail_sync_message_location WHERE folder_id = %s AND uidvalidity <> %s RETURNING message_id",
+                "DELETE FROM mail_sync_message_location "
+                "WHERE folder_id = %s AND uidvalidity <> %s RETURNING message_id",
                 folder.id,
                 uidvalidity,
             )
@@ -331,12 +352,14 @@ class MailSyncMessage(models.Model):
         """
         if not message_ids:
             return
+        self.env.flush_all()  # contacts and leads just written are matched on their stored columns
         audit = SQL("%(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'", uid=self.env.uid)
         self.env.cr.execute(
             SQL(
                 """WITH address AS (
                         SELECT m.id AS message_id, e.email
-                          FROM mail_sync_message m, unnest(string_to_array(m.address_emails, E'\\n')) AS e(email)
+                          FROM mail_sync_message m,
+                               unnest(string_to_array(m.address_emails, E'\\n')) AS e(email)
                          WHERE m.id = ANY(%(ids)s) AND e.email <> ''
                    ), person AS (
                         SELECT a.message_id, p.id AS partner_id, p.commercial_partner_id, a.email
@@ -348,7 +371,8 @@ class MailSyncMessage(models.Model):
                    INSERT INTO mail_sync_message_link
                           (message_id, partner_id, reason, email, active,
                            create_uid, write_uid, create_date, write_date)
-                   SELECT DISTINCT ON (message_id, partner_id) message_id, partner_id, reason, email, true, %(audit)s
+                   SELECT DISTINCT ON (message_id, partner_id)
+                          message_id, partner_id, reason, email, true, %(audit)s
                      FROM (SELECT message_id, partner_id, 'address' AS reason, email, 0 AS rank FROM person
                            UNION ALL
                            SELECT message_id, commercial_partner_id, 'company', email, 1 FROM person
@@ -365,11 +389,12 @@ class MailSyncMessage(models.Model):
             SQL(
                 """WITH address AS (
                         SELECT m.id AS message_id, e.email
-                          FROM mail_sync_message m, unnest(string_to_array(m.address_emails, E'\\n')) AS e(email)
+                          FROM mail_sync_message m,
+                               unnest(string_to_array(m.address_emails, E'\\n')) AS e(email)
                          WHERE m.id = ANY(%(ids)s) AND e.email <> ''
                    ), found AS (
-                        SELECT k.message_id, l.id AS lead_id, 'lead_partner' AS reason, p.email_normalized AS email,
-                               0 AS rank
+                        SELECT k.message_id, l.id AS lead_id, 'lead_partner' AS reason,
+                               p.email_normalized AS email, 0 AS rank
                           FROM mail_sync_message_link k
                           JOIN crm_lead l ON l.partner_id = k.partner_id
                           JOIN res_partner p ON p.id = k.partner_id
@@ -381,8 +406,8 @@ class MailSyncMessage(models.Model):
                    INSERT INTO mail_sync_message_link
                           (message_id, lead_id, reason, email, active,
                            create_uid, write_uid, create_date, write_date)
-                   SELECT DISTINCT ON (f.message_id, f.lead_id) f.message_id, f.lead_id, f.reason, f.email, true,
-                          %(audit)s
+                   SELECT DISTINCT ON (f.message_id, f.lead_id)
+                          f.message_id, f.lead_id, f.reason, f.email, true, %(audit)s
                      FROM found f
                      JOIN crm_lead l ON l.id = f.lead_id
                 LEFT JOIN crm_stage s ON s.id = l.stage_id
@@ -448,9 +473,17 @@ class MailSyncMessage(models.Model):
                     senders.setdefault(address.email, address.name)
         if not senders:
             return
-        known = self.env["res.partner"].with_context(active_test=False).search(
-            [("email_normalized", "in", list(senders))]
+        known = (
+            self.env["res.partner"]
+            .with_context(active_test=False)
+            .search([("email_normalized", "in", list(senders))])
         )
-        new = {email: name for email, name in senders.items() if email not in set(known.mapped("email_normalized"))}
+        new = {
+            email: name
+            for email, name in senders.items()
+            if email not in set(known.mapped("email_normalized"))
+        }
         if new:
-            self.env["res.partner"].create([{"name": name or email, "email": email} for email, name in new.items()])
+            self.env["res.partner"].create(
+                [{"name": name or email, "email": email} for email, name in new.items()]
+            )

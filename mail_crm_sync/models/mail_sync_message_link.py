@@ -4,14 +4,16 @@ from odoo.tools import SQL
 
 
 class MailSyncMessageLink(models.Model):
-    """Why an email shows on a contact or an opportunity. Removing a link by hand archives it,
-    so that relinking does not bring it back."""
+    """Why an email shows on a contact or an opportunity. Unlinking by hand archives the link, so
+    that relinking does not bring it back; deleting it lets relinking recreate it."""
 
     _name = "mail.sync.message.link"
     _description = "Synced Email Link"
     _order = "message_id, reason, id"
 
-    message_id = fields.Many2one("mail.sync.message", string="Email", required=True, ondelete="cascade", index=True)
+    message_id = fields.Many2one(
+        "mail.sync.message", string="Email", required=True, ondelete="cascade", index=True
+    )
     partner_id = fields.Many2one("res.partner", string="Contact", ondelete="cascade", index="btree_not_null")
     lead_id = fields.Many2one("crm.lead", string="Opportunity", ondelete="cascade", index="btree_not_null")
     reason = fields.Selection(
@@ -53,12 +55,8 @@ class MailSyncMessageLink(models.Model):
         links.message_id.sudo()._update_assigned(links.message_id.ids)
         return links
 
-    def unlink(self):
-        """Unlinking by hand archives: the nightly relink must not undo the user's decision."""
-        self.action_archive()
-        return True
-
     def action_archive(self):
+        """Unlinking by hand archives: the nightly relink must not undo the user's decision."""
         result = super().action_archive()
         self.message_id.sudo()._update_assigned(self.message_id.ids)
         return result

@@ -8,7 +8,9 @@ class MailSyncMessageLocation(models.Model):
     _description = "Synced Email Place"
     _order = "message_id, account_id, folder_id"
 
-    message_id = fields.Many2one("mail.sync.message", string="Email", required=True, ondelete="cascade", index=True)
+    message_id = fields.Many2one(
+        "mail.sync.message", string="Email", required=True, ondelete="cascade", index=True
+    )
     account_id = fields.Many2one("mail.sync.account", required=True, ondelete="cascade", index=True)
     folder_id = fields.Many2one("mail.sync.folder", required=True, ondelete="cascade")
     uidvalidity = fields.Integer(string="UIDVALIDITY", required=True)

@@ -21,7 +21,7 @@ class ResConfigSettings(models.TransientModel):
     )
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         cron = self.env.ref("mail_crm_sync.ir_cron_mail_relink", raise_if_not_found=False)
         if cron:
             hour = min(max(self.mail_sync_relink_hour, 0), 23)
@@ -29,15 +29,23 @@ class ResConfigSettings(models.TransientModel):
             if nextcall <= fields.Datetime.now():
                 nextcall = fields.Datetime.add(nextcall, days=1)
             cron.sudo().nextcall = nextcall
+        return result
 
     @api.model
     def _mail_sync_block_list(self):
         """Lowercase addresses, local parts and domains no contact is created for."""
-        text = self.env["ir.config_parameter"].sudo().get_param("mail_crm_sync.contact_block_list", DEFAULT_BLOCK_LIST)
+        text = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("mail_crm_sync.contact_block_list", DEFAULT_BLOCK_LIST)
+        )
         blocked = {item.strip().lower() for item in text.split(",") if item.strip()}
-        for company in self.env["res.company"].sudo().search([]):
+        for company in self.env["res.company"].sudo().search([("partner_id", "!=", False)]):
             for email in (company.email, company.partner_id.email):
                 if email and "@" in email:
                     blocked.add(email.rsplit("@", 1)[1].strip().lower().rstrip(">"))
-        blocked.update(domain.lower() for domain in self.env["mail.alias.domain"].sudo().search([]).mapped("name"))
+        blocked.update(
+            domain.lower()
+            for domain in self.env["mail.alias.domain"].sudo().search([("name", "!=", False)]).mapped("name")
+        )
         return blocked

@@ -5,7 +5,8 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     mail_sync_message_ids = fields.Many2many(
-        "mail.sync.message", compute="_compute_mail_sync_messages",
+        "mail.sync.message",
+        compute="_compute_mail_sync_messages",
         string="Synced Emails",
         groups="sales_team.group_sale_salesman",
     )

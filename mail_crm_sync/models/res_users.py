@@ -5,7 +5,9 @@ class ResUsers(models.Model):
     _inherit = "res.users"
 
     mail_sync_account_ids = fields.One2many("mail.sync.account", "user_id", string="Mail Accounts")
-    mail_sync_account_count = fields.Integer(compute="_compute_mail_sync_account_count", string="Mail Account Count")
+    mail_sync_account_count = fields.Integer(
+        compute="_compute_mail_sync_account_count", string="Mail Account Count"
+    )
 
     @property
     def SELF_READABLE_FIELDS(self):
@@ -13,7 +15,9 @@ class ResUsers(models.Model):
 
     def _compute_mail_sync_account_count(self):
         for user in self:
-            user.mail_sync_account_count = self.env["mail.sync.account"].search_count([("user_id", "=", user.id)])
+            user.mail_sync_account_count = self.env["mail.sync.account"].search_count(
+                [("user_id", "=", user.id)]
+            )
 
     def action_open_mail_sync_accounts(self):
         self.ensure_one()

@@ -3,9 +3,8 @@ import time
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from odoo.tests import TransactionCase, new_test_user
-
 from mail_crm_sync_engine.testing import DovecotServer
+from odoo.tests import TransactionCase, new_test_user
 
 
 def make_email(

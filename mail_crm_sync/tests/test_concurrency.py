@@ -1,12 +1,11 @@
 import secrets
 import threading
 
+from mail_crm_sync_engine.testing import DovecotServer
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
-
-from mail_crm_sync_engine.testing import DovecotServer
 
 from .common import make_email
 
@@ -30,7 +29,9 @@ class TestConcurrentRuns(BaseCase):
         self.tag = secrets.token_hex(4)
         self.box = self.server.add_user()
         for index in range(60):
-            self.server.deliver(self.box, make_email(to=self.box.email, message_id=f"<c{index}-{self.tag}@x.example>"))
+            self.server.deliver(
+                self.box, make_email(to=self.box.email, message_id=f"<c{index}-{self.tag}@x.example>")
+            )
         self.addCleanup(self._clean_up)
 
     def _env(self, cr):
@@ -56,7 +57,9 @@ class TestConcurrentRuns(BaseCase):
         with self.registry.cursor() as cr:
             env = self._env(cr)
             env["mail.sync.message"].search([("message_id", "like", f"%-{self.tag}@x.example>")]).unlink()
-            env["mail.sync.account"].with_context(active_test=False).search([("name", "like", self.tag)]).unlink()
+            env["mail.sync.account"].with_context(active_test=False).search(
+                [("name", "like", self.tag)]
+            ).unlink()
 
     def _stored(self):
         with self.registry.cursor() as cr:

@@ -9,11 +9,22 @@ class TestLinking(MailSyncCase):
     def setUpClass(cls):
         super().setUpClass()
         Partner = cls.env["res.partner"]
-        cls.company = Partner.create({"name": "Client Corp", "is_company": True, "email": "info@client.example"})
-        cls.alice = Partner.create({"name": "Alice", "email": "Alice@Client.example", "parent_id": cls.company.id})
+        cls.company = Partner.create(
+            {"name": "Client Corp", "is_company": True, "email": "info@client.example"}
+        )
+        cls.alice = Partner.create(
+            {"name": "Alice", "email": "Alice@Client.example", "parent_id": cls.company.id}
+        )
         cls.stranger = Partner.create({"name": "Stranger", "email": "stranger@elsewhere.example"})
         Lead = cls.env["crm.lead"]
-        cls.open_lead = Lead.create({"name": "Big deal", "partner_id": cls.alice.id, "type": "opportunity"})
+        cls.open_lead = Lead.create(
+            {
+                "name": "Big deal",
+                "partner_id": cls.alice.id,
+                "type": "opportunity",
+                "user_id": cls.salesman.id,
+            }
+        )
         cls.lost_lead = Lead.create({"name": "Lost deal", "partner_id": cls.alice.id, "type": "opportunity"})
         cls.lost_lead.action_set_lost()
         won_stage = cls.env["crm.stage"].search([("is_won", "=", True)], limit=1)
@@ -24,7 +35,9 @@ class TestLinking(MailSyncCase):
 
     def test_mail_links_to_person_company_and_open_lead_only(self):
         account, box = self.create_account()
-        self.deliver(box, make_email(sender="Alice <alice@client.example>", to=box.email, message_id="<a@x.example>"))
+        self.deliver(
+            box, make_email(sender="Alice <alice@client.example>", to=box.email, message_id="<a@x.example>")
+        )
         self.sync(account)
         message = self.messages("<a@x.example>")
         self.assertEqual(message.partner_ids, self.alice | self.company)
@@ -56,7 +69,9 @@ class TestLinking(MailSyncCase):
         account, box = self.create_account()
         for index in range(30):
             cc = "stranger@elsewhere.example" if index % 2 else None
-            self.deliver(box, make_email(sender="alice@client.example", cc=cc, message_id=f"<q{index}@x.example>"))
+            self.deliver(
+                box, make_email(sender="alice@client.example", cc=cc, message_id=f"<q{index}@x.example>")
+            )
         self.sync(account)
         many = self.Message.search([("account_ids", "in", account.ids)])
         self.assertEqual(len(many), 30)
@@ -74,7 +89,11 @@ class TestLinking(MailSyncCase):
         message = self.messages("<c@x.example>")
         self.assertFalse(message.is_assigned)
         self.assertIn(message, self.Message.search([("is_assigned", "=", False)]))
-        carol = self.env["res.partner"].with_user(self.salesman).create({"name": "Carol", "email": "carol@newco.example"})
+        carol = (
+            self.env["res.partner"]
+            .with_user(self.salesman)
+            .create({"name": "Carol", "email": "carol@newco.example"})
+        )
         self.assertEqual(message.partner_ids, carol)
         self.assertTrue(message.is_assigned)
 
@@ -87,13 +106,17 @@ class TestLinking(MailSyncCase):
 
     def test_lead_created_for_an_address_links_its_mail(self):
         account, box = self.create_account()
-        self.deliver(box, make_email(sender="erin@prospect.example", to=box.email, message_id="<e@x.example>"))
+        self.deliver(
+            box, make_email(sender="erin@prospect.example", to=box.email, message_id="<e@x.example>")
+        )
         self.sync(account)
         lead = self.env["crm.lead"].create({"name": "Erin's interest", "email_from": "erin@prospect.example"})
         self.assertEqual(self.messages("<e@x.example>").lead_ids, lead)
 
     def test_nightly_relink_links_unassigned_mail(self):
-        frank = self.env["res.partner"].create({"name": "Frank", "email": "frank@later.example", "active": False})
+        frank = self.env["res.partner"].create(
+            {"name": "Frank", "email": "frank@later.example", "active": False}
+        )
         account, box = self.create_account()
         self.deliver(box, make_email(sender="frank@later.example", to=box.email, message_id="<f@x.example>"))
         self.sync(account)
@@ -109,7 +132,7 @@ class TestLinking(MailSyncCase):
         self.deliver(box, make_email(sender="alice@client.example", to=box.email, message_id="<g@x.example>"))
         self.sync(account)
         message = self.messages("<g@x.example>").with_user(self.salesman)
-        message.link_ids.filtered(lambda link: link.partner_id == self.company).unlink()
+        message.link_ids.filtered(lambda link: link.partner_id == self.company).action_archive()
         self.Message._cron_relink()
         message.action_relink()
         self.env.invalidate_all()
@@ -129,7 +152,9 @@ class TestLinking(MailSyncCase):
         self.assertTrue(message.is_assigned)
 
     def test_contacts_created_for_unknown_senders_except_blocked(self):
-        self.env["ir.config_parameter"].set_param("mail_crm_sync.contact_block_list", "noreply, blocked.example")
+        self.env["ir.config_parameter"].set_param(
+            "mail_crm_sync.contact_block_list", "noreply, blocked.example"
+        )
         account, box = self.create_account(create_contacts=True)
         self.deliver(box, make_email(sender="Gina Green <gina@fresh.example>", to=box.email))
         self.deliver(box, make_email(sender="noreply@shop.example", to=box.email))

@@ -1,7 +1,7 @@
+from mail_crm_sync_engine.testing import DovecotServer
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
-
-from mail_crm_sync_engine.testing import DovecotServer
+from odoo.tools import mute_logger
 
 from .common import MailSyncCase, make_email
 
@@ -48,13 +48,17 @@ class TestVisibility(MailSyncCase):
         with self.assertRaises(AccessError):
             self.Account.with_user(self.salesman).create({**values, "user_id": self.other_salesman.id})
         with self.assertRaises(UserError):
-            self.Account.with_user(self.salesman).create({**values, "account_type": "shared", "user_id": False})
+            self.Account.with_user(self.salesman).create(
+                {**values, "account_type": "shared", "user_id": False}
+            )
 
     def test_users_see_only_their_own_accounts(self):
         mine, _box = self.create_account()
         theirs, _box = self.create_account(user=self.other_salesman)
         self.assertEqual(self.Account.with_user(self.salesman).search([]), mine)
-        self.assertEqual(self.Account.with_user(self.manager).search([("id", "in", (mine | theirs).ids)]), mine | theirs)
+        self.assertEqual(
+            self.Account.with_user(self.manager).search([("id", "in", (mine | theirs).ids)]), mine | theirs
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -97,7 +101,7 @@ class TestPasswordOverRpc(HttpCase):
         self.assertFalse(record["password"])
 
     def test_stored_password_field_is_refused_to_others(self):
-        with self.assertRaises(Exception) as caught:
+        with self.assertRaises(Exception) as caught, mute_logger("odoo.http"):
             self._rpc_read("mcs_pw_manager", ["password_stored"])
         self.assertIn("password_stored", str(caught.exception))
 
