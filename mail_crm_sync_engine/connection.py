@@ -8,7 +8,7 @@ import logging
 import re
 import socket
 import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from imapclient import IMAPClient
@@ -124,26 +124,32 @@ class Mailbox:
         Only the UIDs asked for come back (servers may add unsolicited FETCH data for others).
         Raises the protocol's own errors; wrap calls in ``errors()``.
         """
-        return self.collect(uids, [self.send_fetch(uids, items)])
+        if not uids:
+            return {}
+        data, refused = self.collect(uids, [self.send_fetch(uids, items)])
+        if refused:
+            raise imaplib.IMAP4.error(next(iter(refused.values())))
+        return data
 
     def send_fetch(self, uids: Sequence[int], items: Sequence[str]) -> str:
         """Send a UID FETCH without waiting: the server works while we do. Finish with ``collect``."""
         imap = self.client._imap  # imapclient's response reader is the bottleneck of a big sync
         return imap._command("UID", "FETCH", uid_set(uids), f"({' '.join(items)})")
 
-    def collect(self, uids: Sequence[int], tags: Sequence[str]) -> dict[int, dict[bytes, Any]]:
-        """Wait for FETCH commands sent with ``send_fetch`` and read their data for ``uids``."""
+    def collect(
+        self, uids: Collection[int], tags: Sequence[str]
+    ) -> tuple[dict[int, dict[bytes, Any]], dict[str, str]]:
+        """Wait for FETCH commands sent with ``send_fetch``; their data for ``uids``, and the
+        server's text for each tag it refused (the others' data is still good)."""
         imap = self.client._imap
-        refused = None
+        refused = {}
         for tag in tags:
             typ, data = imap._command_complete("FETCH", tag)
-            if typ != "OK" and refused is None:
-                refused = imaplib.IMAP4.error(_server_text(imaplib.IMAP4.error(data[-1] if data else typ)))
+            if typ != "OK":
+                refused[tag] = _server_text(imaplib.IMAP4.error(data[-1] if data else typ))
         pieces = imap.untagged_responses.pop("FETCH", [])
-        if refused:
-            raise refused
         wanted = set(uids)
-        return {uid: values for uid, values in parse_fetch(pieces).items() if uid in wanted}
+        return {uid: values for uid, values in parse_fetch(pieces).items() if uid in wanted}, refused
 
     @contextlib.contextmanager
     def errors(self) -> Iterator[None]:

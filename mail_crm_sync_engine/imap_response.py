@@ -29,27 +29,30 @@ class ResponseError(ValueError):
 
 
 def _tokens_into(stack: list[list], text: bytes) -> None:
+    current = stack[-1]
     for token in _TOKEN_RE.findall(text):
         first = token[0]
-        if first == 0x28:  # (
+        if first == 0x22:  # "string": the most frequent token in a BODYSTRUCTURE
+            inner = token[1:-1]
+            current.append(_ESCAPE_RE.sub(rb"\1", inner) if b"\\" in inner else inner)
+        elif first == 0x28:  # (
             child: list = []
-            stack[-1].append(child)
+            current.append(child)
             stack.append(child)
+            current = child
         elif first == 0x29:  # )
             if len(stack) == 1:
                 raise ResponseError("unbalanced parenthesis")
             stack.pop()
-        elif first == 0x22:  # "
-            inner = token[1:-1]
-            stack[-1].append(_ESCAPE_RE.sub(rb"\1", inner) if b"\\" in inner else inner)
+            current = stack[-1]
         elif first == 0x7B:  # {n}: the literal follows as its own piece
             continue
-        elif token.isdigit():
-            stack[-1].append(int(token))
+        elif 0x30 <= first <= 0x39 and token.isdigit():
+            current.append(int(token))
         elif token == b"NIL":
-            stack[-1].append(None)
+            current.append(None)
         else:
-            stack[-1].append(token)
+            current.append(token)
 
 
 def parse_fetch(pieces: list) -> dict[int, dict[bytes, Any]]:

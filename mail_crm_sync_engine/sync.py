@@ -7,6 +7,7 @@ BODY.PEEK, no flag is set and nothing is expunged.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import imaplib
 import logging
@@ -169,19 +170,11 @@ def _sync_selected(mailbox, folder, selected, state, window_start, own, known_ui
         return
     previous = state if not fresh else FolderState(uidvalidity=uidvalidity)
     chunks = [uids[start : start + batch_size] for start in range(0, len(uids), batch_size)]
-    with folder_errors(mailbox, folder):
-        pending = mailbox.send_fetch(chunks[0], HEAD_ITEMS)
-    for index, chunk in enumerate(chunks):
-        with folder_errors(mailbox, folder):
-            heads, failed = _collect_heads(mailbox, chunk, pending)
-            plans = _plan(heads, not_before)
-            texts = _fetch_texts(mailbox, {uid: plan[0] for uid, plan in plans.items()})
-            last = index + 1 == len(chunks)
-            if not last:
-                # The server reads and parses the next batch while we build and store this one.
-                pending = mailbox.send_fetch(chunks[index + 1], HEAD_ITEMS)
+    for index, (chunk, heads, plans, texts, failed) in enumerate(
+        _pipeline(mailbox, folder, chunks, not_before)
+    ):
         records = _build(folder, uidvalidity, heads, plans, texts, own, role, failed)
-        if last:
+        if index + 1 == len(chunks):
             batch_state = _final_state(final, state, fresh, max(chunk))
         else:
             batch_state = FolderState(uidvalidity, max(chunk), previous.highest_modseq)
@@ -189,6 +182,86 @@ def _sync_selected(mailbox, folder, selected, state, window_start, own, known_ui
         yield Batch(
             folder, tuple(records), batch_state, tuple(gone) if first else (), reset and first, tuple(failed)
         )
+
+
+@dataclasses.dataclass
+class _InFlight:
+    """One batch on its way: its UIDs, then its heads and plans, then its text FETCHes."""
+
+    uids: list[int]
+    head_tag: str = ""
+    heads: dict[int, dict] = dataclasses.field(default_factory=dict)
+    failed: list[FailedMessage] = dataclasses.field(default_factory=list)
+    plans: dict[int, Plan] = dataclasses.field(default_factory=dict)
+    text_groups: dict = dataclasses.field(default_factory=dict)
+    text_tags: list[str] = dataclasses.field(default_factory=list)
+
+
+def _pipeline(mailbox: Mailbox, folder: str, chunks: list[list[int]], not_before):
+    """(chunk, heads, plans, texts, failed) per batch, with the server always a step ahead.
+
+    While the caller builds and stores batch N, the server already works on the text parts of
+    N+1 and the heads of N+2: commands are pipelined (RFC 3501 5.5) and read back in one go.
+    """
+    mailbox.client._imap.untagged_responses.pop("FETCH", None)  # leftovers of an abandoned run
+
+    def send_heads(index: int) -> _InFlight | None:
+        return (
+            _InFlight(chunks[index], mailbox.send_fetch(chunks[index], HEAD_ITEMS))
+            if index < len(chunks)
+            else None
+        )
+
+    with folder_errors(mailbox, folder):
+        current = send_heads(0)
+        data, refused = mailbox.collect(current.uids, [current.head_tag])
+        _take_heads(mailbox, current, data, refused, not_before)
+        _send_texts(mailbox, current)
+        following = send_heads(1)
+    for index in range(len(chunks)):
+        # In flight now: the text parts of `current` and the heads of `following`.
+        with folder_errors(mailbox, folder):
+            tags = current.text_tags + ([following.head_tag] if following else [])
+            wanted = current.uids + (following.uids if following else [])
+            data, refused = mailbox.collect(wanted, tags)
+            texts = _take_texts(mailbox, current, data, refused)
+            after = None
+            if following:
+                _take_heads(mailbox, following, data, refused, not_before)
+                _send_texts(mailbox, following)
+                after = send_heads(index + 2)
+        yield current.uids, current.heads, current.plans, texts, current.failed
+        current, following = following, after
+
+
+def _take_heads(mailbox: Mailbox, batch: _InFlight, data: dict, refused: dict, not_before) -> None:
+    if batch.head_tag in refused:
+        _logger.warning("batch FETCH refused (%s): fetching one by one", refused[batch.head_tag])
+        batch.heads, batch.failed = _heads_one_by_one(mailbox, batch.uids)
+    else:
+        batch.heads = {uid: data[uid] for uid in batch.uids if uid in data}
+    batch.plans = _plan(batch.heads, not_before)
+
+
+def _send_texts(mailbox: Mailbox, batch: _InFlight) -> None:
+    batch.text_groups = _text_groups(batch.plans)
+    batch.text_tags = [
+        mailbox.send_fetch(uids, _text_items(spec)) for spec, uids in batch.text_groups.items()
+    ]
+
+
+def _take_texts(mailbox: Mailbox, batch: _InFlight, data: dict, refused: dict) -> dict[int, dict[str, bytes]]:
+    if any(tag in refused for tag in batch.text_tags):
+        # One group was refused: ask again for the whole batch, one group at a time.
+        data = {}
+        for spec, uids in batch.text_groups.items():
+            try:
+                data.update(mailbox.fetch(uids, _text_items(spec)))
+            except (IMAPClientError, imaplib.IMAP4.error) as error:
+                if isinstance(error, IMAPClientAbortError | imaplib.IMAP4.abort):
+                    raise
+                _logger.warning("text parts of %s could not be fetched: %s", uids, error)
+    return _texts_from(batch.text_groups, data)
 
 
 def _unselect(mailbox: Mailbox) -> None:
@@ -285,16 +358,8 @@ def _build(
     return records
 
 
-def _collect_heads(
-    mailbox: Mailbox, uids: Sequence[int], tag: str
-) -> tuple[dict[int, dict], list[FailedMessage]]:
-    """Heads of a batch from its FETCH; if the server or the reader chokes, one by one."""
-    try:
-        return mailbox.collect(uids, [tag]), []
-    except (IMAPClientAbortError, imaplib.IMAP4.abort, OSError):
-        raise
-    except (IMAPClientError, imaplib.IMAP4.error, ValueError, IndexError) as error:
-        _logger.warning("batch FETCH failed (%s): fetching one by one", error)
+def _heads_one_by_one(mailbox: Mailbox, uids: Sequence[int]) -> tuple[dict[int, dict], list[FailedMessage]]:
+    """Heads one message at a time, without the structure if need be: one bad message is one failure."""
     heads, failed = {}, []
     for uid in uids:
         for items in (HEAD_ITEMS, ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]):
@@ -310,21 +375,23 @@ def _collect_heads(
     return heads, failed
 
 
-def _fetch_texts(mailbox: Mailbox, plans: dict[int, list[BodyPart]]) -> dict[int, dict[str, bytes]]:
-    """Fetch the body text parts, one FETCH per distinct set of part numbers."""
-    groups: dict[tuple[tuple[str, bool], ...], list[int]] = defaultdict(list)
-    for uid, leaves in plans.items():
-        if leaves:
-            groups[tuple((leaf.part, leaf.size > MAX_TEXT_BYTES) for leaf in leaves)].append(uid)
-    # All groups are sent at once (pipelined), then read together: one wait per batch.
-    tags = [
-        mailbox.send_fetch(
-            uids,
-            [f"BODY.PEEK[{part}]<0.{MAX_TEXT_BYTES}>" if cut else f"BODY.PEEK[{part}]" for part, cut in spec],
-        )
-        for spec, uids in groups.items()
-    ]
-    fetched = mailbox.collect([uid for uids in groups.values() for uid in uids], tags) if tags else {}
+TextSpec = tuple[tuple[str, bool], ...]  # (part number, cut at MAX_TEXT_BYTES) per body text part
+
+
+def _text_groups(plans: dict[int, Plan]) -> dict[TextSpec, list[int]]:
+    """Messages grouped by the set of text parts they need: one FETCH per group."""
+    groups: dict[TextSpec, list[int]] = defaultdict(list)
+    for uid, (body, _attachments, _warnings) in plans.items():
+        if body:
+            groups[tuple((leaf.part, leaf.size > MAX_TEXT_BYTES) for leaf in body)].append(uid)
+    return groups
+
+
+def _text_items(spec: TextSpec) -> list[str]:
+    return [f"BODY.PEEK[{part}]<0.{MAX_TEXT_BYTES}>" if cut else f"BODY.PEEK[{part}]" for part, cut in spec]
+
+
+def _texts_from(groups: dict[TextSpec, list[int]], fetched: dict[int, dict]) -> dict[int, dict[str, bytes]]:
     texts: dict[int, dict[str, bytes]] = defaultdict(dict)
     for spec, uids in groups.items():
         for uid in uids:

@@ -11,6 +11,7 @@ from mail_crm_sync_engine.parse import (
     _params,
     build_record,
     decode_transfer,
+    decode_words,
     html_to_text,
     normalize_message_id,
 )
@@ -133,3 +134,13 @@ def test_broken_multipart_through_the_server_is_stored_with_a_warning(dovecot, m
     assert records[0].text.startswith("first part, never closed")
     assert [a.filename for a in records[0].attachments] == ["a.pdf"]
     assert records[1].message_id_synthetic and records[1].warnings
+
+
+def test_encoded_words_decode_like_rfc_2047_says():
+    assert decode_words("=?utf-8?q?caf=C3=A9_cr=C3=A8me?=") == "café crème"
+    # One character split over two words, and the white space between them dropped.
+    assert decode_words("=?utf-8?b?w6k=?= =?utf-8?b?w6k=?=") == "éé"
+    assert decode_words("=?UTF-8?B?4pyT?=\r\n =?UTF-8?Q?_done?=") == "✓ done"
+    assert decode_words("Re: =?iso-8859-1?q?R=E9union?= demain") == "Re: Réunion demain"
+    assert decode_words("=?x-unknown?q?plain?= text") == "plain text"
+    assert decode_words("no words here") == "no words here"
