@@ -18,8 +18,8 @@ import itertools
 import quopri
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from email import policy
+from typing import NamedTuple
 
 from .types import Address, Attachment, Direction, FolderRole, MessageRecord
 
@@ -29,9 +29,11 @@ _MESSAGE_ID_RE = re.compile(r"<([^<>\s]+)>")
 # -- BODYSTRUCTURE -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class BodyPart:
-    """One leaf of a BODYSTRUCTURE, with what deciding and decoding need."""
+class BodyPart(NamedTuple):
+    """One leaf of a BODYSTRUCTURE, with what deciding and decoding need.
+
+    A named tuple rather than a frozen dataclass: a sync makes several per message.
+    """
 
     part: str
     content_type: str  # lowercased "type/subtype"
@@ -315,8 +317,22 @@ class Headers:
         return values[0] if values else ""
 
 
-_NEEDED = "from|to|cc|bcc|reply-to|subject|date|message-id|in-reply-to|references"
-_NEEDED_RE = re.compile(rf"^({_NEEDED})[ \t]*:(.*)$", re.MULTILINE | re.IGNORECASE)
+# The only headers a record is built from; the sync asks the server for these alone.
+NEEDED_HEADERS = (
+    "From",
+    "To",
+    "Cc",
+    "Bcc",
+    "Reply-To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+)
+_NEEDED_RE = re.compile(
+    rf"^({'|'.join(name.lower() for name in NEEDED_HEADERS)})[ \t]*:(.*)$", re.MULTILINE | re.IGNORECASE
+)
 _MALFORMED_RE = re.compile(r"^(?![^:\s]+[ \t]*:)(.*\S.*)$", re.MULTILINE)
 _SINGLE = ("subject", "from", "date", "message-id")
 
@@ -388,12 +404,39 @@ def parse_addresses(headers: Headers, name: str, warnings: list[str]) -> tuple[A
     return tuple(addresses)
 
 
+_MONTH_NUMBERS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}  # noqa: SIM905
+# The RFC 5322 form nearly every mailer writes: "Fri, 13 Nov 2026 19:02:39 +0100".
+_DATE_RE = re.compile(
+    r"(?:\w{3}, *)?(\d{1,2}) (\w{3}) (\d{4}) (\d\d):(\d\d)(?::(\d\d))? ([+-])(\d\d)(\d\d)\s*(?:\(.*\))?"
+)
+
+
+def _common_date(raw: str) -> datetime.datetime | None:
+    match = _DATE_RE.fullmatch(raw.strip())
+    if not match or match.group(2).lower() not in _MONTH_NUMBERS:
+        return None
+    day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
+    offset = datetime.timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+    try:
+        return datetime.datetime(
+            int(year),
+            _MONTH_NUMBERS[month.lower()],
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            tzinfo=datetime.timezone(-offset if sign == "-" else offset),
+        )
+    except ValueError:
+        return None
+
+
 def _date(headers: Headers, fallback: datetime.datetime | None, warnings: list[str]):
     raw = headers.first("date")
     value = None
     if raw:
         try:
-            value = email.utils.parsedate_to_datetime(raw)
+            value = _common_date(raw) or email.utils.parsedate_to_datetime(raw)
         except (TypeError, ValueError, IndexError, OverflowError):
             warnings.append(f"unreadable Date header {raw[:60]!r}: the server's arrival time is used")
     else:
@@ -424,8 +467,7 @@ def synthetic_message_id(headers: Headers) -> str:
 # -- the record --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(NamedTuple):
     """Where a message was found and what the server said of it, beside its content."""
 
     folder: str

@@ -20,12 +20,22 @@ from .connection import Mailbox
 from .errors import FolderError, MailSyncError
 from .folders import folder_role as guess_role
 from .imap_response import parse_internaldate
-from .parse import BodyPart, Place, attachment_of, build_record, plan_parts, walk_bodystructure
+from .parse import (
+    NEEDED_HEADERS,
+    BodyPart,
+    Place,
+    attachment_of,
+    build_record,
+    plan_parts,
+    walk_bodystructure,
+)
 from .types import Batch, FailedMessage, FolderRole, FolderState, MessageRecord
 
 _logger = logging.getLogger(__name__)
 
-HEAD_ITEMS = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODYSTRUCTURE", "BODY.PEEK[HEADER]"]
+# Only the header fields a record needs: real headers are mostly Received, DKIM and ARC lines.
+HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({' '.join(name.upper() for name in NEEDED_HEADERS)})]"
+HEAD_ITEMS = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODYSTRUCTURE", HEADER_ITEM]
 # Body text beyond this is cut (with a warning): a CRM history needs the words, not a 50 MB log.
 MAX_TEXT_BYTES = 2_000_000
 
@@ -344,7 +354,7 @@ def _build(
         try:
             records.append(
                 build_record(
-                    head.get(b"BODY[HEADER]") or b"",
+                    _header_block(head),
                     body_texts,
                     [attachment_of(a) for a in attachments],
                     place,
@@ -362,7 +372,7 @@ def _heads_one_by_one(mailbox: Mailbox, uids: Sequence[int]) -> tuple[dict[int, 
     """Heads one message at a time, without the structure if need be: one bad message is one failure."""
     heads, failed = {}, []
     for uid in uids:
-        for items in (HEAD_ITEMS, ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODY.PEEK[HEADER]"]):
+        for items in (HEAD_ITEMS, ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", HEADER_ITEM]):
             try:
                 heads.update(mailbox.fetch([uid], items))
                 break
@@ -401,6 +411,11 @@ def _texts_from(groups: dict[TextSpec, list[int]], fetched: dict[int, dict]) -> 
                 if value is not None:
                     texts[uid][part] = value
     return texts
+
+
+def _header_block(head: dict[bytes, object]) -> bytes:
+    # The server echoes the section it was asked for; match it loosely, not byte for byte.
+    return next((value for key, value in head.items() if key.startswith(b"BODY[HEADER")), None) or b""
 
 
 def _flag(flag) -> str:
