@@ -191,11 +191,19 @@ def plan_parts(leaves: Sequence[BodyPart]) -> tuple[list[BodyPart], list[BodyPar
     return body, attachments
 
 
+def decoded_size(size: int, encoding: str) -> int:
+    """The size a user expects: base64 costs 4 bytes per 3, plus a line break every 76 characters."""
+    if encoding != "base64" or size <= 0:
+        return size
+    characters = size - 2 * -(-size // 78)  # lines of 76 characters and CRLF
+    return max(characters, 0) * 3 // 4
+
+
 def attachment_of(leaf: BodyPart) -> Attachment:
     return Attachment(
         filename=leaf.filename,
         content_type=leaf.content_type,
-        size=leaf.size,
+        size=decoded_size(leaf.size, leaf.encoding),
         part=leaf.part,
         content_id=leaf.content_id,
         inline=leaf.disposition == "inline" or (leaf.disposition is None and bool(leaf.content_id)),

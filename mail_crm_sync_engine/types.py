@@ -112,7 +112,7 @@ class Attachment:
 
     filename: str
     content_type: str
-    size: int
+    size: int  # bytes once decoded (estimated from the encoded size for base64)
     part: str  # IMAP part number, e.g. "2" or "1.3"
     content_id: str | None = None
     inline: bool = False

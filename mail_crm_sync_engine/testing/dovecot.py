@@ -178,8 +178,10 @@ class DovecotServer:
         letters (``S`` for \\Seen); ``when`` the arrival time (INTERNALDATE) as a Unix timestamp.
         """
         directory = user.maildir if folder.upper() == "INBOX" else user.maildir / f".{folder}"
-        for sub in ("cur", "new", "tmp"):
-            (directory / sub).mkdir(parents=True, exist_ok=True)
+        if not (directory / "cur").is_dir():
+            for sub in ("cur", "new", "tmp"):
+                (directory / sub).mkdir(parents=True, exist_ok=True)
+            self._give_to_mail_owner(directory)
         name = f"{time.time_ns()}.{secrets.token_hex(6)}.harness"
         tmp = directory / "tmp" / name
         tmp.write_bytes(message.replace(b"\r\n", b"\n"))
@@ -187,7 +189,8 @@ class DovecotServer:
             os.utime(tmp, (when, when))  # maildir's INTERNALDATE is the file's mtime
         target = directory / "cur" / f"{name}:2,{flags}"
         os.rename(tmp, target)
-        self._give_to_mail_owner(directory)
+        if os.geteuid() == 0:
+            os.lchown(target, self._uid, self._gid)
         return target
 
     def _give_to_mail_owner(self, directory: Path) -> None:
