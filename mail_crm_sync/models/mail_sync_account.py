@@ -1,4 +1,6 @@
 import logging
+import queue
+import threading
 from datetime import timedelta
 
 import psycopg2.errors
@@ -38,6 +40,49 @@ SECURITY_SELECTION = [
     ("starttls", "STARTTLS"),
     ("none", "None"),
 ]
+
+
+class _BatchWriter:
+    """Stores batches on the sync's cursor in a thread of its own, so that PostgreSQL works on one
+    batch while the engine reads and parses the next. The queue holds one batch: memory stays flat.
+
+    Only this thread uses the cursor between ``put`` and ``drain``; errors surface at the next call.
+    """
+
+    def __init__(self, account):
+        self.account = account
+        self.queue = queue.Queue(maxsize=1)
+        self.error = None
+        self.thread = threading.Thread(target=self._run, name=f"mail-sync-writer-{account.id}", daemon=True)
+        self.thread.start()
+
+    def put(self, folder, batch):
+        self._raise()
+        self.queue.put((folder, batch))
+
+    def drain(self):
+        self.queue.join()
+        self._raise()
+
+    def close(self):
+        self.queue.put(None)
+        self.thread.join()
+
+    def _raise(self):
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def _run(self):
+        while (item := self.queue.get()) is not None:
+            try:
+                if self.error is None:
+                    self.account._store_and_commit(*item)
+            except Exception as error:  # handed over to the sync's thread
+                self.error = error
+            finally:
+                self.queue.task_done()
+        self.queue.task_done()
 
 
 class MailSyncAccount(models.Model):
@@ -163,9 +208,10 @@ class MailSyncAccount(models.Model):
         if self.ids:
             self.env.cr.execute(
                 SQL(
-                    """SELECT rel.account_id, COUNT(*), COUNT(*) FILTER (WHERE m.is_assigned)
+                    """SELECT rel.account_id, COUNT(*), COUNT(*) FILTER (WHERE EXISTS (
+                                  SELECT 1 FROM mail_sync_message_link k
+                                   WHERE k.message_id = rel.message_id AND k.active))
                          FROM mail_sync_account_message_rel rel
-                         JOIN mail_sync_message m ON m.id = rel.message_id
                         WHERE rel.account_id = ANY(%s)
                      GROUP BY rel.account_id""",
                     self.ids,
@@ -262,18 +308,15 @@ class MailSyncAccount(models.Model):
             order="last_attempt_date asc nulls first, id",
         )
         results = accounts._sync_accounts()
-        remaining = self.sudo().search_count(
-            [("sync_pending", "=", True), ("state", "in", ("active", "failing"))]
-        )
-        self.env["ir.cron"]._notify_progress(
-            done=sum(1 for done in results.values() if done), remaining=remaining
-        )
+        # Counted from the results: this cursor's snapshot predates what the sync committed.
+        remaining = sum(1 for status in results.values() if status == "pending")
+        self.env["ir.cron"]._notify_progress(done=len(results) - remaining, remaining=remaining)
 
     def _sync_accounts(self):
         """Sync each account in its own transactions; one failing never stops the others.
 
-        Returns {account id: True when it was synced to the end, False when it is busy elsewhere
-        or has more to do}.
+        Returns {account id: "done", "pending" (more to download: the next run goes on), "failed",
+        or "busy" (another worker has it)}.
         """
         self.env.flush_all()
         results = {}
@@ -282,7 +325,7 @@ class MailSyncAccount(models.Model):
                 results[account_id] = self.browse(account_id)._sync_claimed()
             except Exception:
                 _logger.exception("Sync of mail account %s crashed", account_id)
-                results[account_id] = False
+                results[account_id] = "failed"
         self.env.invalidate_all()
         return results
 
@@ -304,52 +347,61 @@ class MailSyncAccount(models.Model):
             )
             if not lock_cr.fetchone():
                 _logger.info("Mail account %s is being synced by another worker or is not active", self.id)
-                return False
+                return "busy"
             account = self.with_env(self.env(cr=lock_cr, su=True))
             with registry.cursor() as work_cr:
                 outcome = account.with_env(account.env(cr=work_cr))._sync_folders()
             account._record_outcome(*outcome)
-            return outcome[0] == "done"
+            return outcome[0]
 
     def _sync_folders(self):
-        """The sync proper, on a cursor it commits after each batch. Returns (status, error)."""
-        messages = self.env["mail.sync.message"]
+        """The sync proper, on a cursor committed after each batch. Returns (status, error)."""
+        window_start, own_addresses = self._window_start(), self._own_addresses()
+        folders = [
+            (folder, folder.name, FolderRole(folder.role)) for folder in self.folder_ids.filtered("active")
+        ]
         batches = 0
+        writer = _BatchWriter(self)
         try:
             with connect(self._connection_settings()) as mailbox:
-                for folder in self.folder_ids.filtered("active"):
+                for folder, name, role in folders:
                     state = FolderState.from_dict(folder.sync_state)
                     try:
                         for batch in sync_folder(
                             mailbox,
-                            folder.name,
+                            name,
                             state,
-                            self._window_start(),
-                            own_addresses=self._own_addresses(),
+                            window_start,
+                            own_addresses=own_addresses,
                             known_uids=folder._known_uids(state),
-                            folder_role=FolderRole(folder.role),
+                            folder_role=role,
                             batch_size=BATCH_SIZE,
                         ):
-                            self._store_and_commit(messages, folder, batch)
+                            writer.put(folder, batch)
                             batches += 1
                             if batches >= BATCHES_PER_RUN:
+                                writer.drain()
                                 return "pending", None
+                        writer.drain()  # the next folder's state and UIDs are read from the database
                     except FolderError as error:
-                        self.env.cr.rollback()
-                        _logger.info("Folder %s of mail account %s failed: %s", folder.name, self.id, error)
+                        writer.drain()
+                        _logger.info("Folder %s of mail account %s failed: %s", name, self.id, error)
                         folder.last_error = self._error_message(error)
                         self.env.cr.commit()  # pylint: disable=invalid-commit  # the sync's own cursor
         except MailSyncError as error:
+            writer.drain()
             self.env.cr.rollback()
             _logger.info("Sync of mail account %s failed: %s", self.id, error)
             return "failed", error
+        finally:
+            writer.close()
         return "done", None
 
-    def _store_and_commit(self, messages, folder, batch):
+    def _store_and_commit(self, folder, batch):
         """Store a batch in one transaction; retried when another worker stored the same mail meanwhile."""
         for attempt in range(1, MAX_STORE_ATTEMPTS + 1):
             try:
-                messages._store_batch(folder, batch)
+                self.env["mail.sync.message"]._store_batch(folder, batch)
                 # One commit per batch, on the sync's own cursor: a long first sync keeps its progress.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
                 return

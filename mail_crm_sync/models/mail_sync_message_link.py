@@ -48,20 +48,3 @@ class MailSyncMessageLink(models.Model):
         for link in self:
             if bool(link.partner_id) == bool(link.lead_id):
                 raise ValidationError(self.env._("A link points to either a contact or an opportunity."))
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        links = super().create(vals_list)
-        links.message_id.sudo()._update_assigned(links.message_id.ids)
-        return links
-
-    def action_archive(self):
-        """Unlinking by hand archives: the nightly relink must not undo the user's decision."""
-        result = super().action_archive()
-        self.message_id.sudo()._update_assigned(self.message_id.ids)
-        return result
-
-    def action_unarchive(self):
-        result = super().action_unarchive()
-        self.message_id.sudo()._update_assigned(self.message_id.ids)
-        return result

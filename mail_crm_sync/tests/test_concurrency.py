@@ -97,7 +97,7 @@ class TestConcurrentRuns(BaseCase):
             holder.execute("SELECT id FROM mail_sync_account WHERE id = %s FOR NO KEY UPDATE", [account_id])
             with self.registry.cursor() as cr:
                 result = self._env(cr)["mail.sync.account"].browse(account_id)._sync_accounts()
-            self.assertEqual(result, {account_id: False})
+            self.assertEqual(result, {account_id: "busy"})
             self.assertEqual(self._stored(), (0, 0, 0))
         with self.registry.cursor() as cr:
             self._env(cr)["mail.sync.account"].browse(account_id)._sync_accounts()

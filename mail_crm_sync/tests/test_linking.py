@@ -76,9 +76,9 @@ class TestLinking(MailSyncCase):
         many = self.Message.search([("account_ids", "in", account.ids)])
         self.assertEqual(len(many), 30)
         self.env.cr.execute("DELETE FROM mail_sync_message_link WHERE message_id = ANY(%s)", [many.ids])
-        with self.assertQueryCount(3):
+        with self.assertQueryCount(2):
             self.Message._link_messages(many[:1].ids)
-        with self.assertQueryCount(3):
+        with self.assertQueryCount(2):
             self.Message._link_messages(many.ids)
         self.assertEqual(len(self.Message.search([("partner_ids", "in", self.stranger.ids)])), 15)
 
