@@ -84,6 +84,7 @@ def _word_bytes(encoding: str, payload: str) -> bytes:
     return binascii.a2b_qp(payload.encode("ascii", "replace"), header=True)
 
 
+@functools.lru_cache(maxsize=4096)  # names and thread subjects recur from mail to mail
 def decode_words(value: str) -> str:
     """Decode RFC 2047 encoded words; an unknown charset reads as UTF-8, else Windows-1252.
 
@@ -369,12 +370,13 @@ def parse_headers(header_bytes: bytes, warnings: list[str]) -> Headers:
 
 
 _PLAIN_ADDRESS = r"[^\s<>@,;:\"()\[\]\\]+@[^\s<>@,;:\"()\[\]\\]+"
+_HARD_ADDRESS_RE = re.compile(r'["();:\\]')
 _SIMPLE_ADDRESS_RE = re.compile(rf"\s*(?:([^<>,;:\"()\\@]*?)\s*<({_PLAIN_ADDRESS})>|({_PLAIN_ADDRESS}))\s*")
 
 
 def _simple_addresses(value: str) -> list[tuple[str, str]] | None:
     """``Name <a@b>, c@d`` lists without quotes, comments or groups; None for anything harder."""
-    if any(char in value for char in '"();:\\'):
+    if _HARD_ADDRESS_RE.search(value):
         return None
     parsed = []
     for piece in value.split(","):
@@ -392,13 +394,22 @@ def parse_addresses(headers: Headers, name: str, warnings: list[str]) -> tuple[A
     value = headers.first(name)
     if not value:
         return ()
+    addresses, notes = _address_list(name, value)
+    warnings.extend(notes)
+    return addresses
+
+
+# The same From and To lines come back in every mail of a correspondence: read each line once.
+@functools.lru_cache(maxsize=4096)
+def _address_list(name: str, value: str) -> tuple[tuple[Address, ...], tuple[str, ...]]:
+    notes = []
     parsed = _simple_addresses(value)
     if parsed is None:
         try:
             header = policy.default.header_factory(name, value)
             parsed = [(a.display_name, a.addr_spec) for a in header.addresses]
         except Exception as error:  # the email package raises many kinds on bad headers
-            warnings.append(f"unreadable {name} header: {error}")
+            notes.append(f"unreadable {name} header: {error}")
             parsed = email.utils.getaddresses([value])
     addresses = []
     seen = set()
@@ -409,7 +420,7 @@ def parse_addresses(headers: Headers, name: str, warnings: list[str]) -> tuple[A
             continue
         seen.add(address)
         addresses.append(Address(" ".join((display_name or "").split()), address))
-    return tuple(addresses)
+    return tuple(addresses), tuple(notes)
 
 
 _MONTH_NUMBERS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}  # noqa: SIM905
