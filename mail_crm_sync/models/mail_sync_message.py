@@ -282,9 +282,8 @@ class MailSyncMessage(models.Model):
         self.env.cr.execute(
             SQL(
                 """INSERT INTO mail_sync_message_attachment
-                          (message_id, name, content_type, size, part, content_id, inline,
-                           create_uid, write_uid, create_date, write_date)
-                   SELECT *, %(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'
+                          (message_id, name, content_type, size, part, content_id, inline)
+                   SELECT *
                      FROM unnest(%(ids)s::int4[], %(names)s::text[], %(types)s::text[], %(sizes)s::int4[],
                                  %(parts)s::text[], %(cids)s::text[], %(inline)s::bool[])""",
                 ids=[row[0] for row in rows],
@@ -294,7 +293,6 @@ class MailSyncMessage(models.Model):
                 parts=[row[4] for row in rows],
                 cids=[row[5] for row in rows],
                 inline=[row[6] for row in rows],
-                uid=self.env.uid,
             )
         )
 
@@ -304,10 +302,8 @@ class MailSyncMessage(models.Model):
         self.env.cr.execute(
             SQL(
                 """INSERT INTO mail_sync_message_location
-                          (message_id, account_id, folder_id, uidvalidity, uid, gone,
-                           create_uid, write_uid, create_date, write_date)
-                   SELECT m, %(account)s, %(folder)s, %(uidvalidity)s, u, false,
-                          %(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'
+                          (message_id, account_id, folder_id, uidvalidity, uid, gone)
+                   SELECT m, %(account)s, %(folder)s, %(uidvalidity)s, u, false
                      FROM unnest(%(ids)s::int4[], %(uids)s::int8[]) AS t(m, u)
               ON CONFLICT (folder_id, uidvalidity, uid)
                  DO UPDATE SET message_id = EXCLUDED.message_id, gone = false""",
@@ -316,7 +312,6 @@ class MailSyncMessage(models.Model):
                 uidvalidity=batch.state.uidvalidity,
                 ids=[message_ids[key] for key in keys],
                 uids=[records[key].uid for key in keys],
-                uid=self.env.uid,
             )
         )
         self.env.cr.execute(

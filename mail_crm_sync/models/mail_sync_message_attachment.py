@@ -5,6 +5,8 @@ class MailSyncMessageAttachment(models.Model):
     _name = "mail.sync.message.attachment"
     _description = "Synced Email Attachment"
     _order = "message_id, id"
+    # Written by the sync only, from the email's structure: no audit columns and their foreign keys.
+    _log_access = False
 
     message_id = fields.Many2one(
         "mail.sync.message", string="Email", required=True, ondelete="cascade", index=True

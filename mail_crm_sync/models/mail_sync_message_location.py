@@ -1,20 +1,28 @@
 from odoo import fields, models
 
 
+class ImapNumber(fields.Integer):
+    """IMAP's UIDs and UIDVALIDITY are unsigned 32-bit numbers: above PostgreSQL's int4."""
+
+    column_type = ("int8", "int8")
+
+
 class MailSyncMessageLocation(models.Model):
     """One place (account, folder, UIDVALIDITY, UID) an email was seen at: the server's key for it."""
 
     _name = "mail.sync.message.location"
     _description = "Synced Email Place"
     _order = "message_id, account_id, folder_id"
+    # Written by the sync only, several per email: no audit columns and their foreign keys.
+    _log_access = False
 
     message_id = fields.Many2one(
         "mail.sync.message", string="Email", required=True, ondelete="cascade", index=True
     )
     account_id = fields.Many2one("mail.sync.account", required=True, ondelete="cascade", index=True)
     folder_id = fields.Many2one("mail.sync.folder", required=True, ondelete="cascade")
-    uidvalidity = fields.Integer(string="UIDVALIDITY", required=True)
-    uid = fields.Integer(string="UID", required=True)
+    uidvalidity = ImapNumber(string="UIDVALIDITY", required=True)
+    uid = ImapNumber(string="UID", required=True)
     gone = fields.Boolean(help="No longer in this folder on the server.")
 
     _sql_constraints = [
