@@ -56,6 +56,56 @@ def _server_text(error: BaseException) -> str:
     return re.sub(r"""^b(['"])(.*)\1$""", r"\2", str(text).strip())
 
 
+_LITERAL_RE = re.compile(rb"\{(\d+)\+?\}$")
+
+
+def _read_responses(imap: imaplib.IMAP4, tags: Sequence[bytes]) -> tuple[list, dict[bytes, str]]:
+    """Read until every tag has completed: the FETCH data (as imaplib would store it, without
+    the word FETCH) and the server's text for each refused tag.
+
+    imaplib's own reader matches several patterns and logs on every line; a big sync reads
+    millions of lines. Other untagged responses are handed to imaplib as it would have stored them.
+    """
+    pending = set(tags)
+    refused: dict[bytes, str] = {}
+    pieces: list = []
+    while pending:
+        line = imap.readline()
+        if not line.endswith(b"\n"):
+            raise imaplib.IMAP4.abort("socket error: EOF" if not line else "line too long")
+        line = line.rstrip(b"\r\n")
+        if line.startswith(b"* "):
+            response = [line[2:]]
+            while match := _LITERAL_RE.search(response[-1] if not isinstance(response[-1], tuple) else b""):
+                literal = imap.read(int(match.group(1)))
+                response[-1] = (response[-1], literal)
+                response.append(imap.readline().rstrip(b"\r\n"))
+            first = response[0][0] if isinstance(response[0], tuple) else response[0]
+            number, _, rest = first.partition(b" ")
+            if number.isdigit() and rest.startswith(b"FETCH "):
+                shortened = number + b" " + rest[6:]
+                response[0] = (shortened, response[0][1]) if isinstance(response[0], tuple) else shortened
+                pieces.extend(response)
+                continue
+            kind = (rest if number.isdigit() else first).split(b" ", 1)[0].decode("ascii", "replace").upper()
+            if kind == "BYE":
+                raise imaplib.IMAP4.abort(first.decode("utf-8", "replace"))
+            for piece in response:
+                imap._append_untagged(kind, piece)
+        elif line.startswith(b"+"):
+            raise imaplib.IMAP4.abort(f"unexpected continuation: {line[:80]!r}")
+        else:
+            tag, _, rest = line.partition(b" ")
+            if tag not in pending:
+                raise imaplib.IMAP4.abort(f"unexpected tagged response: {line[:80]!r}")
+            pending.discard(tag)
+            imap.tagged_commands.pop(tag, None)
+            status, _, text = rest.partition(b" ")
+            if status.upper() != b"OK":
+                refused[tag] = text.decode("utf-8", "replace")
+    return pieces, refused
+
+
 def uid_set(uids: Sequence[int]) -> str:
     """1,2,3,7,8 -> "1:3,7:8": short commands for long batches."""
     ranges = []
@@ -131,23 +181,17 @@ class Mailbox:
             raise imaplib.IMAP4.error(next(iter(refused.values())))
         return data
 
-    def send_fetch(self, uids: Sequence[int], items: Sequence[str]) -> str:
+    def send_fetch(self, uids: Sequence[int], items: Sequence[str]) -> bytes:
         """Send a UID FETCH without waiting: the server works while we do. Finish with ``collect``."""
         imap = self.client._imap  # imapclient's response reader is the bottleneck of a big sync
         return imap._command("UID", "FETCH", uid_set(uids), f"({' '.join(items)})")
 
     def collect(
-        self, uids: Collection[int], tags: Sequence[str]
-    ) -> tuple[dict[int, dict[bytes, Any]], dict[str, str]]:
+        self, uids: Collection[int], tags: Sequence[bytes]
+    ) -> tuple[dict[int, dict[bytes, Any]], dict[bytes, str]]:
         """Wait for FETCH commands sent with ``send_fetch``; their data for ``uids``, and the
         server's text for each tag it refused (the others' data is still good)."""
-        imap = self.client._imap
-        refused = {}
-        for tag in tags:
-            typ, data = imap._command_complete("FETCH", tag)
-            if typ != "OK":
-                refused[tag] = _server_text(imaplib.IMAP4.error(data[-1] if data else typ))
-        pieces = imap.untagged_responses.pop("FETCH", [])
+        pieces, refused = _read_responses(self.client._imap, tags)
         wanted = set(uids)
         return {uid: values for uid, values in parse_fetch(pieces).items() if uid in wanted}, refused
 

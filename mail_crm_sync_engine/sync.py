@@ -199,12 +199,12 @@ class _InFlight:
     """One batch on its way: its UIDs, then its heads and plans, then its text FETCHes."""
 
     uids: list[int]
-    head_tag: str = ""
+    head_tag: bytes = b""
     heads: dict[int, dict] = dataclasses.field(default_factory=dict)
     failed: list[FailedMessage] = dataclasses.field(default_factory=list)
     plans: dict[int, Plan] = dataclasses.field(default_factory=dict)
     text_groups: dict = dataclasses.field(default_factory=dict)
-    text_tags: list[str] = dataclasses.field(default_factory=list)
+    text_tags: list[bytes] = dataclasses.field(default_factory=list)
 
 
 def _pipeline(mailbox: Mailbox, folder: str, chunks: list[list[int]], not_before):
