@@ -31,8 +31,8 @@ _logger = logging.getLogger(__name__)
 
 MAX_CONSECUTIVE_FAILURES = 10
 # Batches one account may take per cron call before the others get their turn.
-BATCHES_PER_RUN = 50
-BATCH_SIZE = 200
+BATCHES_PER_RUN = 20
+BATCH_SIZE = 500
 MAX_STORE_ATTEMPTS = 5
 
 SECURITY_SELECTION = [
