@@ -8,9 +8,9 @@ from .common import MailSyncCase, make_email
 
 @tagged("post_install", "-at_install")
 class TestVisibility(MailSyncCase):
-    def _account_with_mail(self, visibility, message_id):
+    def _account_with_mail(self, visibility, message_id, attachment=None):
         account, box = self.create_account(visibility=visibility)
-        self.deliver(box, make_email(message_id=message_id))
+        self.deliver(box, make_email(message_id=message_id, attachment=attachment))
         self.sync(account)
         return self.messages(message_id)
 
@@ -18,16 +18,32 @@ class TestVisibility(MailSyncCase):
         return bool(self.Message.with_user(user).search([("id", "=", message.id)]))
 
     def test_owner_only_mail_is_seen_by_the_owner_alone(self):
-        message = self._account_with_mail("owner", "<private@client.example>")
+        message = self._account_with_mail(
+            "owner", "<private@client.example>", ("terms.pdf", "application/pdf", b"%PDF")
+        )
         self.assertTrue(self._visible_to(self.salesman, message))
         self.assertFalse(self._visible_to(self.other_salesman, message))
         self.assertFalse(self._visible_to(self.manager, message))
         with self.assertRaises(AccessError):
             message.with_user(self.other_salesman).read(["subject"])
+        Attachment = self.env["mail.sync.message.attachment"].with_user(self.other_salesman)
+        self.assertFalse(Attachment.search([("message_id", "=", message.id)]))
+        self.assertFalse(
+            self.env["mail.sync.message.location"]
+            .with_user(self.other_salesman)
+            .search([("message_id", "=", message.id)])
+        )
 
     def test_owner_and_managers_mail(self):
         message = self._account_with_mail("owner_and_managers", "<team@client.example>")
         self.assertTrue(self._visible_to(self.manager, message))
+        account = message.account_ids.with_user(self.manager)
+        self.assertEqual(
+            account.read(["password"])[0]["password"], False, "managers see the account, not its password"
+        )
+        self.assertTrue(
+            account.folder_ids.mapped("name"), "the account form's folder list opens for managers"
+        )
         self.assertFalse(self._visible_to(self.other_salesman, message))
 
     def test_everyone_mail(self):
@@ -51,6 +67,27 @@ class TestVisibility(MailSyncCase):
             self.Account.with_user(self.salesman).create(
                 {**values, "account_type": "shared", "user_id": False}
             )
+
+    def test_views_open_for_a_salesman(self):
+        for model in ("mail.sync.message", "mail.sync.account"):
+            views = (
+                self.env[model]
+                .with_user(self.salesman)
+                .get_views([(False, "list"), (False, "form"), (False, "search")])
+            )
+            self.assertEqual(set(views["views"]), {"list", "form", "search"})
+        partner_form = self.env["res.partner"].with_user(self.salesman).get_views([(False, "form")])
+        self.assertIn("mail_sync_message_count", partner_form["views"]["form"]["arch"])
+        lead_form = self.env["crm.lead"].with_user(self.salesman).get_views([(False, "form")])
+        self.assertIn("mail_sync_message_count", lead_form["views"]["form"]["arch"])
+
+    def test_own_accounts_reachable_from_preferences(self):
+        mine, _box = self.create_account()
+        preferences = self.env.ref("base.view_users_form_simple_modif")
+        arch = self.env["res.users"].with_user(self.salesman).get_views([(preferences.id, "form")])
+        self.assertIn("action_open_mail_sync_accounts", arch["views"]["form"]["arch"])
+        action = self.salesman.with_user(self.salesman).action_open_mail_sync_accounts()
+        self.assertEqual(self.Account.with_user(self.salesman).search(action["domain"]), mine)
 
     def test_users_see_only_their_own_accounts(self):
         mine, _box = self.create_account()

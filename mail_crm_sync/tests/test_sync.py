@@ -172,3 +172,22 @@ class TestSync(MailSyncCase):
         self.env.invalidate_all()
         self.assertTrue(self.messages("<cron@client.example>"))
         self.assertFalse(account.sync_pending)
+
+    def test_changed_uidvalidity_rescans_without_duplicates(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(message_id="<before1@client.example>"))
+        self.deliver(box, make_email(message_id="<before2@client.example>"))
+        self.sync(account)
+        inbox = account.folder_ids.filtered(lambda f: f.role == "inbox")
+        old_uidvalidity = inbox.uidvalidity
+        # The server forgets its UIDs (a restore, a migration): Dovecot starts a new UIDVALIDITY.
+        for index_file in box.maildir.glob("dovecot*"):
+            index_file.unlink()
+        self.deliver(box, make_email(message_id="<after@client.example>"))
+        self.sync(account)
+        self.assertNotEqual(inbox.uidvalidity, old_uidvalidity)
+        stored = self.Message.search([("account_ids", "in", account.ids)])
+        self.assertEqual(len(stored), 3)
+        self.assertEqual(set(stored.location_ids.mapped("uidvalidity")), {inbox.uidvalidity})
+        self.assertEqual(len(stored.location_ids), 3)
+        self.assertFalse(stored.filtered("gone_from_server"))
