@@ -261,6 +261,10 @@ class MailSyncAccount(models.Model):
         except MailSyncError as error:
             raise UserError(self._error_message(error)) from error
         self.env["mail.sync.folder"].sudo()._update_from_server(self, folders)
+        if self.state == "disabled":
+            self.sudo().activity_feedback(
+                ["mail.mail_activity_data_warning"], feedback=self.env._("The connection works again.")
+            )
         self.sudo().write({"state": "active", "failure_count": 0, "last_error": False})
         return {
             "type": "ir.actions.client",
@@ -437,6 +441,18 @@ class MailSyncAccount(models.Model):
         self.write(values)
         if self.state == "disabled":
             self._notify_disabled()
+        elif self.failure_count == MAX_CONSECUTIVE_FAILURES - 3:
+            self.message_post(
+                body=self.env._(
+                    "%(count)s failed connections in a row: after %(left)s more, this account stops syncing. "
+                    "Last error: %(error)s",
+                    count=self.failure_count,
+                    left=MAX_CONSECUTIVE_FAILURES - self.failure_count,
+                    error=self.last_error,
+                ),
+                partner_ids=self.user_id.partner_id.ids,
+                subtype_xmlid="mail.mt_note",
+            )
 
     def _notify_disabled(self):
         users = self.user_id or self.env.ref("base.group_system").users.filtered(

@@ -19,6 +19,8 @@ class TestAccountHealth(MailSyncCase):
             self.assertEqual(account.failure_count, attempt)
         self.assertFalse(account.activity_ids)
         self.assertIn("refused the login", account.last_error)
+        warning = account.message_ids.filtered(lambda m: "after 3 more" in (m.body or ""))
+        self.assertEqual(warning.partner_ids, self.salesman.partner_id, "the owner is warned before it stops")
         self.sync(account)
         self.assertEqual(account.state, "disabled")
         activity = account.activity_ids
@@ -36,6 +38,7 @@ class TestAccountHealth(MailSyncCase):
         account.action_test_connection()
         self.assertEqual(account.state, "active")
         self.assertEqual(account.failure_count, 0)
+        self.assertFalse(account.activity_ids, "the warning is marked done")
         self.sync(account)
         self.assertTrue(self.messages("<while-disabled@client.example>"))
 
