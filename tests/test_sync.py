@@ -14,6 +14,7 @@ from mail_crm_sync_engine import (
     FolderState,
     connect,
     default_selection,
+    folder_role,
     list_folders,
     sync_folder,
 )
@@ -252,3 +253,22 @@ def test_folder_roles_and_default_selection(dovecot, mail_user, settings, server
     assert folders["Clients/Müller & Söhne"].role == FolderRole.OTHER
     assert folders["INBOX"].messages == 0
     assert {f.name for f in folders.values() if f.default_active} == {"INBOX", "Sent"}
+
+
+@pytest.mark.parametrize(
+    ("name", "flags", "role"),
+    [
+        ("Sent Items", (), FolderRole.SENT),  # Exchange without SPECIAL-USE
+        ("INBOX.Gesendet", (), FolderRole.SENT),
+        ("[Gmail]/Spam", ("\\HasNoChildren",), FolderRole.JUNK),
+        ("Deleted Items", (), FolderRole.TRASH),
+        ("[Gmail]/All Mail", ("\\All",), FolderRole.ALL),
+        ("Ablage", ("\\Archive",), FolderRole.ARCHIVE),
+        ("Projects/Sent", ("\\Sent",), FolderRole.SENT),
+        ("Kunden", (), FolderRole.OTHER),
+        ("inbox", (), FolderRole.INBOX),
+    ],
+)
+def test_folder_role_from_attributes_else_well_known_names(name, flags, role):
+    delimiter = "." if name.startswith("INBOX.") else "/"
+    assert folder_role(name, flags, delimiter) == role
