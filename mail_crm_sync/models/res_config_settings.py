@@ -1,3 +1,6 @@
+import datetime
+
+import pytz
 from odoo import api, fields, models
 
 DEFAULT_BLOCK_LIST = "noreply, no-reply, mailer-daemon, postmaster"
@@ -17,18 +20,23 @@ class ResConfigSettings(models.TransientModel):
         string="Relink Unassigned Emails At",
         config_parameter="mail_crm_sync.relink_hour",
         default=2,
-        help="Hour of the day (0-23, server time) the nightly relink runs.",
+        help="Hour of the day (0-23, in your time zone) the nightly relink runs.",
     )
 
     def set_values(self):
         result = super().set_values()
         cron = self.env.ref("mail_crm_sync.ir_cron_mail_relink", raise_if_not_found=False)
         if cron:
+            # The hour is the administrator's local hour; crons run on UTC.
+            zone = pytz.timezone(self.env.user.tz or "UTC")
             hour = min(max(self.mail_sync_relink_hour, 0), 23)
-            nextcall = fields.Datetime.now().replace(hour=hour, minute=0, second=0, microsecond=0)
-            if nextcall <= fields.Datetime.now():
-                nextcall = fields.Datetime.add(nextcall, days=1)
-            cron.sudo().nextcall = nextcall
+            now = datetime.datetime.now(zone)
+            local = zone.localize(datetime.datetime.combine(now.date(), datetime.time(hour)))
+            if local <= now:
+                local = zone.localize(
+                    datetime.datetime.combine(now.date() + datetime.timedelta(days=1), datetime.time(hour))
+                )
+            cron.sudo().nextcall = local.astimezone(pytz.utc).replace(tzinfo=None)
         return result
 
     @api.model

@@ -1,3 +1,7 @@
+import datetime
+
+import pytz
+from odoo import fields
 from odoo.tests import tagged
 
 from .common import MailSyncCase, make_email
@@ -126,6 +130,15 @@ class TestLinking(MailSyncCase):
         self.env.ref("mail_crm_sync.ir_cron_mail_relink").method_direct_trigger()
         self.env.invalidate_all()
         self.assertEqual(message.partner_ids, frank)
+
+    def test_nightly_relink_runs_at_the_hour_set_in_settings_in_local_time(self):
+        self.env.user.tz = "Europe/Brussels"
+        settings = self.env["res.config.settings"].create({"mail_sync_relink_hour": 3})
+        settings.execute()
+        nextcall = self.env.ref("mail_crm_sync.ir_cron_mail_relink").nextcall
+        local = pytz.utc.localize(nextcall).astimezone(pytz.timezone("Europe/Brussels"))
+        self.assertEqual((local.hour, local.minute), (3, 0))
+        self.assertLessEqual(nextcall - fields.Datetime.now(), datetime.timedelta(days=1))
 
     def test_unlink_by_hand_survives_relinking(self):
         account, box = self.create_account()
