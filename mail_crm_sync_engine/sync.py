@@ -12,7 +12,7 @@ import datetime
 import imaplib
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
@@ -36,6 +36,9 @@ _logger = logging.getLogger(__name__)
 # Only the header fields a record needs: real headers are mostly Received, DKIM and ARC lines.
 HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({' '.join(name.upper() for name in NEEDED_HEADERS)})]"
 HEAD_ITEMS = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODYSTRUCTURE", HEADER_ITEM]
+# The UIDs the caller stored for a folder, or a function giving them: called only when the folder
+# changed, so an idle poll does not load them.
+KnownUids = Collection[int] | Callable[[], Collection[int]]
 # Body text beyond this is cut (with a warning): a CRM history needs the words, not a 50 MB log.
 MAX_TEXT_BYTES = 2_000_000
 
@@ -85,9 +88,9 @@ def _search_above(mailbox: Mailbox, last_uid: int) -> list[int]:
     return sorted(uid for uid in mailbox.client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
 
 
-def _gone(mailbox: Mailbox, state: FolderState, known_uids: Collection[int]) -> list[int]:
+def _gone(mailbox: Mailbox, state: FolderState, known_uids: KnownUids) -> list[int]:
     """Known UIDs no longer in the folder: VANISHED with QRESYNC, else a UID SEARCH over their range."""
-    known = {uid for uid in known_uids if uid <= state.last_uid}
+    known = {uid for uid in (known_uids() if callable(known_uids) else known_uids) if uid <= state.last_uid}
     if not known:
         return []
     low, high = min(known), state.last_uid
@@ -124,7 +127,7 @@ def sync_folder(
     state: FolderState | None,
     window_start: datetime.date | None,
     own_addresses: Collection[str] = (),
-    known_uids: Collection[int] = (),
+    known_uids: KnownUids = (),
     folder_role: FolderRole | None = None,
     batch_size: int = 200,
 ) -> Iterator[Batch]:
@@ -133,7 +136,8 @@ def sync_folder(
     The first sync (no state) takes mail that arrived since ``window_start`` (all mail if None);
     later ones take only UIDs above the saved one. A changed UIDVALIDITY starts over from the
     window and sets ``reset`` on the first batch. ``known_uids`` (the UIDs the caller stored for
-    this folder at ``state.uidvalidity``) let the engine report those gone from the server.
+    this folder at ``state.uidvalidity``, or a function returning them, called only when the folder
+    changed) let the engine report those gone from the server.
     Nothing new costs one STATUS and yields nothing. Raises FolderError for this folder only.
     """
     role = folder_role or guess_role(folder, ())

@@ -272,3 +272,22 @@ def test_folder_roles_and_default_selection(dovecot, mail_user, settings, server
 def test_folder_role_from_attributes_else_well_known_names(name, flags, role):
     delimiter = "." if name.startswith("INBOX.") else "/"
     assert folder_role(name, flags, delimiter) == role
+
+
+def test_known_uids_are_asked_for_only_when_the_folder_changed(dovecot, mail_user, settings):
+    for index in range(3):
+        dovecot.deliver(mail_user, make_mail(index))
+    asked = []
+
+    def known():
+        asked.append(True)
+        return [1, 2, 3]
+
+    with connect(settings) as mailbox:
+        _, _, state, _ = run(mailbox)
+        run(mailbox, state=state, known=known)
+        assert asked == []
+        dovecot.deliver(mail_user, make_mail(9))
+        _, new, _, gone = run(mailbox, state=state, known=known)
+    assert asked == [True]
+    assert len(new) == 1 and gone == []

@@ -377,7 +377,8 @@ class MailSyncAccount(models.Model):
                             state,
                             window_start,
                             own_addresses=own_addresses,
-                            known_uids=folder._known_uids(state),
+                            # Read from the database only when the folder changed.
+                            known_uids=lambda folder=folder, state=state: folder._known_uids(state),
                             folder_role=role,
                             batch_size=BATCH_SIZE,
                         ):
