@@ -87,9 +87,16 @@ def _read_responses(imap: imaplib.IMAP4, tags: Sequence[bytes]) -> tuple[list, d
                 response[0] = (shortened, response[0][1]) if isinstance(response[0], tuple) else shortened
                 pieces.extend(response)
                 continue
-            kind = (rest if number.isdigit() else first).split(b" ", 1)[0].decode("ascii", "replace").upper()
+            # Stored as imaplib stores them: "* 3 EXISTS" as EXISTS: b"3", "* VANISHED 5" as VANISHED: b"5".
+            if number.isdigit():
+                word, _, data = rest.partition(b" ")
+                data = number + (b" " + data if data else b"")
+            else:
+                word, data = number, rest
+            kind = word.decode("ascii", "replace").upper()
             if kind == "BYE":
                 raise imaplib.IMAP4.abort(first.decode("utf-8", "replace"))
+            response[0] = (data, response[0][1]) if isinstance(response[0], tuple) else data
             for piece in response:
                 imap._append_untagged(kind, piece)
         elif line.startswith(b"+"):
@@ -194,6 +201,26 @@ class Mailbox:
         pieces, refused = _read_responses(self.client._imap, tags)
         wanted = set(uids)
         return {uid: values for uid, values in parse_fetch(pieces).items() if uid in wanted}, refused
+
+    def vanished_since(self, low: int, high: int, modseq: int) -> set[int]:
+        """UIDs in low:high expunged since ``modseq`` (QRESYNC, RFC 7162 3.2.10).
+
+        imapclient neither sends a UID range to FETCH nor reads VANISHED responses.
+        """
+        imap = self.client._imap
+        imap.untagged_responses.pop("VANISHED", None)
+        tag = imap._command("UID", "FETCH", f"{low}:{high}", "(UID)", f"(CHANGEDSINCE {modseq} VANISHED)")
+        _pieces, refused = _read_responses(imap, [tag])
+        if refused:
+            raise imaplib.IMAP4.error(refused[tag])
+        uids: set[int] = set()
+        for line in imap.untagged_responses.pop("VANISHED", []):
+            text = line.decode("ascii", "replace") if isinstance(line, bytes) else str(line)
+            for piece in text.replace("(EARLIER)", "").split(","):
+                first, _, last = piece.strip().partition(":")
+                if first.isdigit():
+                    uids.update(range(int(first), int(last or first) + 1))
+        return uids
 
     @contextlib.contextmanager
     def errors(self) -> Iterator[None]:

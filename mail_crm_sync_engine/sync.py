@@ -95,30 +95,10 @@ def _gone(mailbox: Mailbox, state: FolderState, known_uids: KnownUids) -> list[i
         return []
     low, high = min(known), state.last_uid
     if mailbox.qresync and state.highest_modseq:
-        vanished = _vanished_since(mailbox, low, high, state.highest_modseq)
+        vanished = mailbox.vanished_since(low, high, state.highest_modseq)
         return sorted(known & vanished)
     present = set(mailbox.client.search(["UID", f"{low}:{high}"]))
     return sorted(known - present)
-
-
-def _vanished_since(mailbox: Mailbox, low: int, high: int, modseq: int) -> set[int]:
-    # imapclient neither sends a UID range to FETCH nor parses VANISHED (RFC 7162 3.2.10).
-    imap = mailbox.client._imap
-    imap.untagged_responses.pop("VANISHED", None)
-    tag = imap._command("UID", "FETCH", f"{low}:{high}", "(UID)", f"(CHANGEDSINCE {modseq} VANISHED)")
-    typ, data = imap._command_complete("FETCH", tag)
-    if typ != "OK":
-        raise imaplib.IMAP4.error(data[-1] if data else "UID FETCH VANISHED failed")
-    imap.untagged_responses.pop("FETCH", None)
-    uids: set[int] = set()
-    for line in imap.untagged_responses.pop("VANISHED", []):
-        text = line.decode() if isinstance(line, bytes) else str(line)
-        text = text.replace("(EARLIER)", "").strip()
-        for piece in text.split(","):
-            first, _, last = piece.strip().partition(":")
-            if first.isdigit():
-                uids.update(range(int(first), int(last or first) + 1))
-    return uids
 
 
 def sync_folder(
