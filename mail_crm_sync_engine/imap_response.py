@@ -15,12 +15,8 @@ from typing import Any
 # An atom may carry a section and a partial, as in BODY[1.2]<0>; `{n}` ends a line before a literal.
 _TOKEN_RE = re.compile(rb'[()]|"(?:[^"\\]|\\.)*"|\{\d+\+?\}$|[^\s()"\[]+(?:\[[^\]]*\](?:<\d+>)?)?')
 _ESCAPE_RE = re.compile(rb"\\(.)")
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
-    )
-}
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
 _INTERNALDATE_RE = re.compile(r"\s*(\d{1,2})-(\w{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
 
 
@@ -77,6 +73,11 @@ def parse_fetch(pieces: list) -> dict[int, dict[bytes, Any]]:
         if isinstance(uid, int):
             messages[uid] = data
     return messages
+
+
+def imap_date(day: datetime.date) -> str:
+    """1-Nov-2026, with English month names whatever the process locale."""
+    return f"{day.day}-{_MONTH_NAMES[day.month - 1]}-{day.year}"
 
 
 def parse_internaldate(value: bytes | str | None) -> datetime.datetime | None:

@@ -19,7 +19,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 from .connection import Mailbox
 from .errors import FolderError, MailSyncError
 from .folders import folder_role as guess_role
-from .imap_response import parse_internaldate
+from .imap_response import imap_date, parse_internaldate
 from .parse import (
     NEEDED_HEADERS,
     BodyPart,
@@ -78,14 +78,14 @@ def _unchanged(state: FolderState | None, status: dict[bytes, int]) -> bool:
 
 def _search_since(mailbox: Mailbox, window_start: datetime.date | None) -> list[int]:
     if window_start is None:
-        return sorted(mailbox.client.search("ALL"))
+        return mailbox.search_uids("ALL")
     # SINCE has day granularity in the server's time zone: ask a day early, filter exactly later.
-    return sorted(mailbox.client.search(["SINCE", window_start - datetime.timedelta(days=1)]))
+    return mailbox.search_uids("SINCE", imap_date(window_start - datetime.timedelta(days=1)))
 
 
 def _search_above(mailbox: Mailbox, last_uid: int) -> list[int]:
     # `n:*` always includes the highest UID, even below n: drop what we already have.
-    return sorted(uid for uid in mailbox.client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+    return [uid for uid in mailbox.search_uids("UID", f"{last_uid + 1}:*") if uid > last_uid]
 
 
 def _gone(mailbox: Mailbox, state: FolderState, known_uids: KnownUids) -> list[int]:
@@ -97,7 +97,7 @@ def _gone(mailbox: Mailbox, state: FolderState, known_uids: KnownUids) -> list[i
     if mailbox.qresync and state.highest_modseq:
         vanished = mailbox.vanished_since(low, high, state.highest_modseq)
         return sorted(known & vanished)
-    present = set(mailbox.client.search(["UID", f"{low}:{high}"]))
+    present = set(mailbox.search_uids("UID", f"{low}:{high}"))
     return sorted(known - present)
 
 

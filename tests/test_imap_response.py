@@ -9,7 +9,7 @@ import io
 import pytest
 
 from mail_crm_sync_engine.connection import _read_responses, uid_set
-from mail_crm_sync_engine.imap_response import parse_fetch, parse_internaldate
+from mail_crm_sync_engine.imap_response import imap_date, parse_fetch, parse_internaldate
 
 
 class _Wire:
@@ -69,4 +69,5 @@ def test_internaldate_and_uid_sets():
         2026, 11, 23, 17, 36, 43, tzinfo=datetime.UTC
     )
     assert parse_internaldate(b"garbage") is None
+    assert imap_date(datetime.date(2026, 11, 1)) == "1-Nov-2026"
     assert uid_set([5, 1, 2, 3, 9, 10]) == "1:3,5,9:10"
