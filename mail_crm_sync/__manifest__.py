@@ -22,6 +22,9 @@
         "views/res_config_settings_views.xml",
         "views/mail_crm_sync_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["mail_crm_sync/static/tests/tours/*.js"],
+    },
     # Spelled out on purpose (STYLE.md, issue 2), though it is the default.
     "installable": True,  # pylint: disable=manifest-superfluous-key
 }
