@@ -125,6 +125,11 @@ class MailSyncMessage(models.Model):
     def _search_lead_ids(self, operator, value):
         return [("link_ids", "any", [("lead_id", operator, value)])]
 
+    @api.depends("subject")
+    def _compute_display_name(self):
+        for message in self:
+            message.display_name = message.subject or self.env._("(no subject)")
+
     def _compute_body_html(self):
         for message, source in zip(self, self.sudo().mapped("body_html_source"), strict=True):
             message.body_html = html_sanitize(source, sanitize_attributes=True) if source else False
@@ -428,10 +433,9 @@ class MailSyncMessage(models.Model):
                          WHERE m.id = ANY(%(ids)s) AND e.email <> ''
                    ), found AS (
                         SELECT k.message_id, l.id AS lead_id, 'lead_partner' AS reason,
-                               p.email_normalized AS email, 0 AS rank
+                               k.email, 0 AS rank  -- the address on the email that found the contact
                           FROM mail_sync_message_link k
                           JOIN crm_lead l ON l.partner_id = k.partner_id
-                          JOIN res_partner p ON p.id = k.partner_id
                          WHERE k.message_id = ANY(%(ids)s) AND k.active AND k.partner_id IS NOT NULL
                          UNION ALL
                         SELECT a.message_id, l.id, 'lead_email', a.email, 1

@@ -61,6 +61,24 @@ class TestLinking(MailSyncCase):
         self.assertEqual(self.open_lead.mail_sync_message_ids, message)
         self.assertFalse(self.lost_lead.mail_sync_message_ids)
 
+    def test_company_lead_link_names_the_address_on_the_email(self):
+        company_lead = self.env["crm.lead"].create(
+            {"name": "Company deal", "partner_id": self.company.id, "type": "opportunity"}
+        )
+        account, box = self.create_account()
+        self.deliver(
+            box, make_email(sender="alice@client.example", to=box.email, message_id="<cl@x.example>")
+        )
+        self.sync(account)
+        link = self.messages("<cl@x.example>").link_ids.filtered(lambda link: link.lead_id == company_lead)
+        self.assertEqual((link.reason, link.email), ("lead_partner", "alice@client.example"))
+
+    def test_email_without_subject_has_a_readable_name(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(subject="", to=box.email, message_id="<ns@x.example>"))
+        self.sync(account)
+        self.assertEqual(self.messages("<ns@x.example>").display_name, "(no subject)")
+
     def test_lead_matched_by_its_email(self):
         account, box = self.create_account()
         self.deliver(box, make_email(sender="bob@prospect.example", to=box.email, message_id="<b@x.example>"))

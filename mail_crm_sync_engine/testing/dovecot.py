@@ -6,6 +6,7 @@ a self-signed certificate, logs. Nothing touches the system Dovecot.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -116,6 +117,8 @@ class DovecotServer:
             stderr=open(self.log_file, "ab"),  # noqa: SIM115 - the child keeps it
             start_new_session=True,
         )
+        # A test run that dies without its cleanup must not leave a server behind.
+        atexit.register(self.stop)
         self._wait_until_listening()
         return self
 
@@ -129,6 +132,7 @@ class DovecotServer:
                 os.killpg(self._process.pid, signal.SIGKILL)
                 self._process.wait()
         self._process = None
+        atexit.unregister(self.stop)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _wait_until_listening(self) -> None:
