@@ -75,6 +75,36 @@ def parse_fetch(pieces: list) -> dict[int, dict[bytes, Any]]:
     return messages
 
 
+def zoned_datetime(
+    day: str,
+    month: str,
+    year: str,
+    hour: str,
+    minute: str,
+    second: str | None,
+    sign: str,
+    zone_hours: str,
+    zone_minutes: str,
+) -> datetime.datetime | None:
+    """An aware datetime from the pieces IMAP and RFC 5322 dates are written in; None if impossible."""
+    number = _MONTHS.get(month.title())
+    offset = datetime.timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+    if number is None:
+        return None
+    try:
+        return datetime.datetime(
+            int(year),
+            number,
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            tzinfo=datetime.timezone(-offset if sign == "-" else offset),
+        )
+    except ValueError:
+        return None
+
+
 def imap_date(day: datetime.date) -> str:
     """1-Nov-2026, with English month names whatever the process locale."""
     return f"{day.day}-{_MONTH_NAMES[day.month - 1]}-{day.year}"
@@ -87,19 +117,4 @@ def parse_internaldate(value: bytes | str | None) -> datetime.datetime | None:
     if isinstance(value, bytes):
         value = value.decode("ascii", "replace")
     match = _INTERNALDATE_RE.match(value)
-    if not match or match.group(2).title() not in _MONTHS:
-        return None
-    day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
-    offset = datetime.timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
-    try:
-        return datetime.datetime(
-            int(year),
-            _MONTHS[month.title()],
-            int(day),
-            int(hour),
-            int(minute),
-            int(second),
-            tzinfo=datetime.timezone(-offset if sign == "-" else offset),
-        )
-    except ValueError:
-        return None
+    return zoned_datetime(*match.groups()) if match else None

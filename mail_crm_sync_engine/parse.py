@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from email import policy
 from typing import NamedTuple
 
+from .imap_response import zoned_datetime
 from .types import Address, Attachment, Direction, FolderRole, MessageRecord
 
 _MESSAGE_ID_RE = re.compile(r"<([^<>\s]+)>")
@@ -423,7 +424,6 @@ def _address_list(name: str, value: str) -> tuple[tuple[Address, ...], tuple[str
     return tuple(addresses), tuple(notes)
 
 
-_MONTH_NUMBERS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}  # noqa: SIM905
 # The RFC 5322 form nearly every mailer writes: "Fri, 13 Nov 2026 19:02:39 +0100".
 _DATE_RE = re.compile(
     r"(?:\w{3}, *)?(\d{1,2}) (\w{3}) (\d{4}) (\d\d):(\d\d)(?::(\d\d))? ([+-])(\d\d)(\d\d)\s*(?:\(.*\))?"
@@ -432,22 +432,7 @@ _DATE_RE = re.compile(
 
 def _common_date(raw: str) -> datetime.datetime | None:
     match = _DATE_RE.fullmatch(raw.strip())
-    if not match or match.group(2).lower() not in _MONTH_NUMBERS:
-        return None
-    day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
-    offset = datetime.timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
-    try:
-        return datetime.datetime(
-            int(year),
-            _MONTH_NUMBERS[month.lower()],
-            int(day),
-            int(hour),
-            int(minute),
-            int(second or 0),
-            tzinfo=datetime.timezone(-offset if sign == "-" else offset),
-        )
-    except ValueError:
-        return None
+    return zoned_datetime(*match.groups()) if match else None
 
 
 def _date(headers: Headers, fallback: datetime.datetime | None, warnings: list[str]):

@@ -393,14 +393,17 @@ class MailSyncMessage(models.Model):
             return
         self.env.flush_all()  # contacts and leads just written are matched on their stored columns
         audit = SQL("%(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'", uid=self.env.uid)
+        # (email id, address) for every From, To and Cc address of these emails
+        addresses = SQL(
+            """SELECT m.id AS message_id, e.email
+                 FROM mail_sync_message m, unnest(%s) AS e(email)
+                WHERE m.id = ANY(%s) AND e.email <> ''""",
+            ADDRESS_ARRAY,
+            list(message_ids),
+        )
         self.env.cr.execute(
             SQL(
-                """WITH address AS (
-                        SELECT m.id AS message_id, e.email
-                          FROM mail_sync_message m,
-                               unnest(string_to_array(m.address_emails, E'\\n')) AS e(email)
-                         WHERE m.id = ANY(%(ids)s) AND e.email <> ''
-                   ), person AS (
+                """WITH address AS (%(address)s), person AS (
                         SELECT a.message_id, p.id AS partner_id, p.commercial_partner_id, a.email
                           FROM address a
                           JOIN res_partner p ON p.email_normalized = a.email AND p.active
@@ -420,18 +423,14 @@ class MailSyncMessage(models.Model):
                  ORDER BY message_id, partner_id, rank, email
               ON CONFLICT DO NOTHING""",
                 ids=list(message_ids),
+                address=addresses,
                 audit=audit,
             ),
             log_exceptions=False,
         )
         self.env.cr.execute(
             SQL(
-                """WITH address AS (
-                        SELECT m.id AS message_id, e.email
-                          FROM mail_sync_message m,
-                               unnest(string_to_array(m.address_emails, E'\\n')) AS e(email)
-                         WHERE m.id = ANY(%(ids)s) AND e.email <> ''
-                   ), found AS (
+                """WITH address AS (%(address)s), found AS (
                         SELECT k.message_id, l.id AS lead_id, 'lead_partner' AS reason,
                                k.email, 0 AS rank  -- the address on the email that found the contact
                           FROM mail_sync_message_link k
@@ -453,6 +452,7 @@ class MailSyncMessage(models.Model):
                  ORDER BY f.message_id, f.lead_id, f.rank
               ON CONFLICT DO NOTHING""",
                 ids=list(message_ids),
+                address=addresses,
                 audit=audit,
             ),
             log_exceptions=False,
