@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import email.utils
-from email.message import EmailMessage
+
+from mail_crm_sync_engine.testing.mail import build_mail
 
 
 def make_mail(
@@ -20,27 +21,17 @@ def make_mail(
     date=None,
     extra_headers: dict[str, str] | None = None,
 ) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    if cc:
-        message["Cc"] = cc
-    message["Subject"] = subject if subject is not None else f"Devis n°{index}"
-    message["Date"] = email.utils.format_datetime(date) if date else email.utils.formatdate(localtime=False)
     if message_id == "auto":
-        message_id = f"<msg{index}.{id(message)}@client.example>"
-    if message_id:
-        message["Message-ID"] = message_id
-    for name, value in (extra_headers or {}).items():
-        message[name] = value
-    if text is not None:
-        message.set_content(text)
-    if html is not None:
-        if text is None:
-            message.set_content(html, subtype="html")
-        else:
-            message.add_alternative(html, subtype="html")
-    for filename, content_type, data in attachments:
-        maintype, subtype = content_type.split("/")
-        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    return message.as_bytes()
+        message_id = email.utils.make_msgid(f"msg{index}", domain="client.example")
+    return build_mail(
+        sender=sender,
+        to=to,
+        cc=cc,
+        subject=subject if subject is not None else f"Devis n°{index}",
+        text=text,
+        html=html,
+        attachments=attachments,
+        message_id=message_id,
+        date=date,
+        extra_headers=extra_headers,
+    )

@@ -1,9 +1,8 @@
 import os
 import time
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
 
-from mail_crm_sync_engine.testing import DovecotServer
+from mail_crm_sync_engine.testing import DovecotServer, build_mail
 from odoo.tests import TransactionCase, new_test_user
 
 
@@ -19,28 +18,17 @@ def make_email(
     attachment=None,
 ):
     """Raw bytes of an email as a mail client would send it."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    if cc:
-        message["Cc"] = cc
-    message["Subject"] = subject
-    message["Message-ID"] = message_id or make_msgid(domain="client.example")
-    message["Date"] = format_datetime(date or _utcnow())
-    message.set_content(body)
-    if html:
-        message.add_alternative(html, subtype="html")
-    if attachment:
-        name, content_type, data = attachment
-        maintype, subtype = content_type.split("/")
-        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
-    return message.as_bytes()
-
-
-def _utcnow():
-    import datetime
-
-    return datetime.datetime.now(datetime.UTC)
+    return build_mail(
+        sender=sender,
+        to=to,
+        cc=cc,
+        subject=subject,
+        text=body,
+        html=html,
+        attachments=(attachment,) if attachment else (),
+        message_id=message_id or make_msgid(domain="client.example"),
+        date=date,
+    )
 
 
 class MailSyncCase(TransactionCase):

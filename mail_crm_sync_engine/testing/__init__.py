@@ -1,6 +1,7 @@
 """Real servers on loopback for tests and benchmarks: Dovecot (IMAP), aiosmtpd (SMTP), an OAuth endpoint."""
 
 from .dovecot import DovecotServer, MailUser, dovecot_available, free_port
+from .mail import build_mail
 from .oauth import OAuthServer
 from .smtp import ReceivedMail, SmtpServer
 
@@ -10,6 +11,7 @@ __all__ = [
     "OAuthServer",
     "ReceivedMail",
     "SmtpServer",
+    "build_mail",
     "dovecot_available",
     "free_port",
 ]

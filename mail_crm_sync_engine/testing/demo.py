@@ -10,15 +10,15 @@ non-ASCII; plus every .eml of DIR, by default ../shared/corpora/dev when it exis
 from __future__ import annotations
 
 import argparse
+import datetime
 import email.utils
 import os
 import subprocess
 import sys
-import time
-from email.message import EmailMessage
 from pathlib import Path
 
 from .dovecot import DovecotServer
+from .mail import build_mail
 
 _DEFAULT_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "dev"
 
@@ -61,20 +61,19 @@ def demo_messages(me: str) -> list[tuple[str, bytes]]:
             None,
         ),
     ]
+    now = datetime.datetime.now(datetime.UTC)
     for index, (sender, to, subject, text, html, attachment) in enumerate(samples):
-        message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = sender, to, subject
-        message["Date"] = email.utils.formatdate(time.time() - index * 3600)
-        message["Message-ID"] = email.utils.make_msgid(domain="demo.example")
-        message.set_content(text or "")
-        if html:
-            message.add_alternative(html, subtype="html")
-        if attachment:
-            filename, content_type, data = attachment
-            maintype, subtype = content_type.split("/")
-            message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-        folder = "Sent" if sender == me else "INBOX"
-        messages.append((folder, message.as_bytes()))
+        raw = build_mail(
+            sender=sender,
+            to=to,
+            subject=subject,
+            text=text or "",
+            html=html,
+            attachments=(attachment,) if attachment else (),
+            message_id=email.utils.make_msgid(domain="demo.example"),
+            date=now - datetime.timedelta(hours=index),
+        )
+        messages.append(("Sent" if sender == me else "INBOX", raw))
     return messages
 
 
