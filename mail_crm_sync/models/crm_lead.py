@@ -34,7 +34,4 @@ class CrmLead(models.Model):
 
     def action_view_mail_sync_messages(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("mail_crm_sync.mail_sync_message_action")
-        action["domain"] = [("lead_ids", "in", self.ids)]
-        action["context"] = {}
-        return action
+        return self.env["mail.sync.message"]._action_open([("lead_ids", "in", self.ids)])

@@ -291,10 +291,7 @@ class MailSyncAccount(models.Model):
 
     def action_open_messages(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("mail_crm_sync.mail_sync_message_action")
-        action["domain"] = [("account_ids", "in", self.ids)]
-        action["context"] = {}
-        return action
+        return self.env["mail.sync.message"]._action_open([("account_ids", "in", self.ids)])
 
     @api.model
     def _cron_sync(self):

@@ -176,6 +176,14 @@ class MailSyncMessage(models.Model):
             )
         ]
 
+    @api.model
+    def _action_open(self, domain):
+        """The Emails list narrowed to ``domain``, for the smart buttons of accounts, contacts and leads."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("mail_crm_sync.mail_sync_message_action")
+        action["domain"] = domain
+        action["context"] = {}
+        return action
+
     def action_relink(self):
         self.check_access("read")
         self.sudo()._link_messages(self.ids)
