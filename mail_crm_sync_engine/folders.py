@@ -6,7 +6,7 @@ import dataclasses
 import logging
 
 from .connection import Mailbox
-from .errors import FolderError, MailSyncError
+from .errors import MailSyncError
 from .types import FolderInfo, FolderRole
 
 _logger = logging.getLogger(__name__)
@@ -132,6 +132,3 @@ def folder_message_count(mailbox: Mailbox, name: str) -> int | None:
 def default_selection(folders: list[FolderInfo]) -> list[FolderInfo]:
     """What a first sync takes unless the user picks otherwise: inbox and sent, never trash or junk."""
     return [folder for folder in folders if folder.selectable and folder.default_active]
-
-
-__all__ = ["FolderError", "default_selection", "folder_role", "list_folders"]
