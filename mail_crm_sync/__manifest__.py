@@ -7,7 +7,10 @@
     "author": "mail_crm_sync contributors",
     "license": "LGPL-3",
     "depends": ["crm", "mail"],
-    "external_dependencies": {"python": ["imapclient", "mail-crm-sync"]},
+    # Distribution names, as Odoo 18 checks them (importlib.metadata): the engine this addon imports,
+    # at least this version, and the IMAP library the engine imports. `pip install` of the repository
+    # brings both.
+    "external_dependencies": {"python": ["mail-crm-sync>=18.0.1.0.0", "IMAPClient>=3.0"]},
     "data": [
         "security/mail_crm_sync_security.xml",
         "security/ir.model.access.csv",
