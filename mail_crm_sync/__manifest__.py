@@ -8,9 +8,9 @@
     "license": "LGPL-3",
     "depends": ["crm", "mail"],
     # Distribution names, as Odoo 18 checks them (importlib.metadata): the engine this addon imports,
-    # at least this version, and the IMAP library the engine imports. `pip install` of the repository
-    # brings both.
-    "external_dependencies": {"python": ["mail-crm-sync>=18.0.1.0.0", "IMAPClient>=3.0"]},
+    # at least this version, and the IMAP library the engine imports (`pip install` of the repository
+    # brings both); cryptography, which encrypts passwords here, is one of Odoo's own requirements.
+    "external_dependencies": {"python": ["mail-crm-sync>=18.0.1.0.0", "IMAPClient>=3.0", "cryptography"]},
     "data": [
         "security/mail_crm_sync_security.xml",
         "security/ir.model.access.csv",

@@ -1,3 +1,6 @@
+# The mixins first: the models below inherit them.
+from . import mail_sync_credentials, mail_sync_visibility_mixin  # isort: split
+
 from . import (
     crm_lead,
     mail_sync_account,

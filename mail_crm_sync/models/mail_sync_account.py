@@ -35,6 +35,12 @@ BATCHES_PER_RUN = 20
 BATCH_SIZE = 500
 MAX_STORE_ATTEMPTS = 5
 
+VISIBILITY_SELECTION = [
+    ("everyone", "Everyone"),
+    ("owner_and_managers", "Owner and Sales Managers"),
+    ("owner", "Owner Only"),
+    ("records", "Owner, and on Linked Records"),
+]
 SECURITY_SELECTION = [
     ("ssl", "SSL/TLS"),
     ("starttls", "STARTTLS"),
@@ -88,8 +94,11 @@ class _BatchWriter:
 class MailSyncAccount(models.Model):
     _name = "mail.sync.account"
     _description = "Synced Mailbox"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "mail.sync.credentials"]
     _order = "name, id"
+
+    def _default_visibility(self):
+        return self.env["res.config.settings"]._mail_sync_default_visibility()
 
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True)
@@ -120,9 +129,13 @@ class MailSyncAccount(models.Model):
     password = fields.Char(
         compute="_compute_password",
         inverse="_inverse_password",
+        search="_search_password",
         help="Readable only by the owner and administrators.",
     )
+    # Encrypted with the server's key (mail.sync.credentials); administrators only, and even they
+    # read ciphertext here.
     password_stored = fields.Char(groups="base.group_system", copy=False)
+    credentials_encrypted = fields.Boolean(compute="_compute_credentials_encrypted")
     allow_insecure_certificate = fields.Boolean(
         help="Connect even if the server's certificate cannot be verified (self-signed or expired). "
         "Only for servers you trust."
@@ -138,14 +151,20 @@ class MailSyncAccount(models.Model):
         default="both",
     )
     visibility = fields.Selection(
-        [
-            ("everyone", "Everyone"),
-            ("owner_and_managers", "Owner and Sales Managers"),
-            ("owner", "Owner Only"),
-        ],
+        VISIBILITY_SELECTION,
         required=True,
-        default="owner_and_managers",
+        default=lambda self: self._default_visibility(),
         tracking=True,
+        help="Who reads the mail of this account (administrators always do). For a shared account, "
+        "'Owner' means the members of its group and of Shared Inboxes. 'Owner, and on Linked Records': "
+        "the mailbox is private, but an email linked to a contact or opportunity is visible to whoever "
+        "may open that record. An email seen through several accounts follows the most permissive one.",
+    )
+    member_group_id = fields.Many2one(
+        "res.groups",
+        string="Members",
+        tracking=True,
+        help="Shared account: the users of this group read its mail, besides Shared Inboxes.",
     )
     show_on_dashboard = fields.Boolean(default=True)
     sync_window = fields.Selection(
@@ -195,31 +214,37 @@ class MailSyncAccount(models.Model):
     @api.depends_context("uid")
     def _compute_password(self):
         for account in self:
-            account.password = account.sudo().password_stored if account._can_see_password() else False
+            account.password = (
+                account._decrypt_secret(account.sudo().password_stored)
+                if account._can_see_password()
+                else False
+            )
 
     def _inverse_password(self):
         for account in self:
             if not account._can_see_password():
                 raise UserError(self.env._("Only the owner or an administrator can set the password."))
-            account.sudo().password_stored = account.password
+            account.sudo().password_stored = account._encrypt_secret(account.password)
 
+    def _search_password(self, operator, value):
+        raise UserError(self.env._("Mail accounts cannot be searched by password."))
+
+    def _compute_credentials_encrypted(self):
+        self.credentials_encrypted = self._credentials_encrypted()
+
+    @api.depends_context("uid")
     def _compute_message_counts(self):
-        counts = {}
-        if self.ids:
-            self.env.cr.execute(
-                SQL(
-                    """SELECT rel.account_id, COUNT(*), COUNT(*) FILTER (WHERE EXISTS (
-                                  SELECT 1 FROM mail_sync_message_link k
-                                   WHERE k.message_id = rel.message_id AND k.active))
-                         FROM mail_sync_account_message_rel rel
-                        WHERE rel.account_id = ANY(%s)
-                     GROUP BY rel.account_id""",
-                    self.ids,
-                )
+        # Through the reader's access rules: an account's counts never show mail its reader cannot open.
+        Message = self.env["mail.sync.message"]
+        totals = dict(Message._read_group([("account_ids", "in", self.ids)], ["account_ids"], ["__count"]))
+        assigned = dict(
+            Message._read_group(
+                [("account_ids", "in", self.ids), ("is_assigned", "=", True)], ["account_ids"], ["__count"]
             )
-            counts = {account_id: (total, assigned) for account_id, total, assigned in self.env.cr.fetchall()}
+        )
         for account in self:
-            account.message_count, account.assigned_count = counts.get(account.id, (0, 0))
+            account.message_count = totals.get(account, 0)
+            account.assigned_count = assigned.get(account, 0)
 
     @api.onchange("imap_security")
     def _onchange_imap_security(self):
@@ -246,15 +271,29 @@ class MailSyncAccount(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.user.has_group("base.group_system"):
+        if not self.env.su and not self.env.user.has_group("base.group_system"):
             for vals in vals_list:
                 if vals.get("account_type") == "shared":
                     raise UserError(self.env._("Only administrators can connect a shared account."))
+            if not self.env["res.config.settings"]._mail_sync_may_connect(self.env.user):
+                raise UserError(
+                    self.env._(
+                        "Your administrator has not allowed you to connect a mailbox: ask to be added to the "
+                        "'Connect Own Mailbox' group."
+                    )
+                )
         return super().create(vals_list)
 
     def action_test_connection(self):
         """Log in, list the folders, create the missing folder records; re-activate on success."""
         self.ensure_one()
+        self.check_access("write")
+        if self.account_type == "personal" and not self.user_id.active:
+            raise UserError(
+                self.env._(
+                    "This account's owner is archived or deleted: give the account an active owner first."
+                )
+            )
         try:
             with connect(self._connection_settings()) as mailbox:
                 folders = list_folders(mailbox)
@@ -300,6 +339,9 @@ class MailSyncAccount(models.Model):
         accounts = self.sudo().search(
             [
                 ("state", "in", ("active", "failing")),
+                "|",
+                ("account_type", "=", "shared"),
+                ("user_id.active", "=", True),
                 "|",
                 "|",
                 ("sync_pending", "=", True),
@@ -453,22 +495,32 @@ class MailSyncAccount(models.Model):
             )
 
     def _notify_disabled(self):
-        users = self.user_id or self.env.ref("base.group_system").users.filtered(
+        note = self.env._(
+            "After %(count)s failed connections in a row, %(account)s is no longer synced. "
+            "Last error: %(error)s Fix the settings, then press Test Connection to turn it back on.",
+            count=self.failure_count,
+            account=self.name,
+            error=self.last_error,
+        )
+        if self.user_id.active:
+            self._schedule_warning(self.user_id, note)
+        else:
+            self._notify_administrators(note)
+
+    def _notify_administrators(self, note):
+        administrators = self.env.ref("base.group_system").users.filtered(
             lambda user: user.active and user.id != SUPERUSER_ID
         )
-        for user in users:
-            self.activity_schedule(
-                "mail.mail_activity_data_warning",
-                user_id=user.id,
-                summary=self.env._("Mail sync stopped for %(account)s", account=self.name),
-                note=self.env._(
-                    "After %(count)s failed connections in a row, %(account)s is no longer synced. "
-                    "Last error: %(error)s Fix the settings, then press Test Connection to turn it back on.",
-                    count=self.failure_count,
-                    account=self.name,
-                    error=self.last_error,
-                ),
-            )
+        for user in administrators:
+            self._schedule_warning(user, note)
+
+    def _schedule_warning(self, user, note):
+        self.activity_schedule(
+            "mail.mail_activity_data_warning",
+            user_id=user.id,
+            summary=self.env._("Mail sync stopped for %(account)s", account=self.name),
+            note=note,
+        )
 
     def _connection_settings(self):
         self.ensure_one()
@@ -477,9 +529,16 @@ class MailSyncAccount(models.Model):
             self.imap_port,
             Security(self.imap_security),
             self.login,
-            password=self.sudo().password_stored or None,
+            password=self._decrypt_secret(self.sudo().password_stored) or None,
             verify_certificate=not self.allow_insecure_certificate,
         )
+
+    def _stop_for_owner(self, reason):
+        """The owner was archived or deleted: stop syncing and tell the administrators. The mail
+        stays, and stays visible under the same rules."""
+        for account in self.filtered(lambda account: account.account_type == "personal"):
+            account.write({"state": "disabled", "last_error": reason, "sync_pending": False})
+            account._notify_administrators(reason)
 
     def _own_addresses(self):
         return frozenset(
@@ -524,3 +583,21 @@ class MailSyncAccount(models.Model):
     def _can_see_password(self):
         self.ensure_one()
         return self.env.su or self.env.user == self.user_id or self.env.user.has_group("base.group_system")
+
+    def _register_hook(self):
+        """At start: encrypt the passwords stored before a key was configured, or say that none is."""
+        super()._register_hook()
+        stored = self.sudo().with_context(active_test=False).search([("password_stored", "!=", False)])
+        plain = stored.filtered(lambda account: not account.password_stored.startswith("fernet:"))
+        if not plain:
+            return
+        if self._credentials_encrypted():
+            for account in plain:
+                account.password_stored = account._encrypt_secret(account.password_stored)
+            _logger.info("Encrypted the stored passwords of %s mail accounts", len(plain))
+        else:
+            _logger.warning(
+                "%s mail accounts keep their passwords unencrypted: set the mail_crm_sync_key option in "
+                "the server configuration (see the mail_crm_sync README)",
+                len(plain),
+            )

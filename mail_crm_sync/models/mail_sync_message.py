@@ -1,5 +1,7 @@
 import logging
+import re
 
+from lxml import html as lxml_html
 from mail_crm_sync_engine import Direction
 from odoo import api, fields, models
 from odoo.tools import SQL, html_sanitize
@@ -22,6 +24,7 @@ def _addresses(addresses):
 
 class MailSyncMessage(models.Model):
     _name = "mail.sync.message"
+    _inherit = ["mail.sync.visibility.mixin"]
     _description = "Synced Email"
     _order = "date desc, id desc"
     _rec_name = "subject"
@@ -46,6 +49,10 @@ class MailSyncMessage(models.Model):
         string="HTML Source", readonly=True, groups="base.group_system", prefetch=False
     )
     body_html = fields.Html(string="Body", compute="_compute_body_html", sanitize=True)
+    remote_image_count = fields.Integer(
+        compute="_compute_body_html",
+        help="Images the email loads from other servers: blocked until asked for.",
+    )
     direction = fields.Selection(
         [(Direction.INCOMING.value, "Received"), (Direction.OUTGOING.value, "Sent")],
         readonly=True,
@@ -70,6 +77,14 @@ class MailSyncMessage(models.Model):
         readonly=True,
     )
     link_ids = fields.One2many("mail.sync.message.link", "message_id", string="Links")
+    link_history_ids = fields.One2many(
+        "mail.sync.message.link",
+        "message_id",
+        string="Changes by Hand",
+        domain=["|", ("reason", "=", "manual"), ("active", "=", False)],
+        context={"active_test": False},
+        readonly=True,
+    )
     partner_ids = fields.Many2many(
         "res.partner", compute="_compute_links", search="_search_partner_ids", string="Contacts"
     )
@@ -113,6 +128,7 @@ class MailSyncMessage(models.Model):
         )
 
     @api.depends("link_ids.partner_id", "link_ids.lead_id", "link_ids.active")
+    @api.depends_context("uid")
     def _compute_links(self):
         for message in self:
             # Show only what the user may open: a lead of another salesman stays hidden.
@@ -130,9 +146,12 @@ class MailSyncMessage(models.Model):
         for message in self:
             message.display_name = message.subject or self.env._("(no subject)")
 
+    @api.depends_context("mail_sync_show_images")
     def _compute_body_html(self):
+        show_images = self.env.context.get("mail_sync_show_images")
         for message, source in zip(self, self.sudo().mapped("body_html_source"), strict=True):
-            message.body_html = html_sanitize(source, sanitize_attributes=True) if source else False
+            body = html_sanitize(source, sanitize_attributes=True, sanitize_style=True) if source else False
+            message.body_html, message.remote_image_count = _hold_remote_images(body, keep=show_images)
 
     @api.depends("link_ids.active")
     def _compute_is_assigned(self):
@@ -155,6 +174,59 @@ class MailSyncMessage(models.Model):
             return NotImplemented
         linked = SQL("(SELECT message_id FROM mail_sync_message_link WHERE active)")
         return [("id", "in" if (operator == "=") == bool(value) else "not in", linked)]
+
+    def _visible_ids_sql(self):
+        """The ids of the emails the current user may read: the visibility table of the README.
+
+        An email is visible through any account it was seen in (the most permissive one wins):
+        'everyone' to Sales users; the owner's own accounts; 'owner_and_managers' to Sales managers;
+        shared accounts to Shared Inboxes and to the members of the account's group; and through an
+        account set to 'records' (or no account any more, after one was deleted), to whoever may
+        open a contact or opportunity the email is linked to. Administrators read everything.
+        """
+        user = self.env.user
+        if user._is_superuser() or user.has_group("base.group_system"):
+            return None
+        for model in ("mail.sync.account", "mail.sync.message.link"):
+            self.env[model].flush_model()  # read by the SQL below
+        conditions = []
+        salesman = user.has_group("sales_team.group_sale_salesman")
+        if salesman:
+            conditions += [
+                SQL("a.visibility = 'everyone'"),
+                SQL("a.user_id = %s", user.id),
+                SQL("a.member_group_id = ANY(%s)", user.groups_id.ids),
+            ]
+        if user.has_group("sales_team.group_sale_manager"):
+            conditions.append(SQL("a.visibility = 'owner_and_managers'"))
+        if user.has_group("mail_crm_sync.group_mail_sync_shared"):
+            conditions.append(SQL("a.account_type = 'shared'"))
+        selects = []
+        if conditions:
+            selects.append(
+                SQL(
+                    "SELECT r.message_id FROM mail_sync_account_message_rel r "
+                    "JOIN mail_sync_account a ON a.id = r.account_id WHERE %s",
+                    SQL(" OR ").join(conditions),
+                )
+            )
+        if salesman:
+            readable = self.env["mail.sync.message.link"]._readable_targets_sql("k")
+            selects.append(
+                SQL(
+                    """SELECT k.message_id FROM mail_sync_message_link k
+                        WHERE k.active AND %s
+                          AND (EXISTS (SELECT 1 FROM mail_sync_account_message_rel r
+                                         JOIN mail_sync_account a ON a.id = r.account_id
+                                        WHERE r.message_id = k.message_id AND a.visibility = 'records')
+                               OR NOT EXISTS (SELECT 1 FROM mail_sync_account_message_rel r
+                                               WHERE r.message_id = k.message_id))""",
+                    readable,
+                )
+            )
+        if not selects:
+            return SQL("(SELECT NULL::int4 WHERE false)")
+        return SQL("(%s)", SQL(" UNION ").join(selects))
 
     def _compute_search_text(self):
         self.search_text = False
@@ -186,8 +258,46 @@ class MailSyncMessage(models.Model):
 
     def action_relink(self):
         self.check_access("read")
+        before = self._visible_link_count()
         self.sudo()._link_messages(self.ids)
-        return True
+        added = self._visible_link_count() - before
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if added else "info",
+                "message": self.env._("%(count)s new links.", count=added)
+                if added
+                else self.env._("No new contact or opportunity matches this email."),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_open_link_wizard(self):
+        self.ensure_one()
+        self.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Link to a Contact or Opportunity"),
+            "res_model": "mail.sync.link.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_message_id": self.id},
+        }
+
+    def action_show_images(self):
+        self.ensure_one()
+        self.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "views": [(False, "form")],
+            "context": {**self.env.context, "mail_sync_show_images": True},
+        }
+
+    def _visible_link_count(self):
+        return self.env["mail.sync.message.link"].search_count([("message_id", "in", self.ids)])
 
     # -- storing what the engine returns ----------------------------------------------------
 
@@ -522,3 +632,34 @@ class MailSyncMessage(models.Model):
             self.env["res.partner"].create(
                 [{"name": name or email, "email": email} for email, name in new.items()]
             )
+
+
+REMOTE = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
+CSS_REMOTE_URL = re.compile(r"url\(\s*['\"]?\s*(https?:)?//[^)]*\)", re.IGNORECASE)
+
+
+def _hold_remote_images(body, keep=False):
+    """(html, count): what the email would load from other servers (tracking pixels among them:
+    <img src>, srcset, background attributes, CSS url()) taken out so that the browser fetches
+    nothing, unless ``keep``. Inline images (cid:, data:) stay."""
+    if not body:
+        return body, 0
+    document = lxml_html.fragment_fromstring(body, create_parent="div")
+    count = 0
+    for element in document.iter():
+        for attribute in ("src", "srcset", "background"):
+            if REMOTE.match(element.get(attribute) or ""):
+                count += 1
+                if not keep:
+                    element.set(f"data-{attribute}", element.attrib.pop(attribute))
+        style = element.get("style") or ""
+        if CSS_REMOTE_URL.search(style):
+            count += 1
+            if not keep:
+                element.set("style", CSS_REMOTE_URL.sub("none", style))
+        if element.tag == "img" and not keep and element.get("data-src") and not element.get("alt"):
+            element.set("alt", "[image]")
+    if not count or keep:
+        return body, count
+    wrapped = lxml_html.tostring(document, encoding="unicode")
+    return wrapped[len("<div>") : -len("</div>")], count

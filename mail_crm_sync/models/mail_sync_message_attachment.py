@@ -1,8 +1,16 @@
+import mimetypes
+
+from mail_crm_sync_engine import MessageGone, connect, fetch_part
 from odoo import fields, models
+from odoo.tools import SQL
+
+# Opened in the browser when asked; everything else is downloaded.
+INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"}
 
 
 class MailSyncMessageAttachment(models.Model):
     _name = "mail.sync.message.attachment"
+    _inherit = ["mail.sync.visibility.mixin"]
     _description = "Synced Email Attachment"
     _order = "message_id, id"
     # Written by the sync only, from the email's structure: no audit columns and their foreign keys.
@@ -20,3 +28,49 @@ class MailSyncMessageAttachment(models.Model):
     content_id = fields.Char(string="Content-ID", readonly=True)
     inline = fields.Boolean(readonly=True)
     gone_from_server = fields.Boolean(related="message_id.gone_from_server")
+
+    def _visible_ids_sql(self):
+        """Attachments follow their email."""
+        visible = self._visible_messages_sql("message_id")
+        return SQL("(SELECT id FROM mail_sync_message_attachment WHERE %s)", visible)
+
+    def action_download(self):
+        self.ensure_one()
+        self.check_access("read")
+        return {"type": "ir.actions.act_url", "url": f"/mail_crm_sync/attachment/{self.id}", "target": "new"}
+
+    def _fetch_content(self):
+        """The attachment's bytes, read from the server (they are not stored) through the first place
+        that still holds its email. Raises MessageGone when none does, another MailSyncError when
+        the server cannot be reached."""
+        self.ensure_one()
+        message = self.message_id
+        places = message.sudo().location_ids.sorted(lambda place: (place.gone, place.id))
+        error = MessageGone("The email is not in any synced folder any more.")
+        for place in places:
+            try:
+                with connect(place.account_id._connection_settings()) as mailbox:
+                    return fetch_part(
+                        mailbox,
+                        place.folder_id.name,
+                        place.uidvalidity,
+                        place.uid,
+                        self.part,
+                        message_id=None if message.message_id_synthetic else message.message_id,
+                    )
+            except MessageGone as gone:
+                error = gone
+        raise error
+
+    def _download_name(self):
+        if self.name:
+            return self.name
+        extension = mimetypes.guess_extension(self.content_type or "") or ""
+        return self.env._("attachment-%(part)s", part=self.part) + extension
+
+    def _opens_inline(self):
+        """Whether the browser may show it rather than download it: a harmless type, and no
+        blocked extension anywhere in its name (invoice.pdf.exe)."""
+        blocked = self.env["res.config.settings"]._mail_sync_blocked_extensions()
+        extensions = set(self._download_name().lower().split(".")[1:])
+        return (self.content_type or "").lower() in INLINE_TYPES and not extensions & blocked

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.tools import SQL
 
 
 class ImapNumber(fields.Integer):
@@ -11,6 +12,7 @@ class MailSyncMessageLocation(models.Model):
     """One place (account, folder, UIDVALIDITY, UID) an email was seen at: the server's key for it."""
 
     _name = "mail.sync.message.location"
+    _inherit = ["mail.sync.visibility.mixin"]
     _description = "Synced Email Place"
     _order = "message_id, account_id, folder_id"
     # Written by the sync only, several per email: no audit columns and their foreign keys.
@@ -28,3 +30,13 @@ class MailSyncMessageLocation(models.Model):
     _sql_constraints = [
         ("place_uniq", "unique(folder_id, uidvalidity, uid)", "One email per place on the server."),
     ]
+
+    def _visible_ids_sql(self):
+        """Places of visible emails in accounts the user may read: a place names the account and
+        the folder."""
+        accounts = self.env["mail.sync.account"].with_user(self.env.user).with_context(active_test=False)
+        return SQL(
+            "(SELECT id FROM mail_sync_message_location WHERE %s AND account_id IN %s)",
+            self._visible_messages_sql("message_id"),
+            accounts._search([]).subselect(),
+        )

@@ -3,7 +3,10 @@ import datetime
 import pytz
 from odoo import api, fields, models
 
+from .mail_sync_account import VISIBILITY_SELECTION
+
 DEFAULT_BLOCK_LIST = "noreply, no-reply, mailer-daemon, postmaster"
+DEFAULT_BLOCKED_EXTENSIONS = "exe, msi, bat, js, vbs, ps1, php"
 
 
 class ResConfigSettings(models.TransientModel):
@@ -21,6 +24,27 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="mail_crm_sync.relink_hour",
         default=2,
         help="Hour of the day (0-23, in your time zone) the nightly relink runs.",
+    )
+
+    mail_sync_default_visibility = fields.Selection(
+        VISIBILITY_SELECTION,
+        string="Visibility of New Personal Accounts",
+        config_parameter="mail_crm_sync.default_visibility",
+        default="records",
+        help="Who reads the mail of a newly connected personal account; its owner can change it.",
+    )
+    mail_sync_connect_policy = fields.Selection(
+        [("sales", "Every Sales User"), ("group", "Only Members of 'Connect Own Mailbox'")],
+        string="Who May Connect a Mailbox",
+        config_parameter="mail_crm_sync.connect_policy",
+        default="sales",
+    )
+    mail_sync_blocked_extensions = fields.Char(
+        string="Blocked Attachment Extensions",
+        config_parameter="mail_crm_sync.blocked_extensions",
+        default=DEFAULT_BLOCKED_EXTENSIONS,
+        help="File extensions, separated by commas, that are never opened in the browser (they download) "
+        "and never sent.",
     )
 
     def set_values(self):
@@ -42,11 +66,7 @@ class ResConfigSettings(models.TransientModel):
     @api.model
     def _mail_sync_block_list(self):
         """Lowercase addresses, local parts and domains no contact is created for."""
-        text = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("mail_crm_sync.contact_block_list", DEFAULT_BLOCK_LIST)
-        )
+        text = self._mail_sync_param("contact_block_list", DEFAULT_BLOCK_LIST)
         blocked = {item.strip().lower() for item in text.split(",") if item.strip()}
         for company in self.env["res.company"].sudo().search([("partner_id", "!=", False)]):
             for email in (company.email, company.partner_id.email):
@@ -57,3 +77,24 @@ class ResConfigSettings(models.TransientModel):
             for domain in self.env["mail.alias.domain"].sudo().search([("name", "!=", False)]).mapped("name")
         )
         return blocked
+
+    @api.model
+    def _mail_sync_param(self, key, default):
+        return self.env["ir.config_parameter"].sudo().get_param(f"mail_crm_sync.{key}", default)
+
+    @api.model
+    def _mail_sync_default_visibility(self):
+        visibility = self._mail_sync_param("default_visibility", "records")
+        return visibility if visibility in dict(VISIBILITY_SELECTION) else "records"
+
+    @api.model
+    def _mail_sync_may_connect(self, user):
+        """Whether ``user`` may connect a mailbox of their own (the 'Who May Connect' setting)."""
+        if self._mail_sync_param("connect_policy", "sales") == "group":
+            return user.has_group("mail_crm_sync.group_mail_sync_connect")
+        return user.has_group("sales_team.group_sale_salesman")
+
+    @api.model
+    def _mail_sync_blocked_extensions(self):
+        text = self._mail_sync_param("blocked_extensions", DEFAULT_BLOCKED_EXTENSIONS)
+        return {item.strip().lower().lstrip(".") for item in text.split(",") if item.strip()}

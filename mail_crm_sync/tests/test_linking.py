@@ -163,7 +163,7 @@ class TestLinking(MailSyncCase):
         self.deliver(box, make_email(sender="alice@client.example", to=box.email, message_id="<g@x.example>"))
         self.sync(account)
         message = self.messages("<g@x.example>").with_user(self.salesman)
-        message.link_ids.filtered(lambda link: link.partner_id == self.company).action_archive()
+        message.link_ids.filtered(lambda link: link.partner_id == self.company).action_unlink()
         self.Message._cron_relink()
         message.action_relink()
         self.env.invalidate_all()
@@ -175,9 +175,9 @@ class TestLinking(MailSyncCase):
         self.sync(account)
         message = self.messages("<h@x.example>").with_user(self.salesman)
         self.assertFalse(message.is_assigned)
-        self.env["mail.sync.message.link"].with_user(self.salesman).create(
+        self.env["mail.sync.link.wizard"].with_user(self.salesman).create(
             {"message_id": message.id, "lead_id": self.open_lead.id}
-        )
+        ).action_link()
         self.assertEqual(message.lead_ids, self.open_lead)
         self.assertEqual(message.link_ids.reason, "manual")
         self.assertTrue(message.is_assigned)

@@ -60,13 +60,8 @@ registry.category("web_tour.tours").add("mail_crm_sync_tour", {
             trigger: ".o_field_widget[name=link_ids] .o_data_row:contains(Tour Customer):contains(Address in From, To or Cc)",
         },
         {
-            content: "Select the contact's link",
-            trigger: ".o_field_widget[name=link_ids] .o_data_row:contains(Tour Customer) td[name=partner_id]",
-            run: "click",
-        },
-        {
             content: "Go to the contact",
-            trigger: ".o_field_widget[name=link_ids] td[name=partner_id] a.o_form_uri:contains(Tour Customer)",
+            trigger: ".o_field_widget[name=link_ids] .o_data_row:contains(Tour Customer) button[name=action_open_target]",
             run: "click",
         },
         {

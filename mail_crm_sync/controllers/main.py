@@ -1,0 +1,70 @@
+import logging
+
+from mail_crm_sync_engine import MailSyncError, MessageGone
+from markupsafe import Markup, escape
+from odoo import http
+from odoo.http import content_disposition, request
+
+_logger = logging.getLogger(__name__)
+
+
+class MailCrmSyncController(http.Controller):
+    @http.route("/mail_crm_sync/attachment/<int:attachment_id>", type="http", auth="user", methods=["GET"])
+    def attachment(self, attachment_id, download=None):
+        """An attachment of a synced email, fetched from the mail server for a user who may read the
+        email: 404 for anyone else, a page saying why when the server cannot give it."""
+        attachment = request.env["mail.sync.message.attachment"].search([("id", "=", attachment_id)])
+        if not attachment:
+            raise request.not_found()
+        try:
+            content = attachment.sudo()._fetch_content()
+        except MessageGone:
+            return self._unavailable(
+                410,
+                request.env._(
+                    "This email is no longer on the mail server (it was deleted or moved to a folder that "
+                    "is not synced), so its attachment cannot be downloaded any more."
+                ),
+                attachment,
+            )
+        except MailSyncError as error:
+            _logger.info("Attachment %s could not be fetched: %s", attachment_id, error)
+            account = attachment.sudo().message_id.location_ids[:1].account_id
+            return self._unavailable(503, account._error_message(error), attachment)
+        inline = attachment._opens_inline() and not download
+        content_type = attachment.content_type if inline else "application/octet-stream"
+        disposition = content_disposition(attachment._download_name())  # RFC 6266, any name
+        if inline:
+            disposition = "inline" + disposition.removeprefix("attachment")
+        headers = [
+            ("Content-Type", content_type or "application/octet-stream"),
+            ("Content-Length", str(len(content))),
+            ("Content-Disposition", disposition),
+            ("X-Content-Type-Options", "nosniff"),
+            (
+                "Content-Security-Policy",
+                "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+            ),
+            ("Cache-Control", "private, no-store"),
+        ]
+        return request.make_response(content, headers)
+
+    def _unavailable(self, status, reason, attachment):
+        title = request.env._("The attachment cannot be downloaded")
+        back = request.env._("Back to the email")
+        url = f"/odoo/action-mail_crm_sync.mail_sync_message_action/{attachment.message_id.id}"
+        page = Markup(
+            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>%(title)s</title></head>"
+            "<body style='font-family: sans-serif; max-width: 40em; margin: 4em auto'>"
+            "<h1>%(title)s</h1><p><b>%(name)s</b></p><p>%(reason)s</p><p><a href='%(url)s'>%(back)s</a></p>"
+            "</body></html>"
+        ) % {
+            "title": escape(title),
+            "name": escape(attachment._download_name()),
+            "reason": escape(reason),
+            "url": escape(url),
+            "back": escape(back),
+        }
+        return request.make_response(
+            str(page), headers=[("Content-Type", "text/html; charset=utf-8")], status=status
+        )

@@ -1,0 +1,235 @@
+from mail_crm_sync_engine.testing import DovecotServer
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import JsonRpcException
+from odoo.tools import mute_logger
+
+from .common import make_email
+
+MODELS = (
+    "mail.sync.account",
+    "mail.sync.folder",
+    "mail.sync.message",
+    "mail.sync.message.attachment",
+    "mail.sync.message.location",
+    "mail.sync.message.link",
+)
+
+# The README's table, as data: which emails each user reads. Emails are named after the account
+# they came through; the 'records' account has one linked to a contact, one linked only to an
+# opportunity of the colleague, and one linked to nothing.
+EMAILS_SEEN = {
+    "internal": None,  # no access to the addon at all
+    "shared_only": {"shared_group", "shared_plain"},
+    "owner": {"everyone", "managers", "owner", "records_partner", "records_lead", "records_none"},
+    "colleague": {"everyone", "records_partner", "records_lead"},
+    "member": {"everyone", "records_partner", "shared_group"},
+    "manager": {"everyone", "managers", "records_partner", "records_lead"},
+    "admin": {
+        "everyone",
+        "managers",
+        "owner",
+        "records_partner",
+        "records_lead",
+        "records_none",
+        "shared_group",
+        "shared_plain",
+    },
+}
+ACCOUNTS_SEEN = {
+    "internal": None,
+    "shared_only": {"shared_group", "shared_plain"},
+    "owner": {"everyone", "managers", "owner", "records"},
+    "colleague": set(),
+    "member": {"shared_group"},
+    "manager": {"everyone", "managers", "owner", "records", "shared_group", "shared_plain"},
+    "admin": {"everyone", "managers", "owner", "records", "shared_group", "shared_plain"},
+}
+# Who may open the colleague's opportunity (Sales' own rules): the colleague, managers, admin.
+LEAD_READERS = {"colleague", "manager", "admin"}
+
+
+@tagged("post_install", "-at_install")
+class TestVisibilityMatrix(HttpCase):
+    """Every kind of user against every visibility level, through JSON-RPC as the web client reads."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = DovecotServer().start()
+        cls.addClassCleanup(cls.server.stop)
+        members = cls.env["res.groups"].create({"name": "Support team (mail sync test)"})
+        cls.users = {
+            "internal": new_test_user(cls.env, login="mcs_internal", groups="base.group_user"),
+            "shared_only": new_test_user(
+                cls.env,
+                login="mcs_shared_only",
+                groups="base.group_user,mail_crm_sync.group_mail_sync_shared",
+            ),
+            "owner": new_test_user(cls.env, login="mcs_owner", groups="sales_team.group_sale_salesman"),
+            "colleague": new_test_user(
+                cls.env, login="mcs_colleague", groups="sales_team.group_sale_salesman"
+            ),
+            "member": new_test_user(
+                cls.env,
+                login="mcs_member",
+                groups_id=[cls.env.ref("sales_team.group_sale_salesman").id, members.id],
+            ),
+            "manager": new_test_user(cls.env, login="mcs_manager", groups="sales_team.group_sale_manager"),
+            "admin": new_test_user(
+                cls.env, login="mcs_admin", groups="base.group_system,sales_team.group_sale_manager"
+            ),
+        }
+        cls.partner = cls.env["res.partner"].create(
+            {"name": "Known Customer", "email": "known@client.example"}
+        )
+        cls.lead = cls.env["crm.lead"].create(
+            {
+                "name": "Colleague's deal",
+                "email_from": "lead.only@prospect.example",
+                "user_id": cls.users["colleague"].id,
+                "type": "opportunity",
+            }
+        )
+        owner = cls.users["owner"]
+        cls.accounts = {}
+        cls.emails = {}
+        setups = {
+            "everyone": ({"visibility": "everyone", "user_id": owner.id}, ["everyone"]),
+            "managers": ({"visibility": "owner_and_managers", "user_id": owner.id}, ["managers"]),
+            "owner": ({"visibility": "owner", "user_id": owner.id}, ["owner"]),
+            "records": (
+                {"visibility": "records", "user_id": owner.id},
+                ["records_partner", "records_lead", "records_none"],
+            ),
+            "shared_group": (
+                {
+                    "account_type": "shared",
+                    "user_id": False,
+                    "visibility": "owner",
+                    "member_group_id": members.id,
+                },
+                ["shared_group"],
+            ),
+            "shared_plain": (
+                {"account_type": "shared", "user_id": False, "visibility": "owner"},
+                ["shared_plain"],
+            ),
+        }
+        senders = {"records_partner": "known@client.example", "records_lead": "lead.only@prospect.example"}
+        for name, (values, emails) in setups.items():
+            box = cls.server.add_user()
+            account = (
+                cls.env["mail.sync.account"]
+                .sudo()
+                .create(
+                    {
+                        "name": name,
+                        "email": box.email,
+                        "imap_host": cls.server.host,
+                        "imap_port": cls.server.port,
+                        "imap_security": "none",
+                        "password": box.password,
+                        **values,
+                    }
+                )
+            )
+            for email in emails:
+                cls.server.deliver(
+                    box,
+                    make_email(
+                        # Everything but the two 'records' emails meant to link comes from a stranger.
+                        sender=senders.get(email, f"{email}@stranger.example"),
+                        to=box.email,
+                        subject=email,
+                        message_id=f"<{email}@matrix.example>",
+                        attachment=(f"{email}.pdf", "application/pdf", b"%PDF-1.4 " + email.encode()),
+                    ),
+                )
+            account.action_test_connection()
+            account._sync_accounts()
+            cls.accounts[name] = account
+        cls.env.invalidate_all()
+        Message = cls.env["mail.sync.message"].sudo()
+        cls.emails = {
+            message.subject: message for message in Message.search([("message_id", "like", "@matrix.")])
+        }
+        assert set(cls.emails) == set(EMAILS_SEEN["admin"]), cls.emails
+
+    def _search_read(self, who, model):
+        """The ids ``who`` reads in ``model`` over JSON-RPC, or None when refused."""
+        self.authenticate(self.users[who].login, self.users[who].login)
+        try:
+            with mute_logger("odoo.http"):
+                rows = self.make_jsonrpc_request(
+                    "/web/dataset/call_kw",
+                    {
+                        "model": model,
+                        "method": "search_read",
+                        "args": [[]],
+                        "kwargs": {"fields": ["display_name"], "context": {"active_test": False}},
+                    },
+                )
+        except JsonRpcException as error:
+            self.assertIn("AccessError", str(error))
+            return None
+        return {row["id"] for row in rows}
+
+    def _expected(self, who, model):
+        emails = EMAILS_SEEN[who]
+        accounts = ACCOUNTS_SEEN[who]
+        if emails is None:
+            return None
+        messages = self.env["mail.sync.message"].sudo().browse([self.emails[name].id for name in emails])
+        account_records = self.env["mail.sync.account"].sudo().browse([self.accounts[n].id for n in accounts])
+        if model == "mail.sync.account":
+            return set(account_records.ids)
+        if model == "mail.sync.folder":
+            return set(account_records.with_context(active_test=False).folder_ids.ids)
+        if model == "mail.sync.message":
+            return set(messages.ids)
+        if model == "mail.sync.message.attachment":
+            return set(messages.attachment_ids.ids)
+        if model == "mail.sync.message.location":
+            return {place.id for place in messages.location_ids if place.account_id in account_records}
+        links = messages.with_context(active_test=False).link_ids.filtered("active")
+        return {link.id for link in links if link.partner_id or who in LEAD_READERS}
+
+    def test_every_user_reads_what_the_readme_table_says(self):
+        for who in self.users:
+            for model in MODELS:
+                with self.subTest(user=who, model=model):
+                    self.assertEqual(self._search_read(who, model), self._expected(who, model))
+
+    def test_matrix_covers_links_to_both_kinds_of_record(self):
+        links = (
+            self.env["mail.sync.message.link"]
+            .sudo()
+            .search([("message_id", "in", [e.id for e in self.emails.values()])])
+        )
+        self.assertTrue(links.filtered("lead_id") and links.filtered("partner_id"))
+
+    def test_contact_and_lead_counts_follow_the_same_rules(self):
+        for who in ("owner", "colleague", "member", "manager", "admin"):
+            with self.subTest(user=who):
+                self.authenticate(self.users[who].login, self.users[who].login)
+                partner = self.make_jsonrpc_request(
+                    "/web/dataset/call_kw",
+                    {
+                        "model": "res.partner",
+                        "method": "read",
+                        "args": [self.partner.ids, ["mail_sync_message_count"]],
+                        "kwargs": {},
+                    },
+                )[0]
+                self.assertEqual(partner["mail_sync_message_count"], 1)  # the linked 'records' email
+                unassigned = self.make_jsonrpc_request(
+                    "/web/dataset/call_kw",
+                    {
+                        "model": "mail.sync.message",
+                        "method": "search_count",
+                        "args": [[("is_assigned", "=", False)]],
+                        "kwargs": {},
+                    },
+                )
+                expected = {name for name in EMAILS_SEEN[who] if not self.emails[name].sudo().is_assigned}
+                self.assertEqual(unassigned, len(expected))
