@@ -27,6 +27,7 @@ from pathlib import Path
 
 import demo_odoo_records
 import odoo
+from cryptography.fernet import Fernet
 from demo_odoo_records import ADMIN_PASSWORD, LOGINS, OPPORTUNITIES, UNASSIGNED_PATH, DemoRecords, SyncFigures
 
 from mail_crm_sync_engine.testing import DovecotServer, MailUser, free_port
@@ -50,17 +51,18 @@ def main(argv: list[str] | None = None) -> int:
     addons_path = f"{host}/src/addons,{host}/src/odoo/addons,{REPOSITORY}"
     log_path = Path(tempfile.gettempdir()) / f"{args.database}.log"
     _log_to(log_path)
+    config = _write_config(Path(tempfile.gettempdir()) / f"{args.database}.conf")
     # Also SIGINT: a shell starting us in the background leaves it ignored, and Ctrl-C must stop us.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        _create_database(odoo_bin, args.database, addons_path, log_path)
+        _create_database(odoo_bin, config, args.database, addons_path, log_path)
         with DovecotServer() as dovecot:
             mail = demo_mailboxes()
             mailboxes = _fill(dovecot, mail)
             port = free_port()
-            records, figures = _set_up_and_sync(args.database, addons_path, dovecot, mailboxes, port)
-            server = _start_server(odoo_bin, args.database, addons_path, port, log_path)
+            records, figures = _set_up_and_sync(config, args.database, addons_path, dovecot, mailboxes, port)
+            server = _start_server(odoo_bin, config, args.database, addons_path, port, log_path)
             try:
                 _wait_until_answering(f"http://127.0.0.1:{port}/web/login", server, log_path)
                 _print_welcome(f"http://127.0.0.1:{port}", records, figures, mail, log_path, args)
@@ -99,14 +101,32 @@ def _log_to(log_path: Path) -> None:
         logging.getLogger(name).addHandler(console)
 
 
-def _create_database(odoo_bin: str, database: str, addons_path: str, log_path: Path) -> None:
+def _write_config(path: Path) -> Path:
+    """Odoo's configuration for the demo: the key that encrypts the mail accounts' passwords (README,
+    'Passwords at rest'). Kept between runs, so the kept database stays readable."""
+    if not path.exists():
+        path.write_text(f"[options]\nmail_crm_sync_key = {Fernet.generate_key().decode()}\n")
+        path.chmod(0o600)
+    return path
+
+
+def _create_database(odoo_bin: str, config: Path, database: str, addons_path: str, log_path: Path) -> None:
     """A copy of the template with the addon installed, as an administrator installs it."""
     subprocess.run(["dropdb", "--if-exists", "--force", database], check=True)
     if subprocess.run(["createdb", "-T", TEMPLATE, database], check=False).returncode:
         raise DemoError(f"Could not copy the {TEMPLATE} database (see the host's install notes)")
     _logger.info("Installing mail_crm_sync into database %s (a copy of %s)", database, TEMPLATE)
     with log_path.open("ab") as log:
-        install = [odoo_bin, f"--addons-path={addons_path}", "-d", database, "-i", "mail_crm_sync"]
+        install = [
+            odoo_bin,
+            "-c",
+            str(config),
+            f"--addons-path={addons_path}",
+            "-d",
+            database,
+            "-i",
+            "mail_crm_sync",
+        ]
         result = subprocess.run(
             [*install, "--stop-after-init", "--no-http"], stdout=log, stderr=log, check=False
         )
@@ -130,9 +150,12 @@ def _fill(dovecot: DovecotServer, mail: dict[Person, tuple[DemoMail, ...]]) -> d
     return mailboxes
 
 
-def _set_up_and_sync(database, addons_path, dovecot, mailboxes, port) -> tuple[DemoRecords, SyncFigures]:
+def _set_up_and_sync(
+    config, database, addons_path, dovecot, mailboxes, port
+) -> tuple[DemoRecords, SyncFigures]:
     """The demo's records, then the first sync as the scheduled action runs it, in this process."""
-    odoo.tools.config.parse_config([f"--addons-path={addons_path}", "-d", database], setup_logging=False)
+    options = ["-c", str(config), f"--addons-path={addons_path}", "-d", database]
+    odoo.tools.config.parse_config(options, setup_logging=False)
     registry = odoo.modules.registry.Registry(database)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -159,10 +182,11 @@ def _set_up_and_sync(database, addons_path, dovecot, mailboxes, port) -> tuple[D
     return records, figures
 
 
-def _start_server(odoo_bin, database, addons_path, port, log_path) -> subprocess.Popen:
+def _start_server(odoo_bin, config, database, addons_path, port, log_path) -> subprocess.Popen:
     """Odoo's server on loopback only, in a session of its own so that we stop it in order."""
     _logger.info("Starting Odoo on http://127.0.0.1:%s", port)
-    command = [odoo_bin, f"--addons-path={addons_path}", "-d", database, f"--db-filter=^{database}$"]
+    command = [odoo_bin, "-c", str(config), f"--addons-path={addons_path}", "-d", database]
+    command += [f"--db-filter=^{database}$"]
     command += ["--http-interface=127.0.0.1", f"--http-port={port}", "--max-cron-threads=1"]
     with log_path.open("ab") as log:
         return subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
@@ -251,7 +275,8 @@ def _print_welcome(url, records, figures, mail, log_path, args) -> None:
         f"First sync, by the scheduled action: {synced}; {figures.emails} stored (mail to both, once).",
         f"Left on the server, as they should be: {too_old} emails from before the first-sync window "
         f"(since {figures.window_start}), {junk} in Junk.",
-        f"Database {args.database} stays after exit. Odoo's log: {log_path}",
+        f"Database {args.database} stays after exit. Odoo's log: {log_path}; its configuration, with the key "
+        f"that encrypts the mail passwords: {log_path.with_suffix('.conf')}",
         "Ctrl-C stops Odoo and the demo's Dovecot.",
     ]
     print("\n".join(lines), flush=True)
