@@ -582,6 +582,19 @@ def print_table(results: list[Result], accounts: int, messages: int) -> None:
             print("-+-".join("-" * width for width in widths))
 
 
+def addon_version() -> str:
+    """The last commit, and whether the addon differs from it: every server started loads the
+    working tree, so a change in the middle of a run would mix two versions."""
+    git = ["git", "-C", str(REPO)]
+    commit = subprocess.run(
+        [*git, "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=False
+    )
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--", "mail_crm_sync"], capture_output=True, text=True, check=False
+    )
+    return commit.stdout.strip() + (" (addon modified)" if dirty.stdout.strip() else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=500)
@@ -598,10 +611,8 @@ def main() -> None:
     modes = [value.strip() for value in args.crons.split(",")]
     if not ODOO_BIN.exists():
         raise SystemExit(f"no Odoo host at {ODOO_HOST} (set ODOO_HOST)")
-    commit = subprocess.run(
-        ["git", "-C", str(REPO), "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    print(f"Code under test: {commit[:100]}")
+    code = addon_version()
+    print(f"Code under test: {code[:100]}")
     print(
         f"{args.accounts} accounts x {args.messages} new messages; workers {args.workers}; "
         f"{args.runs_per_worker} due runs each; scheduling {modes}; {os.cpu_count()} CPUs, "
@@ -640,6 +651,8 @@ def main() -> None:
         for sample in result.log_samples:
             print(f"  {sample}")
     print(f"Odoo logs: {bench.workdir}; load average now {os.getloadavg()[0]:.1f}")
+    if addon_version() != code:
+        print(f"The addon changed during the run: now {addon_version()[:100]}; figures mix two versions")
     sys.stdout.flush()
 
 
