@@ -583,11 +583,14 @@ def print_table(results: list[Result], accounts: int, messages: int) -> None:
 
 
 def addon_version() -> str:
-    """The last commit, and whether the addon differs from it: every server started loads the
+    """The addon's last commit, and whether the addon differs from it: every server started loads the
     working tree, so a change in the middle of a run would mix two versions."""
     git = ["git", "-C", str(REPO)]
     commit = subprocess.run(
-        [*git, "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=False
+        [*git, "log", "-1", "--format=%h %s", "--", "mail_crm_sync"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     dirty = subprocess.run(
         [*git, "status", "--porcelain", "--", "mail_crm_sync"], capture_output=True, text=True, check=False
@@ -612,7 +615,7 @@ def main() -> None:
     if not ODOO_BIN.exists():
         raise SystemExit(f"no Odoo host at {ODOO_HOST} (set ODOO_HOST)")
     code = addon_version()
-    print(f"Code under test: {code[:100]}")
+    print(f"Addon under test (its last commit): {code[:100]}")
     print(
         f"{args.accounts} accounts x {args.messages} new messages; workers {args.workers}; "
         f"{args.runs_per_worker} due runs each; scheduling {modes}; {os.cpu_count()} CPUs, "
