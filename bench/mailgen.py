@@ -1,7 +1,10 @@
-"""Fill a harness mailbox with realistic, reproducible mail, fast.
+"""Fill a harness mailbox with varied, reproducible mail, fast: the engine benchmark's mix.
 
     from bench.mailgen import fill_mailbox
     fill_mailbox(server, user, 10_000, seed=1)
+
+(The realistic mailbox of the Odoo benchmarks, threads with quoted replies and real PDFs, is
+``bench/realistic_mail.py``; it shares this module's MIME helpers and maildir writer.)
 
 The mix: plain text, HTML only, multipart/alternative, and a third with one or two 10-300 KB
 attachments; senders, subjects, bodies and file names in several scripts (RFC 2047 and RFC 2231
@@ -20,6 +23,7 @@ import os
 import quopri
 import random
 import time
+from collections.abc import Iterable
 from email.header import Header
 from pathlib import Path
 
@@ -68,30 +72,30 @@ ATTACHMENTS = (
 OWNER = ("Me", "me@example.test")
 
 
-def _address(person: tuple[str, str]) -> str:
+def address(person: tuple[str, str]) -> str:
     return email.utils.formataddr(person, charset="utf-8")
 
 
-def _encoded(value: str) -> str:
+def encoded(value: str) -> str:
     return value if value.isascii() else Header(value, "utf-8").encode()
 
 
-def _qp(text: str) -> bytes:
+def qp(text: str) -> bytes:
     return quopri.encodestring(text.replace("\n", "\r\n").encode("utf-8"))
 
 
-def _b64(data: bytes) -> bytes:
+def b64(data: bytes) -> bytes:
     return base64.encodebytes(data).replace(b"\n", b"\r\n")
 
 
-def _text_part(text: str, subtype: str) -> bytes:
+def text_part(text: str, subtype: str) -> bytes:
     head = (
         f"Content-Type: text/{subtype}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
     )
-    return head.encode() + _qp(text)
+    return head.encode() + qp(text)
 
 
-def _multipart(subtype: str, boundary: str, parts: list[bytes]) -> bytes:
+def multipart(subtype: str, boundary: str, parts: list[bytes]) -> bytes:
     body = b"".join(b"--" + boundary.encode() + b"\r\n" + part + b"\r\n" for part in parts)
     head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'.encode()
     return head + body + b"--" + boundary.encode() + b"--\r\n"
@@ -105,7 +109,7 @@ class MailGenerator:
         pool_random = random.Random(seed + 1)
         # 24 payloads of 10-300 KB; mail shares them, the way real mail reuses the same few files.
         self.payloads = [pool_random.randbytes(pool_random.randint(10_000, 300_000)) for _ in range(24)]
-        self.encoded_payloads = [_b64(payload) for payload in self.payloads]
+        self.encoded_payloads = [b64(payload) for payload in self.payloads]
 
     def message(self, index: int, when: float) -> bytes:
         rnd = self.random
@@ -121,29 +125,29 @@ class MailGenerator:
         boundary = f"=_mcs_{index}_{rnd.getrandbits(32):08x}"
         if kind < 1 / 3:
             parts = [
-                _multipart(
-                    "alternative", boundary + "_alt", [_text_part(text, "plain"), _text_part(html, "html")]
+                multipart(
+                    "alternative", boundary + "_alt", [text_part(text, "plain"), text_part(html, "html")]
                 )
             ]
             for _ in range(rnd.choice((1, 1, 2))):
                 parts.append(self._attachment(index))
-            body = _multipart("mixed", boundary, parts)
+            body = multipart("mixed", boundary, parts)
         elif kind < 0.55:
-            body = _multipart("alternative", boundary, [_text_part(text, "plain"), _text_part(html, "html")])
+            body = multipart("alternative", boundary, [text_part(text, "plain"), text_part(html, "html")])
         elif kind < 0.75:
-            body = _text_part(html, "html")
+            body = text_part(html, "html")
         else:
-            body = _text_part(text, "plain")
+            body = text_part(text, "plain")
         headers = [
             f"Return-Path: <{sender[1]}>",
             f"Received: from mx.example.test by imap.example.test; {email.utils.formatdate(when)}",
-            f"From: {_address(sender)}",
-            f"To: {_address(recipient)}",
+            f"From: {address(sender)}",
+            f"To: {address(recipient)}",
         ]
         if cc:
-            headers.append("Cc: " + ", ".join(_address(person) for person in cc))
+            headers.append("Cc: " + ", ".join(address(person) for person in cc))
         headers += [
-            f"Subject: {_encoded(subject)}",
+            f"Subject: {encoded(subject)}",
             f"Date: {email.utils.formatdate(when, localtime=False)}",
             f"Message-ID: <bench.{index}.{rnd.getrandbits(48):012x}@{sender[1].split('@')[1]}>",
             "MIME-Version: 1.0",
@@ -160,15 +164,15 @@ class MailGenerator:
         if filename.isascii():
             disposition = f'attachment; filename="{filename}"'
         else:
-            disposition = f"attachment; filename*=utf-8''{email.utils.quote(_rfc2231(filename))}"
+            disposition = f"attachment; filename*=utf-8''{email.utils.quote(rfc2231(filename))}"
         head = (
-            f'Content-Type: {content_type}; name="{_encoded(filename)}"\r\n'
+            f'Content-Type: {content_type}; name="{encoded(filename)}"\r\n'
             f"Content-Transfer-Encoding: base64\r\nContent-Disposition: {disposition}\r\n\r\n"
         )
         return head.encode() + self.encoded_payloads[slot]
 
 
-def _rfc2231(value: str) -> str:
+def rfc2231(value: str) -> str:
     return "".join(
         char
         if char.isascii() and (char.isalnum() or char in "-._")
@@ -196,21 +200,43 @@ def fill_mailbox(
     now = time.time() if now is None else now
     spread = random.Random(seed + 2)
     times = sorted(now - spread.uniform(0, days * 86_400) for _ in range(count))
-    directory = user.maildir if folder.upper() == "INBOX" else user.maildir / f".{folder}"
-    if not (directory / "cur").is_dir():
-        server.deliver(user, b"Subject: placeholder\r\n\r\n", folder=folder).unlink()
-    owner = os.stat(directory)
+    mail = ((folder, when, generator.message(index, when)) for index, when in enumerate(times))
+    return write_maildir(server, user, mail, tag=f"P{seed}")
+
+
+def write_maildir(
+    server: DovecotServer, user: MailUser, mail: Iterable[tuple[str, float, bytes]], tag: str = "bench"
+) -> int:
+    """Write each (folder, arrival time, CRLF bytes) straight into ``user``'s maildir, in the order
+    given; returns the bytes written.
+
+    The way ``DovecotServer.deliver`` does it (LF line ends, mtime as INTERNALDATE, owned by the
+    mail user), minus its per-call re-owning of the folder tree, which is quadratic in the mailbox
+    size. Dovecot indexes the files when a client first opens the folder.
+    """
+    directories: dict[str, tuple[Path, os.stat_result]] = {}
     as_root = os.geteuid() == 0
     written = 0
-    for index, when in enumerate(times):
-        data = generator.message(index, when).replace(b"\r\n", b"\n")  # maildir files use LF
-        name = f"{int(when)}.M{index:07d}P{seed}.bench"
+    for index, (folder, when, raw) in enumerate(mail):
+        if folder not in directories:
+            directories[folder] = _maildir_folder(server, user, folder)
+        directory, owner = directories[folder]
+        data = raw.replace(b"\r\n", b"\n")  # maildir files use LF
+        name = f"{int(when)}.M{index:07d}{tag}.bench"
         tmp = directory / "tmp" / name
         tmp.write_bytes(data)
-        target: Path = directory / "cur" / f"{name},S={len(data)}:2,"
+        target = directory / "cur" / f"{name},S={len(data)}:2,"
         os.rename(tmp, target)
         os.utime(target, (when, when))
         if as_root:
             os.lchown(target, owner.st_uid, owner.st_gid)
         written += len(data)
     return written
+
+
+def _maildir_folder(server: DovecotServer, user: MailUser, folder: str) -> tuple[Path, os.stat_result]:
+    """The folder's maildir directory (created through the harness when missing) and its owner."""
+    directory = user.maildir if folder.upper() == "INBOX" else user.maildir / f".{folder}"
+    if not (directory / "cur").is_dir():
+        server.deliver(user, b"Subject: placeholder\r\n\r\n", folder=folder).unlink()
+    return directory, os.stat(directory)
