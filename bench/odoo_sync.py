@@ -1,130 +1,241 @@
-"""First sync of a 10,000-message mailbox into Odoo, linking against 5,000 contacts and 1,000 leads.
+"""First sync of a realistic 10,000-message mailbox into Odoo, beside Odoo's own fetchmail.
 
-Run it in an Odoo shell against a scratch database that has mail_crm_sync installed:
+    ~/odoo18/venv/bin/python bench/odoo_sync.py [--count 10000] [--fetchmail-count 1000] \\
+        [--runs 3] [--seed 1] [--keep-db] [--easy]
 
-    createdb -T crm18 bench && ~/odoo18/odoo --addons-path=...,/path/to/repo -d bench -i mail_crm_sync \\
-        --stop-after-init
-    ~/odoo18/odoo shell --addons-path=...,/path/to/repo -d bench --no-http < bench/odoo_sync.py
+Each run starts from nothing, so runs compare: a new database copied from the host's ``crm18``
+(``mcs_bench_<time>_<pid>_r<run>``) gets mail_crm_sync installed by ``odoo-bin -i``; then, in this
+process, 5,000 contacts in 625 companies and 1,000 open opportunities (600 on a contact, 250 with
+a contact's address but no contact, 150 of prospects the CRM knows only by their address) are
+created, and a private Dovecot is filled with bench/realistic_mail.py: the salesman's mailbox
+(``--count`` messages in INBOX and Sent, threads with quoted replies, HTML, PDFs) and a second
+mailbox for fetchmail (``--fetchmail-count`` received messages from the same correspondents).
+Dovecot indexes both before anything is timed, as a live server has them indexed.
 
-MCS_BENCH_COUNT (default 10000) changes the mailbox size. The script starts a private Dovecot,
-fills one mailbox with bench/mailgen.py (the engine benchmark's generator), creates the contacts
-and leads, connects an account, then times the sync exactly as the scheduled action runs it
-(claim, one transaction per 200-message batch, set-based linking) and prints messages/second,
-links made and the peak resident memory of the process during the sync. Everything it creates
-stays in the database for inspection; use a scratch database.
+Timed, and printed:
+
+1. our first sync, exactly as the scheduled action runs it: ``account._sync_accounts()`` until
+   it stops answering "pending"; messages/second, links made (by reason), the peak growth of this
+   process's resident memory during the sync, and the idle poll afterwards (median of five);
+2. Odoo's own fetchmail (``fetchmail.server``, IMAP, "Create a New Record" = Lead/Opportunity, as
+   users set it up) draining its mailbox the way its scheduled action does: ``fetch_mail()`` until
+   no unseen message is left; messages/second and what it created;
+3. the ratio of the two speeds.
+
+With ``--runs N`` all of it is repeated N times, each in a fresh database, and the spread (min-max)
+is printed. The databases are dropped at the end unless ``--keep-db``. ``--easy`` fills our mailbox
+with bench/mailgen.py (the engine benchmark's mix, INBOX only, ten correspondents) instead.
+Odoo's log goes to /tmp/mcs_bench_<time>.log. Figures only: nothing here asserts a speed.
 """
 
-import os
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
 import sys
-import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1] if "__file__" in globals() else Path.cwd()
+REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from imapclient import IMAPClient  # noqa: E402
+from odoo.modules.registry import Registry  # noqa: E402
+
 from bench.mailgen import PEOPLE, fill_mailbox  # noqa: E402
-from mail_crm_sync_engine.testing import DovecotServer  # noqa: E402
+from bench.odoo_host import (  # noqa: E402
+    PeakRss,
+    configure,
+    create_database,
+    database_name,
+    drop_database,
+    environment,
+    say,
+)
+from bench.realistic_mail import Population, RealisticMailbox, make_population  # noqa: E402
+from mail_crm_sync_engine.testing import DovecotServer, MailUser  # noqa: E402
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * PAGE
-
-
-class PeakRss:
-    """Samples this process's resident memory every few milliseconds while in use."""
-
-    def __enter__(self):
-        self.before = self.peak = _rss()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self):
-        while not self._stop.wait(0.005):
-            self.peak = max(self.peak, _rss())
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, _rss())
+CONTACTS = 5000
+LEADS_ON_CONTACT, LEADS_BY_CONTACT_EMAIL, LEADS_OF_PROSPECTS = 600, 250, 150
+POLLS = 5
 
 
-def make_contacts(env, partners: int, leads: int, tag: str):
-    """``partners`` contacts (the generator's correspondents among them, some with a company) and
-    ``leads`` leads and opportunities on them, a fifth of them lost."""
-    Partner = env["res.partner"]
-    companies = Partner.create(
-        [{"name": f"Bench Co {i} {tag}", "is_company": True} for i in range(partners // 10)]
+@dataclass
+class RunFigures:
+    """What one run measured; printed as it goes, kept for the summary of all runs."""
+
+    database: str
+    ours_rate: float = 0.0
+    fetchmail_rate: float = 0.0
+
+    @property
+    def ratio(self) -> float:
+        return self.ours_rate / self.fetchmail_rate if self.fetchmail_rate else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=10_000, help="messages in our mailbox")
+    parser.add_argument("--fetchmail-count", type=int, default=1000, help="messages in fetchmail's mailbox")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep-db", action="store_true", help="keep the benchmark databases")
+    parser.add_argument("--easy", action="store_true", help="our mailbox from bench/mailgen.py")
+    args = parser.parse_args()
+    log_path = Path(f"/tmp/{database_name('mcs_bench')}.log")
+    configure(log_path)
+    say(f"Odoo's log: {log_path}")
+    runs = []
+    for number in range(1, args.runs + 1):
+        say(f"\n== run {number} of {args.runs}")
+        runs.append(one_run(args, number, log_path))
+    print_summary(runs)
+    return 0
+
+
+def one_run(args: argparse.Namespace, number: int, log_path: Path) -> RunFigures:
+    """Everything from a fresh database to both speeds; the database is dropped unless kept."""
+    figures = RunFigures(database_name("mcs_bench") + f"_r{number}")
+    seconds = create_database(figures.database, log_path)
+    say(f"database {figures.database}: mail_crm_sync installed in {seconds:.0f} s")
+    try:
+        registry = Registry(figures.database)
+        population = make_population(CONTACTS, seed=args.seed)
+        create_crm_records(registry, population, args.seed, easy=args.easy)
+        with DovecotServer() as server:
+            ours, theirs = server.add_user(), server.add_user()
+            fill_ours(server, ours, population, args)
+            fill_fetchmail(server, theirs, population, args)
+            figures.ours_rate = bench_first_sync(registry, server, ours)
+            figures.fetchmail_rate = bench_fetchmail(registry, server, theirs)
+        say(f"ratio ours/fetchmail: {figures.ratio:.1f}")
+    finally:
+        if not args.keep_db:
+            drop_database(figures.database)
+    return figures
+
+
+def create_crm_records(registry: Registry, population: Population, seed: int, *, easy: bool) -> None:
+    """The CRM the mail meets: companies, their people, and open opportunities."""
+    started = time.perf_counter()
+    with environment(registry, {"tracking_disable": True, "mail_create_nolog": True}) as env:
+        partner = env["res.partner"]
+        companies = partner.create([{"name": c.name, "is_company": True} for c in population.companies])
+        company_ids = dict(zip((c.domain for c in population.companies), companies.ids, strict=True))
+        people = [
+            {
+                "name": p.name,
+                "email": p.email,
+                "parent_id": company_ids[p.domain],
+                "function": p.title,
+                "phone": p.phone,
+            }
+            for p in population.contacts
+        ]
+        if easy:  # bench/mailgen.py's correspondents
+            people += [{"name": name, "email": email} for name, email in PEOPLE]
+        contacts = partner.create(people)
+        leads = _opportunities(env, population, contacts, seed)
+    say(
+        f"CRM: {len(companies)} companies, {len(contacts)} contacts, {len(leads)} open opportunities "
+        f"({LEADS_ON_CONTACT} on a contact, {LEADS_BY_CONTACT_EMAIL} with a contact's address only, "
+        f"{LEADS_OF_PROSPECTS} of prospects) in {time.perf_counter() - started:.0f} s"
     )
+
+
+def _opportunities(env, population: Population, contacts, seed: int):
+    """Open opportunities: on a contact (partner_id), or found by their email_from alone."""
+    chosen = random.Random(f"leads/{seed}").sample(range(len(population.contacts)), 850)
     values = [
-        {"name": name, "email": email, "parent_id": companies[i % len(companies)].id}
-        for i, (name, email) in enumerate(PEOPLE)
+        {"name": f"Opportunity {index}", "type": "opportunity", "partner_id": contacts[index].id}
+        for index in chosen[:LEADS_ON_CONTACT]
     ]
     values += [
         {
-            "name": f"Contact {i} {tag}",
-            "email": f"contact{i}.{tag}@bench.example",
-            "parent_id": companies[i % len(companies)].id if i % 3 else False,
+            "name": f"Opportunity {index}",
+            "type": "opportunity",
+            "email_from": population.contacts[index].email,
+            "contact_name": population.contacts[index].name,
         }
-        for i in range(partners - len(companies) - len(values))
+        for index in chosen[LEADS_ON_CONTACT:]
     ]
-    people = Partner.create(values)
-    lead_values = [
-        {
-            "name": f"Deal {i} {tag}",
-            "type": "opportunity" if i % 2 else "lead",
-            "partner_id": people[i % len(people)].id,
-            "email_from": people[i % len(people)].email,
-        }
-        for i in range(leads)
+    values += [
+        {"name": f"Prospect {p.name}", "type": "opportunity", "email_from": p.email, "contact_name": p.name}
+        for p in population.prospects[:LEADS_OF_PROSPECTS]
     ]
-    created = env["crm.lead"].create(lead_values)
-    created.filtered(lambda lead: lead.id % 5 == 0).action_set_lost()
-    return companies | people, created
+    return env["crm.lead"].create(values)
 
 
-def run(env, count: int):
-    tag = hex(int(time.time()))[2:]
-    print(f"Mailbox of {count} messages, 5,000 contacts, 1,000 leads (tag {tag})", flush=True)
-    server = DovecotServer().start()
-    try:
-        box = server.add_user()
-        started = time.perf_counter()
-        written = fill_mailbox(server, box, count, seed=1)
-        print(
-            f"  mailbox filled: {written / 1e6:.0f} MB in {time.perf_counter() - started:.1f} s", flush=True
-        )
+def fill_ours(
+    server: DovecotServer, user: MailUser, population: Population, args: argparse.Namespace
+) -> None:
+    """The salesman's mailbox (INBOX and Sent; INBOX only with ``--easy``), then indexed."""
+    started = time.perf_counter()
+    if args.easy:
+        written = fill_mailbox(server, user, args.count, seed=args.seed)
+        say(f"our mailbox (bench/mailgen.py): {args.count} messages, {written / 1e6:.0f} MB")
+    else:
+        figures = RealisticMailbox(args.count, args.seed, population=population).fill(server, user)
+        say(f"our mailbox: {figures.summary()}")
+    _index(server, user, started)
 
-        started = time.perf_counter()
-        partners, leads = make_contacts(env, 5000, 1000, tag)
-        env.cr.commit()
-        print(
-            f"  {len(partners)} contacts, {len(leads)} leads in {time.perf_counter() - started:.1f} s",
-            flush=True,
-        )
 
+def fill_fetchmail(
+    server: DovecotServer, user: MailUser, population: Population, args: argparse.Namespace
+) -> None:
+    """Fetchmail's mailbox: received mail only (it reads INBOX), from the same correspondents."""
+    started = time.perf_counter()
+    box = RealisticMailbox(args.fetchmail_count, args.seed + 1000, population=population, folders=("INBOX",))
+    say(f"fetchmail's mailbox: {box.fill(server, user).summary()}")
+    _index(server, user, started)
+
+
+def _index(server: DovecotServer, user: MailUser, started: float) -> None:
+    written = time.perf_counter() - started
+    started = time.perf_counter()
+    index_folders(server, user)
+    say(f"  written in {written:.0f} s, indexed by Dovecot in {time.perf_counter() - started:.0f} s")
+
+
+def index_folders(server: DovecotServer, user: MailUser) -> None:
+    """Open every folder and read flags and sizes, so that Dovecot builds its indexes now."""
+    with _imap(server, user) as client:
+        for _flags, _delimiter, name in client.list_folders():
+            client.select_folder(name, readonly=True)
+            uids = client.search("ALL")
+            for start in range(0, len(uids), 5000):
+                client.fetch(uids[start : start + 5000], ["FLAGS", "RFC822.SIZE"])
+
+
+def _imap(server: DovecotServer, user: MailUser) -> IMAPClient:
+    client = IMAPClient(server.host, port=server.port, ssl=False)
+    client.login(user.login, user.password)
+    return client
+
+
+def bench_first_sync(registry: Registry, server: DovecotServer, user: MailUser) -> float:
+    """Connect an account and time its first sync as the scheduled action runs it; messages/second."""
+    with environment(registry) as env:
         account = env["mail.sync.account"].create(
             {
-                "name": f"Bench {tag}",
+                "name": "Benchmark",
                 "email": "me@example.test",
-                "username": box.login,
-                "user_id": env.uid,
+                "username": user.login,
+                "user_id": env.ref("base.user_admin").id,
                 "imap_host": server.host,
                 "imap_port": server.port,
                 "imap_security": "none",
-                "password": box.password,
+                "password": user.password,
                 "sync_window": "1_month",
             }
         )
         account.action_test_connection()
-        env.cr.commit()
-
+        account_id = account.id
+    with environment(registry) as env:
+        account = env["mail.sync.account"].browse(account_id)
         runs = 0
         with PeakRss() as memory:
             started = time.perf_counter()
@@ -138,33 +249,123 @@ def run(env, count: int):
         if account.state != "active":
             raise SystemExit(f"sync failed: {account.last_error}")
         stored = account.message_count
-        env.cr.execute(
-            """SELECT COUNT(*) FILTER (WHERE k.partner_id IS NOT NULL),
-                      COUNT(*) FILTER (WHERE k.lead_id IS NOT NULL)
-                 FROM mail_sync_message_link k
-                 JOIN mail_sync_account_message_rel r ON r.message_id = k.message_id
-                WHERE r.account_id = %s""",
-            [account.id],
+        say(f"ours, first sync: {stored} messages in {elapsed:.1f} s ({runs} scheduled-action runs)")
+        say(f"  speed: {stored / elapsed:.0f} messages/second")
+        _print_links(env, account)
+        say(
+            f"  memory: peak RSS growth {memory.growth / 2**20:.0f} MiB during the sync "
+            f"({memory.before / 2**20:.0f} MiB before, {memory.peak / 2**20:.0f} MiB at the peak)"
         )
-        partner_links, lead_links = env.cr.fetchone()
-        print(f"  first sync: {stored} messages in {elapsed:.1f} s ({runs} cron-sized runs)")
-        print(
-            f"  links: {partner_links} to contacts and companies, {lead_links} to leads; "
-            f"assigned: {account.assigned_count}"
+        polls = []
+        for _ in range(POLLS):
+            started = time.perf_counter()
+            account._sync_accounts()
+            polls.append((time.perf_counter() - started) * 1000)
+        say(
+            f"  idle poll afterwards: {statistics.median(polls):.0f} ms "
+            f"(median of {POLLS}, max {max(polls):.0f})"
         )
-        print(f"  speed: {stored / elapsed:.0f} messages/second")
-        print(
-            f"  memory: peak RSS {memory.peak / 2**20:.0f} MiB during the sync "
-            f"(+{(memory.peak - memory.before) / 2**20:.0f} MiB over the "
-            f"{memory.before / 2**20:.0f} MiB before it)"
+    return stored / elapsed
+
+
+def _print_links(env, account) -> None:
+    env.cr.execute(
+        """SELECT k.reason, COUNT(*)
+             FROM mail_sync_message_link k
+             JOIN mail_sync_account_message_rel r ON r.message_id = k.message_id
+            WHERE r.account_id = %s AND k.active
+         GROUP BY k.reason ORDER BY k.reason""",
+        [account.id],
+    )
+    reasons = env.cr.fetchall()
+    stored, assigned = account.message_count, account.assigned_count
+    say(
+        f"  links: {sum(count for _, count in reasons)} "
+        f"({', '.join(f'{reason} {count}' for reason, count in reasons)}); "
+        f"assigned emails: {assigned} of {stored} ({assigned / max(1, stored):.0%})"
+    )
+
+
+def bench_fetchmail(registry: Registry, server: DovecotServer, user: MailUser) -> float:
+    """Odoo's incoming mail server creating opportunities, drained as its cron drains it; msg/s."""
+    with environment(registry) as env:
+        fetchmail = env["fetchmail.server"].create(
+            {
+                "name": "Benchmark fetchmail",
+                "server_type": "imap",
+                "server": server.host,
+                "port": server.port,
+                "is_ssl": False,
+                "user": user.login,
+                "password": user.password,
+                "object_id": env["ir.model"]._get_id("crm.lead"),
+            }
         )
+        fetchmail.button_confirm_login()
+        server_id = fetchmail.id
+        before = _fetchmail_counts(env)
+    unseen = _unseen(server, user)
+    with environment(registry) as env:
+        fetchmail = env["fetchmail.server"].browse(server_id)
+        calls = 0
         started = time.perf_counter()
-        account._sync_accounts()
-        print(f"  next run with nothing new: {(time.perf_counter() - started) * 1000:.0f} ms")
-        return stored / elapsed
-    finally:
-        server.stop()
+        while unseen:
+            calls += 1
+            fetchmail.fetch_mail(raise_exception=False)  # commits after each message, as in its cron
+            left = _unseen(server, user)
+            if left == unseen:
+                break  # nothing moved: say so below rather than loop
+            unseen = left
+        elapsed = time.perf_counter() - started
+    with environment(registry) as env:
+        after = _fetchmail_counts(env)
+    leads, messages, attachments = (now - then for now, then in zip(after, before, strict=True))
+    total = _total(server, user)
+    done = total - unseen
+    say(f"fetchmail: {done} of {total} messages in {elapsed:.1f} s ({calls} fetch_mail calls)")
+    say(f"  speed: {done / elapsed:.1f} messages/second")
+    say(f"  created: {leads} opportunities, {messages} chatter messages, {attachments} attachments stored")
+    return done / elapsed
 
 
-if "env" in globals():  # inside `odoo shell`
-    run(env, int(os.environ.get("MCS_BENCH_COUNT", "10000")))  # noqa: F821 - the shell's environment
+def _fetchmail_counts(env) -> tuple[int, int, int]:
+    env.cr.execute(
+        """SELECT (SELECT COUNT(*) FROM crm_lead),
+                  (SELECT COUNT(*) FROM mail_message WHERE model = 'crm.lead' AND message_type = 'email'),
+                  (SELECT COUNT(*) FROM ir_attachment WHERE res_model = 'crm.lead')"""
+    )
+    return env.cr.fetchone()
+
+
+def _unseen(server: DovecotServer, user: MailUser) -> int:
+    with _imap(server, user) as client:
+        client.select_folder("INBOX", readonly=True)
+        return len(client.search("UNSEEN"))
+
+
+def _total(server: DovecotServer, user: MailUser) -> int:
+    with _imap(server, user) as client:
+        return client.select_folder("INBOX", readonly=True)[b"EXISTS"]
+
+
+def print_summary(runs: list[RunFigures]) -> None:
+    say("\n== summary")
+    for number, run in enumerate(runs, start=1):
+        say(
+            f"run {number}: ours {run.ours_rate:.0f} msg/s, fetchmail {run.fetchmail_rate:.1f} msg/s, "
+            f"ratio {run.ratio:.1f}"
+        )
+    if len(runs) > 1:
+        for label, values, digits in (
+            ("ours msg/s", [run.ours_rate for run in runs], 0),
+            ("fetchmail msg/s", [run.fetchmail_rate for run in runs], 1),
+            ("ratio", [run.ratio for run in runs], 1),
+        ):
+            say(
+                f"{label}: median {statistics.median(values):.{digits}f}, "
+                f"spread {min(values):.{digits}f}-{max(values):.{digits}f}"
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

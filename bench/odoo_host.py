@@ -1,0 +1,137 @@
+"""The Odoo 18 host the Odoo benchmarks run in: fresh databases, an in-process registry, memory.
+
+The benchmarks run as plain scripts with the host's Python (``~/odoo18/venv/bin/python``), which
+has Odoo importable and this repository installed; ``MCS_ODOO_HOST`` points elsewhere. A
+benchmark database is a copy of the host's ``crm18`` template, with mail_crm_sync installed the
+way an administrator installs it (``odoo-bin -i mail_crm_sync --stop-after-init``, in a child
+process), then opened in this process (``Registry(db)``) to time the addon's own methods.
+Odoo's log goes to a file beside the databases' names in /tmp, never to the screen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import odoo
+from odoo.modules.registry import Registry
+
+REPO = Path(__file__).resolve().parents[1]
+HOST = Path(os.environ.get("MCS_ODOO_HOST", Path.home() / "odoo18"))
+ADDONS_PATH = f"{HOST / 'src/addons'},{HOST / 'src/odoo/addons'},{REPO}"
+TEMPLATE = "crm18"
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+_configured: list[Path] = []
+
+
+class BenchError(RuntimeError):
+    """A step of the set-up failed; the message says which and where its log is."""
+
+
+def configure(log_path: Path) -> None:
+    """Odoo's configuration for this process (once): the addons path, and its log in ``log_path``."""
+    if _configured:
+        return
+    odoo.tools.config.parse_config([f"--addons-path={ADDONS_PATH}", "--no-http"], setup_logging=False)
+    handler = logging.FileHandler(log_path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(process)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)  # what a production server logs
+    _configured.append(log_path)
+
+
+def database_name(prefix: str) -> str:
+    return f"{prefix}_{time.strftime('%Y%m%d_%H%M%S')}_{os.getpid()}"
+
+
+def create_database(name: str, log_path: Path, *, addon: bool = True, template: str = TEMPLATE) -> float:
+    """A copy of ``template``, with mail_crm_sync installed unless ``addon`` is false; the seconds
+    the installation took. The template must have no open connection (``close_database``)."""
+    subprocess.run(["createdb", "-T", template, name], check=True)
+    if not addon:
+        return 0.0
+    started = time.perf_counter()
+    command = [str(HOST / "odoo"), f"--addons-path={ADDONS_PATH}", "-d", name, "-i", "mail_crm_sync"]
+    with log_path.open("ab") as log:
+        result = subprocess.run(
+            [*command, "--stop-after-init", "--no-http"], stdout=log, stderr=log, check=False
+        )
+    if result.returncode:
+        raise BenchError(
+            f"installing mail_crm_sync into {name} failed (exit {result.returncode}); see {log_path}"
+        )
+    return time.perf_counter() - started
+
+
+def close_database(name: str) -> None:
+    """Forget the database's registry and close this process's connections to it."""
+    Registry.delete(name)
+    odoo.sql_db.close_db(name)
+
+
+def drop_database(name: str) -> None:
+    close_database(name)
+    subprocess.run(["dropdb", "--if-exists", "--force", name], check=True)
+
+
+@contextlib.contextmanager
+def environment(registry: Registry, context: dict | None = None) -> Iterator[odoo.api.Environment]:
+    """A superuser environment on a new cursor, committed when the block ends without error."""
+    with registry.cursor() as cr:
+        yield odoo.api.Environment(cr, odoo.SUPERUSER_ID, context or {})
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * PAGE
+
+
+class PeakRss:
+    """Samples this process's resident memory every few milliseconds while in use."""
+
+    def __enter__(self):
+        self.before = self.peak = _rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, _rss())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss())
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.before
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+@contextlib.contextmanager
+def wrapped(cls: type, name: str, wrapper: Callable[[Callable], Callable]) -> Iterator[None]:
+    """Replace method ``name`` of ``cls`` (a registry's model class) by ``wrapper(original)`` for the
+    block: how a benchmark watches or times a method in its own process, touching no file."""
+    own = cls.__dict__.get(name)
+    setattr(cls, name, wrapper(getattr(cls, name)))
+    try:
+        yield
+    finally:
+        if own is None:
+            delattr(cls, name)
+        else:
+            setattr(cls, name, own)
