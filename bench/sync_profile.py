@@ -1,0 +1,331 @@
+"""Where the realistic first sync's time goes: each step and SQL statement of a stored batch.
+
+    ~/odoo18/venv/bin/python bench/sync_profile.py [--count 10000] [--seed 1] [--keep-db] \\
+        [--explain-batches 1,20]
+
+The set-up of bench/odoo_sync.py (a fresh database with the addon, 5,000 contacts, 1,000 open
+opportunities, the realistic mailbox on a private Dovecot), then one first sync as the scheduled
+action runs it, with instruments fitted in this process only (no file of the addon changes):
+
+- each step of ``mail.sync.message._store_batch`` (inserting the emails, reading their ids,
+  attachments, places, linking, the folder's state) and the batch's commit, timed;
+- every SQL statement run inside a step, timed and named by its step and rank in it (the rest of a
+  step's time is Python: building the arrays, the ORM);
+- for the batches of ``--explain-batches`` (1: the first, on a fresh database), the statements of
+  ``_link_messages`` run once more under ``EXPLAIN (ANALYZE, BUFFERS)`` in a savepoint rolled
+  back before the real run; their plans are printed.
+
+Afterwards, on the stored mail, the price of the columns and indexes each insert maintains:
+copies of 500 stored emails inserted (a) as the table is, (b) without the generated tsvector
+column ``search_document`` and its GIN index, (c) without the GIN index of ``address_emails``
+either, each in a transaction rolled back (median of three), and ``to_tsvector`` alone.
+The instruments slow the sync: read its speed in bench/odoo_sync.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import statistics
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import odoo  # noqa: E402
+from odoo.modules.registry import Registry  # noqa: E402
+from odoo.tools import SQL  # noqa: E402
+
+from bench.odoo_host import (  # noqa: E402
+    configure,
+    create_database,
+    database_name,
+    drop_database,
+    environment,
+    say,
+    wrapped,
+)
+from bench.odoo_sync import CONTACTS, bench_first_sync, create_crm_records, fill_ours  # noqa: E402
+from bench.realistic_mail import make_population  # noqa: E402
+from mail_crm_sync_engine.testing import DovecotServer  # noqa: E402
+
+STEPS = {
+    "mail.sync.account": ("_store_and_commit",),
+    "mail.sync.message": (
+        "_store_batch",
+        "_forget_folder_uids",
+        "_insert_messages",
+        "_ids_by_message_id",
+        "_insert_attachments",
+        "_insert_places",
+        "_link_messages",
+        "_mark_gone",
+        "_create_sender_contacts",
+    ),
+    "mail.sync.folder": ("_save_batch_state",),
+}
+WHOLE = ("_store_and_commit", "_store_batch")  # around the others: reported apart
+ID_LIST = re.compile(r"'\{[0-9,]{40,}\}'")  # a batch's ids in a plan: shown as their number
+
+
+@dataclass
+class Timings:
+    """Seconds per step and per statement, batch by batch, gathered from the sync's threads."""
+
+    batches: int = 0
+    steps: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statements: dict[tuple[str, int], list[float]] = field(default_factory=lambda: defaultdict(list))
+    texts: dict[tuple[str, int], str] = field(default_factory=dict)
+    plans: list[tuple[int, list[str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Instruments:
+    """Step timers and a statement timer, installed on the registry's classes for a block."""
+
+    def __init__(self, registry: Registry, explain_batches: set[int]):
+        self.registry = registry
+        self.explain_batches = explain_batches
+        self.timings = Timings()
+        self.local = threading.local()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[Timings]:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(wrapped(odoo.sql_db.Cursor, "execute", self._timed_execute))
+            stack.enter_context(wrapped(odoo.sql_db.Cursor, "commit", self._timed_step("commit")))
+            for model, names in STEPS.items():
+                cls = self.registry[model]
+                for name in names:
+                    if hasattr(cls, name):
+                        stack.enter_context(wrapped(cls, name, self._timed_step(name)))
+            yield self.timings
+
+    def _stack(self) -> list[list]:
+        if not hasattr(self.local, "stack"):
+            self.local.stack = []
+        return self.local.stack
+
+    def _timed_step(self, name: str):
+        instruments = self
+
+        def wrapper(original):
+            def step(*args, **kwargs):
+                stack = instruments._stack()
+                if name == "commit" and not stack:
+                    return original(*args, **kwargs)
+                if name == "_store_batch":
+                    with instruments.timings.lock:
+                        instruments.timings.batches += 1
+                if name == "_link_messages" and instruments.timings.batches in instruments.explain_batches:
+                    instruments._explain(original, args)
+                stack.append([name, 0])
+                started = time.perf_counter()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    seconds = time.perf_counter() - started
+                    stack.pop()
+                    with instruments.timings.lock:
+                        instruments.timings.steps[name].append(seconds)
+
+            return step
+
+        return wrapper
+
+    def _timed_execute(self, original):
+        instruments = self
+
+        def execute(cursor, query, params=None, log_exceptions=True):
+            stack = instruments._stack()
+            if not stack or getattr(instruments.local, "explaining", False):
+                return original(cursor, query, params, log_exceptions)
+            frame = stack[-1]
+            frame[1] += 1
+            key = (frame[0], frame[1])
+            started = time.perf_counter()
+            try:
+                return original(cursor, query, params, log_exceptions)
+            finally:
+                seconds = time.perf_counter() - started
+                with instruments.timings.lock:
+                    instruments.timings.statements[key].append(seconds)
+                    if key not in instruments.timings.texts:
+                        text = query.code if isinstance(query, SQL) else str(query)
+                        instruments.timings.texts[key] = " ".join(text.split())[:90]
+
+        return execute
+
+    def _explain(self, original, args) -> None:
+        """Run ``_link_messages`` once under EXPLAIN (ANALYZE, BUFFERS), in a savepoint rolled back."""
+        model, message_ids = args[0], args[1]
+        model.env.flush_all()  # nothing pending may be written inside the savepoint
+        cr = model.env.cr
+        plans: list[str] = []
+        real_execute = odoo.sql_db.Cursor.execute
+        me = threading.current_thread()
+
+        def explained(cursor, query, params=None, log_exceptions=True):
+            if threading.current_thread() is not me:  # the engine's thread goes on meanwhile
+                return real_execute(cursor, query, params, log_exceptions)
+            if not isinstance(query, SQL):
+                query = SQL(query, **params) if isinstance(params, dict) else SQL(query, *(params or ()))
+            real_execute(cursor, SQL("EXPLAIN (ANALYZE, BUFFERS) %s", query))
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+            return None
+
+        self.local.explaining = True
+        cr.execute("SAVEPOINT mcs_explain")
+        try:
+            with wrapped(odoo.sql_db.Cursor, "execute", lambda _original: explained):
+                original(model, message_ids)
+        except Exception as error:  # e.g. code reading a result EXPLAIN replaced: keep what was explained
+            plans.append(f"(explaining stopped: {error!r})")
+        finally:
+            cr.execute("ROLLBACK TO SAVEPOINT mcs_explain")
+            self.local.explaining = False
+            model.env.invalidate_all()
+        with self.timings.lock:
+            self.timings.plans.append((self.timings.batches, plans))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--explain-batches", default="1,20", help="batches whose linking is explained")
+    args = parser.parse_args()
+    args.easy = False
+    name = database_name("mcs_profile")
+    log_path = Path(f"/tmp/{name}.log")
+    configure(log_path)
+    say(f"Odoo's log: {log_path}")
+    say(f"database {name}: mail_crm_sync installed in {create_database(name, log_path):.0f} s")
+    try:
+        registry = Registry(name)
+        population = make_population(CONTACTS, seed=args.seed)
+        create_crm_records(registry, population, args.seed, easy=False)
+        instruments = Instruments(registry, {int(n) for n in args.explain_batches.split(",") if n})
+        with DovecotServer() as server:
+            user = server.add_user()
+            fill_ours(server, user, population, args)
+            with instruments.installed() as timings:
+                bench_first_sync(registry, server, user)
+        print_steps(timings)
+        print_plans(timings)
+        with environment(registry) as env:
+            print_insert_costs(env)
+    finally:
+        if not args.keep_db:
+            drop_database(name)
+    return 0
+
+
+def print_steps(timings: Timings) -> None:
+    batches = max(1, timings.batches)
+    store = sum(timings.steps.get("_store_and_commit", ())) or sum(timings.steps.get("_store_batch", ()))
+    say(
+        f"\nstoring: {timings.batches} batches, {store:.1f} s in all, {store / batches * 1000:.0f} ms a batch"
+    )
+    say(f"{'step / statement':<34}{'ms/batch':>9}{'first':>8}{'last':>8}{'max':>8}{'share':>7}  SQL")
+    for name, seconds in sorted(timings.steps.items(), key=lambda item: -sum(item[1])):
+        if name in WHOLE:
+            continue
+        say(_row(name, seconds, batches, store, ""))
+        sql = 0.0
+        for key in sorted(k for k in timings.statements if k[0] == name):
+            values = timings.statements[key]
+            sql += sum(values)
+            say(_row(f"  #{key[1]}", values, batches, store, timings.texts[key]))
+        say(f"  {'(Python, ORM: the rest)':<32}{(sum(seconds) - sql) / batches * 1000:>9.1f}")
+
+
+def _row(label: str, seconds: list[float], batches: int, store: float, text: str) -> str:
+    share = sum(seconds) / max(store, 1e-9)
+    return (
+        f"{label:<34}{sum(seconds) / batches * 1000:>9.1f}{seconds[0] * 1000:>8.1f}"
+        f"{seconds[-1] * 1000:>8.1f}{max(seconds) * 1000:>8.1f}{share:>7.0%}  {text}"
+    )
+
+
+def print_plans(timings: Timings) -> None:
+    for batch, plans in timings.plans:
+        for number, plan in enumerate(plans, start=1):
+            shown = ID_LIST.sub(lambda match: f"'{{<{match[0].count(',') + 1} ids>}}'", plan)
+            say(f"\nEXPLAIN (ANALYZE, BUFFERS), batch {batch}, _link_messages statement {number}:\n{shown}")
+
+
+def print_insert_costs(env) -> None:
+    """What the generated tsvector and the GIN indexes add to inserting 500 stored emails."""
+    cr = env.cr
+    cr.execute(
+        """SELECT column_name FROM information_schema.columns
+            WHERE table_name = 'mail_sync_message' AND is_generated = 'NEVER' AND column_name <> 'id'
+         ORDER BY ordinal_position"""
+    )
+    columns = SQL(", ").join(SQL.identifier(name) for (name,) in cr.fetchall())
+    cr.execute(
+        SQL("CREATE TEMP TABLE mcs_sample AS SELECT %s FROM mail_sync_message ORDER BY id LIMIT 500", columns)
+    )
+    cr.execute("UPDATE mcs_sample SET message_id = message_id || '.copy'")
+    insert = SQL("INSERT INTO mail_sync_message (%s) SELECT %s FROM mcs_sample", columns, columns)
+    variants = {
+        "(a) as the table is": [],
+        "(b) without search_document and its GIN index": [
+            "ALTER TABLE mail_sync_message DROP COLUMN search_document"
+        ],
+        "(c) and without the address_emails GIN index": [
+            "ALTER TABLE mail_sync_message DROP COLUMN search_document",
+            "DROP INDEX IF EXISTS mail_sync_message_address_idx",
+        ],
+    }
+    say("\ninserting 500 stored emails again (median of 3, each rolled back):")
+    results = {label: [] for label in variants}
+    for _round in range(3):
+        for label, changes in variants.items():
+            results[label].append(_rolled_back_insert(cr, changes, insert))
+    for label, values in results.items():
+        say(f"  {label}: {statistics.median(values):.0f} ms")
+    cr.execute(
+        "SELECT generation_expression FROM information_schema.columns "
+        "WHERE table_name = 'mail_sync_message' AND column_name = 'search_document'"
+    )
+    row = cr.fetchone()
+    if not row:
+        say("  (no search_document column any more)")
+        return
+    cr.execute(f"EXPLAIN ANALYZE SELECT {row[0]} FROM mail_sync_message ORDER BY id LIMIT 500")
+    say(f"  to_tsvector of the same 500, alone: {_execution_ms(cr.fetchall()):.0f} ms")
+    cr.execute("SELECT pg_size_pretty(pg_total_relation_size('mail_sync_message_search_idx'))")
+    say(f"  search_document GIN index after the sync: {cr.fetchone()[0]}")
+
+
+def _rolled_back_insert(cr, changes: list[str], insert: SQL) -> float:
+    cr.execute("SAVEPOINT mcs_cost")
+    try:
+        for change in changes:
+            cr.execute(change)
+        cr.execute(SQL("EXPLAIN ANALYZE %s", insert))
+        return _execution_ms(cr.fetchall())
+    finally:
+        cr.execute("ROLLBACK TO SAVEPOINT mcs_cost")
+
+
+def _execution_ms(plan_rows) -> float:
+    for (line,) in plan_rows:
+        if line.startswith("Execution Time:"):
+            return float(line.split()[2])
+    return float("nan")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
