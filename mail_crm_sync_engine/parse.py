@@ -22,6 +22,7 @@ from email import policy
 from typing import NamedTuple
 
 from .imap_response import zoned_datetime
+from .quoting import new_text
 from .types import Address, Attachment, Direction, FolderRole, MessageRecord
 
 _MESSAGE_ID_RE = re.compile(r"<([^<>\s]+)>")
@@ -545,4 +546,5 @@ def build_record(
         direction=direction_of(from_, own_addresses, place.folder_role),
         warnings=tuple(dict.fromkeys(notes)),
         message_id_synthetic=synthetic,
+        new_text=new_text(text_body),
     )

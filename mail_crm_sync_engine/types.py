@@ -143,6 +143,8 @@ class MessageRecord:
     direction: Direction
     warnings: tuple[str, ...] = ()
     message_id_synthetic: bool = False
+    # ``text`` without the history a reply quotes: what full-text search indexes (quoting.py).
+    new_text: str = ""
 
     @property
     def addresses(self) -> tuple[Address, ...]:

@@ -334,7 +334,11 @@ class MailSyncAccount(models.Model):
 
     @api.model
     def _cron_sync(self):
-        """Sync every due account, each under a row lock other workers skip; report progress."""
+        """Sync every due account, each under a row lock other workers skip; report progress.
+
+        Several copies of this scheduled action may run at once (Settings: Parallel Sync Jobs),
+        in the cron threads of one or several Odoo servers: each claims the accounts still due.
+        """
         cutoff = fields.Datetime.now() - timedelta(minutes=2)
         accounts = self.sudo().search(
             [
@@ -350,42 +354,79 @@ class MailSyncAccount(models.Model):
             ],
             order="last_attempt_date asc nulls first, id",
         )
-        results = accounts._sync_accounts()
+        results = accounts._sync_accounts(due_before=cutoff)
         # Counted from the results: this cursor's snapshot predates what the sync committed.
         remaining = sum(1 for status in results.values() if status == "pending")
         self.env["ir.cron"]._notify_progress(done=len(results) - remaining, remaining=remaining)
 
-    def _sync_accounts(self):
+    @api.model
+    def _set_parallel_sync_jobs(self, count):
+        """Keep ``count`` active copies of the sync's scheduled action. Odoo runs a scheduled action
+        in one worker at a time; copies let the cron threads of one or several Odoo servers sync
+        different accounts at once (each claims the accounts still due)."""
+        main = self.env.ref("mail_crm_sync.ir_cron_mail_sync").sudo()
+        copies = (
+            self.env["ir.cron"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [("model_id", "=", main.model_id.id), ("code", "=", main.code), ("id", "!=", main.id)],
+                order="id",
+            )
+        )
+        wanted = max(count, 1) - 1
+        for number in range(len(copies) + 2, wanted + 2):
+            copies |= main.copy(
+                {"name": self.env._("%(name)s (job %(number)s)", name=main.name, number=number)}
+            )
+        copies[:wanted].write(
+            {
+                "active": main.active,
+                "interval_number": main.interval_number,
+                "interval_type": main.interval_type,
+            }
+        )
+        copies[wanted:].write({"active": False})
+
+    def _sync_accounts(self, due_before=None):
         """Sync each account in its own transactions; one failing never stops the others.
 
+        With ``due_before``, an account is synced only if it is still due when claimed (pending, or
+        not attempted since then): another worker may have synced it since this list was read.
         Returns {account id: "done", "pending" (more to download: the next run goes on), "failed",
-        or "busy" (another worker has it)}.
+        or "busy" (another worker has it, or had it since)}.
         """
         self.env.flush_all()
         results = {}
         for account_id in self.ids:
             try:
-                results[account_id] = self.browse(account_id)._sync_claimed()
+                results[account_id] = self.browse(account_id)._sync_claimed(due_before)
             except Exception:
                 _logger.exception("Sync of mail account %s crashed", account_id)
                 results[account_id] = "failed"
         self.env.invalidate_all()
         return results
 
-    def _sync_claimed(self):
+    def _sync_claimed(self, due_before=None):
         """Claim the account with a row lock held by one cursor; sync with another that commits per batch.
 
         ``FOR NO KEY UPDATE`` (the FOR UPDATE flavour that leaves foreign keys alone) lets the
-        sync insert rows pointing at the account while other workers skip it.
+        sync insert rows pointing at the account while other workers skip it. The lock is taken
+        only if the account is still due: the outcome is written on the lock's cursor, so a worker
+        that finished the account before this one looked has committed its last attempt date.
         """
         self.ensure_one()
         registry = self.env.registry
+        due = SQL()
+        if due_before:
+            due = SQL("AND (sync_pending OR last_attempt_date IS NULL OR last_attempt_date < %s)", due_before)
         with registry.cursor() as lock_cr:
             lock_cr.execute(
                 SQL(
-                    "SELECT id FROM mail_sync_account WHERE id = %s AND state IN ('active', 'failing') "
+                    "SELECT id FROM mail_sync_account WHERE id = %s AND state IN ('active', 'failing') %s "
                     "FOR NO KEY UPDATE SKIP LOCKED",
                     self.id,
+                    due,
                 )
             )
             if not lock_cr.fetchone():

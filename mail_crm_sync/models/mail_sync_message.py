@@ -8,12 +8,13 @@ from odoo.tools import SQL, html_sanitize
 
 _logger = logging.getLogger(__name__)
 
-# What full-text search reads: subject, addresses and body (cut: a tsvector cannot exceed 1 MB).
-# Kept in a generated column so that neither rechecks nor the planner ever recompute it.
+# What full-text search reads: subject, addresses and the text the writer typed, without the history
+# a reply quotes (the engine's quoting.new_text: the quoted emails are indexed themselves). Cut: a
+# tsvector cannot exceed 1 MB. Stored when the email is inserted, so that neither rechecks nor the
+# planner ever recompute it.
 SEARCH_DOCUMENT = SQL(
-    "to_tsvector('simple'::regconfig, coalesce(subject, '') || ' ' || coalesce(email_from, '') || ' ' "
-    "|| coalesce(email_to, '') || ' ' || coalesce(email_cc, '') || ' ' "
-    "|| left(coalesce(body_text, ''), 200000))"
+    "to_tsvector('simple'::regconfig, coalesce(t.subject, '') || ' ' || coalesce(t.email_from, '') || ' ' "
+    "|| coalesce(t.email_to, '') || ' ' || coalesce(t.email_cc, '') || ' ' || left(t.new_text, 200000))"
 )
 ADDRESS_ARRAY = SQL("string_to_array(address_emails, E'\\n')")
 
@@ -109,12 +110,14 @@ class MailSyncMessage(models.Model):
 
     def init(self):
         self.env.cr.execute(
-            SQL(
-                "ALTER TABLE mail_sync_message ADD COLUMN IF NOT EXISTS search_document tsvector "
-                "GENERATED ALWAYS AS (%s) STORED",
-                SEARCH_DOCUMENT,
-            )
+            "SELECT attgenerated FROM pg_attribute WHERE attrelid = 'mail_sync_message'::regclass "
+            "AND attname = 'search_document' AND NOT attisdropped"
         )
+        column = self.env.cr.fetchone()
+        if column is None:
+            self.env.cr.execute("ALTER TABLE mail_sync_message ADD COLUMN search_document tsvector")
+        elif column[0]:  # generated from the whole body by earlier versions: keep what it holds
+            self.env.cr.execute("ALTER TABLE mail_sync_message ALTER COLUMN search_document DROP EXPRESSION")
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS mail_sync_message_search_idx "
             "ON mail_sync_message USING gin (search_document)"
@@ -126,6 +129,22 @@ class MailSyncMessage(models.Model):
                 ADDRESS_ARRAY,
             )
         )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Emails made through the ORM rather than by the sync's INSERT are searchable too."""
+        messages = super().create(vals_list)
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE mail_sync_message m SET search_document = %s FROM (SELECT id, subject, email_from, "
+                "email_to, email_cc, coalesce(body_text, '') AS new_text FROM mail_sync_message "
+                "WHERE id = ANY(%s)) t WHERE m.id = t.id",
+                SEARCH_DOCUMENT,
+                messages.ids,
+            )
+        )
+        return messages
 
     @api.depends("link_ids.partner_id", "link_ids.lead_id", "link_ids.active")
     @api.depends_context("uid")
@@ -350,6 +369,7 @@ class MailSyncMessage(models.Model):
             "warnings": [],
             "message_id_synthetic": [],
             "attachment_count": [],
+            "new_text": [],  # not a column: what search_document indexes
         }
         for record in records:
             emails = dict.fromkeys(a.email for a in record.addresses if a.email)
@@ -370,6 +390,7 @@ class MailSyncMessage(models.Model):
             columns["warnings"].append("\n".join(record.warnings) or None)
             columns["message_id_synthetic"].append(record.message_id_synthetic)
             columns["attachment_count"].append(len(record.attachments))
+            columns["new_text"].append(record.new_text.replace("\x00", ""))
         types = {
             "date": "timestamp",
             "size": "int4",
@@ -378,14 +399,15 @@ class MailSyncMessage(models.Model):
         }
         self.env.cr.execute(
             SQL(
-                """INSERT INTO mail_sync_message (%(names)s, gone_from_server,
+                """INSERT INTO mail_sync_message (%(names)s, search_document, gone_from_server,
                                                   create_uid, write_uid, create_date, write_date)
-                   SELECT *, false, %(uid)s, %(uid)s,
+                   SELECT %(names)s, %(document)s, false, %(uid)s, %(uid)s,
                           now() at time zone 'UTC', now() at time zone 'UTC'
-                     FROM unnest(%(arrays)s)
+                     FROM unnest(%(arrays)s) AS t(%(names)s, new_text)
               ON CONFLICT (message_id) DO NOTHING
                 RETURNING message_id""",
-                names=SQL(", ").join(SQL.identifier(name) for name in columns),
+                names=SQL(", ").join(SQL.identifier(name) for name in columns if name != "new_text"),
+                document=SEARCH_DOCUMENT,
                 arrays=SQL(", ").join(
                     SQL("%s::%s[]", values, SQL(types.get(name, "text"))) for name, values in columns.items()
                 ),

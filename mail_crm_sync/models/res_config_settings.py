@@ -47,8 +47,17 @@ class ResConfigSettings(models.TransientModel):
         "and never sent.",
     )
 
+    mail_sync_parallel_jobs = fields.Integer(
+        string="Parallel Sync Jobs",
+        config_parameter="mail_crm_sync.parallel_jobs",
+        default=1,
+        help="How many accounts may sync at the same time, each in a cron thread of an Odoo server. "
+        "Set it to the cron threads you give mail sync across your servers (--max-cron-threads).",
+    )
+
     def set_values(self):
         result = super().set_values()
+        self.env["mail.sync.account"]._set_parallel_sync_jobs(self.mail_sync_parallel_jobs)
         cron = self.env.ref("mail_crm_sync.ir_cron_mail_relink", raise_if_not_found=False)
         if cron:
             # The hour is the administrator's local hour; crons run on UTC.

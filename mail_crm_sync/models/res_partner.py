@@ -25,6 +25,13 @@ class ResPartner(models.Model):
             partner.mail_sync_message_ids = found
             partner.mail_sync_message_count = len(found)
 
+    def init(self):
+        # Linking looks addresses up by equality; Odoo 18 has no index on res_partner.email_normalized.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS mail_crm_sync_res_partner_email_normalized_idx "
+            "ON res_partner (email_normalized) WHERE email_normalized IS NOT NULL"
+        )
+
     @api.model_create_multi
     def create(self, vals_list):
         partners = super().create(vals_list)

@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.tests import tagged
 
 from .common import MailSyncCase, make_email
@@ -191,3 +194,28 @@ class TestSync(MailSyncCase):
         self.assertEqual(set(stored.location_ids.mapped("uidvalidity")), {inbox.uidvalidity})
         self.assertEqual(len(stored.location_ids), 3)
         self.assertFalse(stored.filtered("gone_from_server"))
+
+
+@tagged("post_install", "-at_install")
+class TestSeveralWorkers(MailSyncCase):
+    def test_an_account_synced_since_the_list_was_read_is_not_synced_again(self):
+        account, box = self.create_account()
+        list_read_at = fields.Datetime.now() - timedelta(minutes=2)  # a worker reads the due accounts
+        self.assertEqual(self.sync(account), {account.id: "done"})  # another worker syncs one meanwhile
+        self.deliver(box, make_email(message_id="<late@client.example>"))
+        self.assertEqual(account._sync_accounts(due_before=list_read_at), {account.id: "busy"})
+        self.assertFalse(self.messages("<late@client.example>"), "not synced a second time in that run")
+        account.last_attempt_date = list_read_at - timedelta(minutes=1)  # due again at the next run
+        self.assertEqual(account._sync_accounts(due_before=list_read_at), {account.id: "done"})
+        self.assertTrue(self.messages("<late@client.example>"))
+
+    def test_parallel_sync_jobs_are_copies_of_the_scheduled_action(self):
+        main = self.env.ref("mail_crm_sync.ir_cron_mail_sync")
+
+        def jobs():
+            return self.env["ir.cron"].search([("code", "=", main.code), ("model_id", "=", main.model_id.id)])
+
+        self.env["res.config.settings"].create({"mail_sync_parallel_jobs": 3}).execute()
+        self.assertEqual(len(jobs()), 3)
+        self.env["res.config.settings"].create({"mail_sync_parallel_jobs": 1}).execute()
+        self.assertEqual(jobs(), main)
