@@ -617,15 +617,33 @@ class MailSyncMessage(models.Model):
 
     @api.model
     def _cron_relink(self, chunk_size=5000):
-        """Match unassigned emails again against all contacts and leads, a chunk at a time."""
+        """Match unassigned emails again against all contacts and leads, one chunk per call.
+
+        The Odoo 18 way: the scheduler commits after each call and calls again while the progress
+        reported says some remain. Where the night's pass is stays in a parameter, so that emails
+        still unassigned are not read again before the pass ends.
+        """
+        Param = self.env["ir.config_parameter"].sudo()
+        after = int(Param.get_param("mail_crm_sync.relink_after_id", "0") or 0)
         self.env.cr.execute(
-            "SELECT id FROM mail_sync_message m WHERE NOT EXISTS "
-            "(SELECT 1 FROM mail_sync_message_link k WHERE k.message_id = m.id AND k.active) ORDER BY id"
+            SQL("SELECT m.id %s ORDER BY m.id LIMIT %s", self._unassigned_after(after), chunk_size)
         )
         ids = [message_id for (message_id,) in self.env.cr.fetchall()]
-        for start in range(0, len(ids), chunk_size):
-            self._link_messages(ids[start : start + chunk_size])
-        self.env["ir.cron"]._notify_progress(done=len(ids), remaining=0)
+        self._link_messages(ids)
+        remaining = 0
+        if len(ids) == chunk_size:
+            self.env.cr.execute(SQL("SELECT count(*) %s", self._unassigned_after(ids[-1])))
+            remaining = self.env.cr.fetchone()[0]
+        Param.set_param("mail_crm_sync.relink_after_id", ids[-1] if remaining else 0)
+        self.env["ir.cron"]._notify_progress(done=len(ids), remaining=remaining)
+
+    @api.model
+    def _unassigned_after(self, after_id):
+        return SQL(
+            "FROM mail_sync_message m WHERE m.id > %s AND NOT EXISTS "
+            "(SELECT 1 FROM mail_sync_message_link k WHERE k.message_id = m.id AND k.active)",
+            after_id,
+        )
 
     def _create_sender_contacts(self, records):
         """Create contacts for unknown senders of incoming mail, except blocked addresses and domains."""
