@@ -524,7 +524,7 @@ class MailSyncMessage(models.Model):
 
     @api.model
     def _link_messages(self, message_ids):
-        """Link emails to people, their companies and their open leads: two queries for any number.
+        """Link emails to people, their companies and their open leads: two statements for any number.
 
         Each link records why it exists. Links removed by hand stay (archived), so relinking
         never brings them back. Internal users are not contacts to link to.
@@ -541,14 +541,24 @@ class MailSyncMessage(models.Model):
             ADDRESS_ARRAY,
             list(message_ids),
         )
+        # The contacts and leads of these addresses, looked up first by `= ANY(array)`: only a btree
+        # index serves that (crm_lead's trigram GIN index cannot, and at 2-3 ms an address it is the
+        # plan a fresh table's missing statistics make the planner choose for a join).
+        emails = SQL("ARRAY(SELECT DISTINCT email FROM address)")
+        known = SQL(
+            """SELECT p.id, p.email_normalized, p.commercial_partner_id FROM res_partner p
+                WHERE p.email_normalized = ANY(%s) AND p.active
+                  AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id AND NOT u.share)""",
+            emails,
+        )
+        lead_by_email = SQL(
+            "SELECT id, email_normalized FROM crm_lead WHERE email_normalized = ANY(%s)", emails
+        )
         self.env.cr.execute(
             SQL(
-                """WITH address AS (%(address)s), person AS (
+                """WITH address AS (%(address)s), known AS MATERIALIZED (%(known)s), person AS (
                         SELECT a.message_id, p.id AS partner_id, p.commercial_partner_id, a.email
-                          FROM address a
-                          JOIN res_partner p ON p.email_normalized = a.email AND p.active
-                         WHERE NOT EXISTS (
-                               SELECT 1 FROM res_users u WHERE u.partner_id = p.id AND NOT u.share)
+                          FROM address a JOIN known p ON p.email_normalized = a.email
                    )
                    INSERT INTO mail_sync_message_link
                           (message_id, partner_id, reason, email, active,
@@ -564,13 +574,15 @@ class MailSyncMessage(models.Model):
               ON CONFLICT DO NOTHING""",
                 ids=list(message_ids),
                 address=addresses,
+                known=known,
                 audit=audit,
             ),
             log_exceptions=False,
         )
         self.env.cr.execute(
             SQL(
-                """WITH address AS (%(address)s), found AS (
+                """WITH address AS (%(address)s),
+                        lead_by_email AS MATERIALIZED (%(lead_by_email)s), found AS (
                         SELECT k.message_id, l.id AS lead_id, 'lead_partner' AS reason,
                                k.email, 0 AS rank  -- the address on the email that found the contact
                           FROM mail_sync_message_link k
@@ -578,7 +590,7 @@ class MailSyncMessage(models.Model):
                          WHERE k.message_id = ANY(%(ids)s) AND k.active AND k.partner_id IS NOT NULL
                          UNION ALL
                         SELECT a.message_id, l.id, 'lead_email', a.email, 1
-                          FROM address a JOIN crm_lead l ON l.email_normalized = a.email
+                          FROM address a JOIN lead_by_email l ON l.email_normalized = a.email
                    )
                    INSERT INTO mail_sync_message_link
                           (message_id, lead_id, reason, email, active,
@@ -593,6 +605,7 @@ class MailSyncMessage(models.Model):
               ON CONFLICT DO NOTHING""",
                 ids=list(message_ids),
                 address=addresses,
+                lead_by_email=lead_by_email,
                 audit=audit,
             ),
             log_exceptions=False,
