@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .mail_sync_message import create_email_lookup_index
+
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
@@ -17,12 +19,7 @@ class CrmLead(models.Model):
             lead.mail_sync_message_count = len(found)
 
     def init(self):
-        # Linking looks addresses up by equality. Odoo 18 has no btree index on crm_lead.email_normalized
-        # (crm_lead's is a trigram GIN index, which serves equality at a few ms per address).
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS mail_crm_sync_crm_lead_email_normalized_idx "
-            "ON crm_lead (email_normalized) WHERE email_normalized IS NOT NULL"
-        )
+        create_email_lookup_index(self.env.cr, "crm_lead")
 
     @api.model_create_multi
     def create(self, vals_list):

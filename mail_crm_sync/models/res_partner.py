@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .mail_sync_message import create_email_lookup_index
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -26,11 +28,7 @@ class ResPartner(models.Model):
             partner.mail_sync_message_count = len(found)
 
     def init(self):
-        # Linking looks addresses up by equality; Odoo 18 has no index on res_partner.email_normalized.
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS mail_crm_sync_res_partner_email_normalized_idx "
-            "ON res_partner (email_normalized) WHERE email_normalized IS NOT NULL"
-        )
+        create_email_lookup_index(self.env.cr, "res_partner")
 
     @api.model_create_multi
     def create(self, vals_list):
