@@ -136,6 +136,16 @@ class MailSyncMessage(models.Model):
             self.env.cr.execute("ALTER TABLE mail_sync_message ADD COLUMN search_document tsvector")
         elif column[0]:  # generated from the whole body by earlier versions: keep what it holds
             self.env.cr.execute("ALTER TABLE mail_sync_message ALTER COLUMN search_document DROP EXPRESSION")
+        # The bodies are compressed as they are stored: lz4 costs a third of PostgreSQL's default
+        # (pglz) on a sync's critical path. Left as it is where PostgreSQL was built without lz4.
+        self.env.cr.execute(
+            "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"
+        )
+        if self.env.cr.fetchone():
+            self.env.cr.execute(
+                "ALTER TABLE mail_sync_message ALTER COLUMN body_text SET COMPRESSION lz4, "
+                "ALTER COLUMN body_html_source SET COMPRESSION lz4"
+            )
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS mail_sync_message_search_idx "
             "ON mail_sync_message USING gin (search_document)"
