@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import subprocess
 import threading
 import time
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import odoo
 from odoo.modules.registry import Registry
+from odoo.tools import SQL
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = Path(os.environ.get("MCS_ODOO_HOST", Path.home() / "odoo18"))
@@ -135,3 +137,46 @@ def wrapped(cls: type, name: str, wrapper: Callable[[Callable], Callable]) -> It
             delattr(cls, name)
         else:
             setattr(cls, name, own)
+
+
+def explain(env: odoo.api.Environment, call: Callable[[], object]) -> list[str]:
+    """The plans of the statements ``call`` sends from this thread, each run once under
+    EXPLAIN (ANALYZE, BUFFERS) instead of as itself, inside a savepoint rolled back afterwards.
+
+    EXPLAIN ANALYZE executes a statement, so each one sees what the ones before it wrote, as in
+    the real run. What the ORM still holds is written first: nothing pending may land inside the
+    savepoint. Code reading a statement's result gets the plan instead, and may stop: what was
+    explained by then is returned, with the reason it stopped.
+    """
+    env.flush_all()
+    plans: list[str] = []
+    real_execute = odoo.sql_db.Cursor.execute
+    me = threading.current_thread()
+
+    def explained(cursor, query, params=None, log_exceptions=True):
+        if threading.current_thread() is not me:  # other threads (the engine's) go on meanwhile
+            return real_execute(cursor, query, params, log_exceptions)
+        if not isinstance(query, SQL):
+            query = SQL(query, **params) if isinstance(params, dict) else SQL(query, *(params or ()))
+        real_execute(cursor, SQL("EXPLAIN (ANALYZE, BUFFERS) %s", query))
+        plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        return None
+
+    env.cr.execute("SAVEPOINT mcs_explain")
+    try:
+        with wrapped(odoo.sql_db.Cursor, "execute", lambda _original: explained):
+            call()
+    except Exception as error:  # a benchmark reports it and goes on
+        plans.append(f"(explaining stopped: {error!r})")
+    finally:
+        env.cr.execute("ROLLBACK TO SAVEPOINT mcs_explain")
+        env.invalidate_all()
+    return plans
+
+
+ID_LIST = re.compile(r"'\{[0-9,]{40,}\}'")
+
+
+def without_id_lists(plan: str) -> str:
+    """A plan with its long literal id arrays shown as their length (a batch's 500 ids)."""
+    return ID_LIST.sub(lambda match: f"'{{<{match[0].count(',') + 1} ids>}}'", plan)

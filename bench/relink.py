@@ -14,11 +14,12 @@ twice: one copy gets mail_crm_sync installed (``odoo-bin -i``), the other stays 
    them, and ``mail_sync_account_message_rel`` rows for one account), none linked: the state after
    a sync whose contacts and leads came later. Their correspondents are contacts for 30% of them,
    prospects with an opportunity for 10%, strangers otherwise, so about 40% can be matched. The
-   tables are analyzed, as autovacuum would have by night. Then the nightly scheduled action runs
-   exactly as Odoo runs it by hand (``ir.cron.method_direct_trigger``), timed; printed: seconds,
-   links made, emails assigned, and the progress the job reported (``ir.cron._notify_progress``
-   calls, and its ``ir.cron.progress`` record), which is what tells Odoo's cron runner whether a
-   job cut short by its time limit made headway.
+   tables are analyzed, as autovacuum would have by night (``--explain`` then prints the plans of
+   the linking of the relink's first chunk of 5,000, run in a savepoint rolled back). Then the
+   nightly scheduled action runs exactly as Odoo runs it by hand (``method_direct_trigger``),
+   timed; printed: seconds, links made, emails assigned, and the progress the job reported
+   (``ir.cron._notify_progress`` calls, and its ``ir.cron.progress`` record), which is what tells
+   Odoo's cron runner whether a job cut short by its time limit made headway.
 2. Import. A CSV of ``--import-rows`` new contacts (name, email, phone, address, country, job
    position, company name; 40% of them strangers whose mail waits unassigned) goes through Odoo's
    import as the web client drives it: ``base_import.import.execute_import`` in steps of 2,000 rows,
@@ -54,7 +55,9 @@ from bench.odoo_host import (  # noqa: E402
     database_name,
     drop_database,
     environment,
+    explain,
     say,
+    without_id_lists,
     wrapped,
 )
 from bench.realistic_mail import Person, Population, make_population  # noqa: E402
@@ -95,6 +98,9 @@ def main() -> int:
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) the linking of the first chunk"
+    )
     args = parser.parse_args()
     stem = database_name("mcs_relink")
     log_path = Path(f"/tmp/{stem}.log")
@@ -242,6 +248,8 @@ def bench_relink(registry: Registry, crm: Crm, args: argparse.Namespace) -> list
     with environment(registry) as env:
         env.cr.execute("ANALYZE mail_sync_message, mail_sync_account_message_rel, res_partner, crm_lead")
     say(f"set-up: {args.messages} unassigned emails inserted in {time.perf_counter() - started:.0f} s")
+    if args.explain:
+        explain_first_chunk(registry)
     with environment(registry) as env:
         cron = env.ref("mail_crm_sync.ir_cron_mail_relink")
         before = _link_counts(env)
@@ -264,6 +272,19 @@ def bench_relink(registry: Registry, crm: Crm, args: argparse.Namespace) -> list
             + f"\n  ir.cron.progress afterwards: done {record.done}, remaining {record.remaining}"
         )
     return strangers
+
+
+def explain_first_chunk(registry: Registry, chunk: int = 5000) -> None:
+    """The plans of ``_link_messages`` for the relink's first chunk (its default size), rolled back."""
+    with environment(registry) as env:
+        env.cr.execute("SELECT id FROM mail_sync_message ORDER BY id LIMIT %s", [chunk])
+        ids = [message_id for (message_id,) in env.cr.fetchall()]
+        started = time.perf_counter()
+        plans = explain(env, lambda: env["mail.sync.message"]._link_messages(ids))
+        seconds = time.perf_counter() - started
+        say(f"EXPLAIN of the first chunk's linking ({len(ids)} emails, {seconds:.1f} s):")
+        for number, plan in enumerate(plans, start=1):
+            say(f"\n_link_messages statement {number}:\n{without_id_lists(plan)}\n")
 
 
 def _recording(calls: list, started: float):

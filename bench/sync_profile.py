@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import re
 import statistics
 import sys
 import threading
@@ -50,7 +49,9 @@ from bench.odoo_host import (  # noqa: E402
     database_name,
     drop_database,
     environment,
+    explain,
     say,
+    without_id_lists,
     wrapped,
 )
 from bench.odoo_sync import CONTACTS, bench_first_sync, create_crm_records, fill_ours  # noqa: E402
@@ -73,7 +74,6 @@ STEPS = {
     "mail.sync.folder": ("_save_batch_state",),
 }
 WHOLE = ("_store_and_commit", "_store_batch")  # around the others: reported apart
-ID_LIST = re.compile(r"'\{[0-9,]{40,}\}'")  # a batch's ids in a plan: shown as their number
 
 
 @dataclass
@@ -167,32 +167,11 @@ class Instruments:
     def _explain(self, original, args) -> None:
         """Run ``_link_messages`` once under EXPLAIN (ANALYZE, BUFFERS), in a savepoint rolled back."""
         model, message_ids = args[0], args[1]
-        model.env.flush_all()  # nothing pending may be written inside the savepoint
-        cr = model.env.cr
-        plans: list[str] = []
-        real_execute = odoo.sql_db.Cursor.execute
-        me = threading.current_thread()
-
-        def explained(cursor, query, params=None, log_exceptions=True):
-            if threading.current_thread() is not me:  # the engine's thread goes on meanwhile
-                return real_execute(cursor, query, params, log_exceptions)
-            if not isinstance(query, SQL):
-                query = SQL(query, **params) if isinstance(params, dict) else SQL(query, *(params or ()))
-            real_execute(cursor, SQL("EXPLAIN (ANALYZE, BUFFERS) %s", query))
-            plans.append("\n".join(row[0] for row in cursor.fetchall()))
-            return None
-
         self.local.explaining = True
-        cr.execute("SAVEPOINT mcs_explain")
         try:
-            with wrapped(odoo.sql_db.Cursor, "execute", lambda _original: explained):
-                original(model, message_ids)
-        except Exception as error:  # e.g. code reading a result EXPLAIN replaced: keep what was explained
-            plans.append(f"(explaining stopped: {error!r})")
+            plans = explain(model.env, lambda: original(model, message_ids))
         finally:
-            cr.execute("ROLLBACK TO SAVEPOINT mcs_explain")
             self.local.explaining = False
-            model.env.invalidate_all()
         with self.timings.lock:
             self.timings.plans.append((self.timings.batches, plans))
 
@@ -260,8 +239,10 @@ def _row(label: str, seconds: list[float], batches: int, store: float, text: str
 def print_plans(timings: Timings) -> None:
     for batch, plans in timings.plans:
         for number, plan in enumerate(plans, start=1):
-            shown = ID_LIST.sub(lambda match: f"'{{<{match[0].count(',') + 1} ids>}}'", plan)
-            say(f"\nEXPLAIN (ANALYZE, BUFFERS), batch {batch}, _link_messages statement {number}:\n{shown}")
+            say(
+                f"\nEXPLAIN (ANALYZE, BUFFERS), batch {batch}, _link_messages statement {number}:\n"
+                f"{without_id_lists(plan)}"
+            )
 
 
 def print_insert_costs(env) -> None:

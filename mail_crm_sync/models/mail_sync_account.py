@@ -421,15 +421,22 @@ class MailSyncAccount(models.Model):
         if due_before:
             due = SQL("AND (sync_pending OR last_attempt_date IS NULL OR last_attempt_date < %s)", due_before)
         with registry.cursor() as lock_cr:
-            lock_cr.execute(
-                SQL(
-                    "SELECT id FROM mail_sync_account WHERE id = %s AND state IN ('active', 'failing') %s "
-                    "FOR NO KEY UPDATE SKIP LOCKED",
-                    self.id,
-                    due,
+            try:
+                lock_cr.execute(
+                    SQL(
+                        "SELECT id FROM mail_sync_account WHERE id = %s AND state IN ('active', 'failing') "
+                        "%s FOR NO KEY UPDATE SKIP LOCKED",
+                        self.id,
+                        due,
+                    ),
+                    log_exceptions=False,
                 )
-            )
-            if not lock_cr.fetchone():
+                claimed = lock_cr.fetchone()
+            except psycopg2.errors.SerializationFailure:
+                # Another worker saved this account after this transaction's snapshot: it just synced it.
+                lock_cr.rollback()
+                claimed = None
+            if not claimed:
                 _logger.info("Mail account %s is being synced by another worker or is not active", self.id)
                 return "busy"
             account = self.with_env(self.env(cr=lock_cr, su=True))
