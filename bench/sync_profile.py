@@ -15,10 +15,11 @@ action runs it, with instruments fitted in this process only (no file of the add
   ``_link_messages`` run once more under ``EXPLAIN (ANALYZE, BUFFERS)`` in a savepoint rolled
   back before the real run; their plans are printed.
 
-Afterwards, on the stored mail, the price of the columns and indexes each insert maintains:
-copies of 500 stored emails inserted (a) as the table is, (b) without the generated tsvector
-column ``search_document`` and its GIN index, (c) without the GIN index of ``address_emails``
-either, each in a transaction rolled back (median of three), and ``to_tsvector`` alone.
+Afterwards, the price of what the emails' INSERT maintains: the INSERT of batch 2, as the sync
+sent it, replayed after its 500 rows are deleted (a) as the table is, (b) without the full-text
+column's GIN index (and without the column itself where it is a generated one), (c) without the
+GIN index of ``address_emails`` either, (d) where the INSERT computes the tsvector, with NULL
+instead, each rolled back (median of three); and ``to_tsvector`` of those emails' whole text alone.
 The instruments slow the sync: read its speed in bench/odoo_sync.py.
 """
 
@@ -74,6 +75,7 @@ STEPS = {
     "mail.sync.folder": ("_save_batch_state",),
 }
 WHOLE = ("_store_and_commit", "_store_batch")  # around the others: reported apart
+CAPTURED_BATCH = 2  # a full batch, on a table that is no longer empty
 
 
 @dataclass
@@ -85,6 +87,8 @@ class Timings:
     statements: dict[tuple[str, int], list[float]] = field(default_factory=lambda: defaultdict(list))
     texts: dict[tuple[str, int], str] = field(default_factory=dict)
     plans: list[tuple[int, list[str]]] = field(default_factory=list)
+    insert: tuple | None = None  # (query, params) of the emails' INSERT of batch CAPTURED_BATCH
+    insert_ids: list[str] = field(default_factory=list)  # and their Message-IDs
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -125,6 +129,8 @@ class Instruments:
                 if name == "_store_batch":
                     with instruments.timings.lock:
                         instruments.timings.batches += 1
+                if name == "_ids_by_message_id" and instruments.timings.batches == CAPTURED_BATCH:
+                    instruments.timings.insert_ids = list(args[1])
                 if name == "_link_messages" and instruments.timings.batches in instruments.explain_batches:
                     instruments._explain(original, args)
                 stack.append([name, 0])
@@ -151,6 +157,8 @@ class Instruments:
             frame = stack[-1]
             frame[1] += 1
             key = (frame[0], frame[1])
+            if key == ("_insert_messages", 1) and instruments.timings.batches == CAPTURED_BATCH:
+                instruments.timings.insert = (query, params)
             started = time.perf_counter()
             try:
                 return original(cursor, query, params, log_exceptions)
@@ -202,7 +210,7 @@ def main() -> int:
         print_steps(timings)
         print_plans(timings)
         with environment(registry) as env:
-            print_insert_costs(env)
+            print_insert_costs(env, timings)
     finally:
         if not args.keep_db:
             drop_database(name)
@@ -245,57 +253,105 @@ def print_plans(timings: Timings) -> None:
             )
 
 
-def print_insert_costs(env) -> None:
-    """What the generated tsvector and the GIN indexes add to inserting 500 stored emails."""
+def print_insert_costs(env, timings: Timings) -> None:
+    """Replay the INSERT of batch ``CAPTURED_BATCH``: what the tsvector and the GIN indexes add.
+
+    Its 500 rows are deleted first (so the replay inserts rather than meets its conflicts), and
+    everything is rolled back afterwards.
+    """
+    if not (timings.insert and timings.insert_ids):
+        say("\n(the INSERT of the emails was not captured)")
+        return
     cr = env.cr
-    cr.execute(
-        """SELECT column_name FROM information_schema.columns
-            WHERE table_name = 'mail_sync_message' AND is_generated = 'NEVER' AND column_name <> 'id'
-         ORDER BY ordinal_position"""
+    generated = _search_document_generated(cr)
+    search = (
+        ["ALTER TABLE mail_sync_message DROP COLUMN search_document"]
+        if generated
+        else ["DROP INDEX IF EXISTS mail_sync_message_search_idx"]
     )
-    columns = SQL(", ").join(SQL.identifier(name) for (name,) in cr.fetchall())
-    cr.execute(
-        SQL("CREATE TEMP TABLE mcs_sample AS SELECT %s FROM mail_sync_message ORDER BY id LIMIT 500", columns)
+    dropped = (
+        "the generated search_document and its GIN index" if generated else "search_document's GIN index"
     )
-    cr.execute("UPDATE mcs_sample SET message_id = message_id || '.copy'")
-    insert = SQL("INSERT INTO mail_sync_message (%s) SELECT %s FROM mcs_sample", columns, columns)
     variants = {
         "(a) as the table is": [],
-        "(b) without search_document and its GIN index": [
-            "ALTER TABLE mail_sync_message DROP COLUMN search_document"
-        ],
+        f"(b) without {dropped}": search,
         "(c) and without the address_emails GIN index": [
-            "ALTER TABLE mail_sync_message DROP COLUMN search_document",
+            *search,
             "DROP INDEX IF EXISTS mail_sync_message_address_idx",
         ],
     }
-    say("\ninserting 500 stored emails again (median of 3, each rolled back):")
-    results = {label: [] for label in variants}
-    for _round in range(3):
-        for label, changes in variants.items():
-            results[label].append(_rolled_back_insert(cr, changes, insert))
-    for label, values in results.items():
-        say(f"  {label}: {statistics.median(values):.0f} ms")
+    say(
+        f"\nthe INSERT of batch {CAPTURED_BATCH} replayed (its rows deleted first; median of 3, rolled back):"
+    )
+    cr.execute("SAVEPOINT mcs_replay")
+    try:
+        cr.execute("DELETE FROM mail_sync_message WHERE message_id = ANY(%s)", [timings.insert_ids])
+        results = {label: [] for label in variants}
+        for _round in range(3):
+            for label, changes in variants.items():
+                results[label].append(_rolled_back_insert(cr, changes, timings.insert))
+        without_document = _without_search_document(timings.insert)
+        if without_document:
+            label = "(d) and search_document not computed (NULL)"
+            results[label] = [
+                _rolled_back_insert(
+                    cr, variants["(c) and without the address_emails GIN index"], without_document
+                )
+                for _round in range(3)
+            ]
+        for label, values in results.items():
+            say(f"  {label}: {statistics.median(values):.0f} ms")
+    finally:
+        cr.execute("ROLLBACK TO SAVEPOINT mcs_replay")
     cr.execute(
-        "SELECT generation_expression FROM information_schema.columns "
-        "WHERE table_name = 'mail_sync_message' AND column_name = 'search_document'"
+        "EXPLAIN ANALYZE SELECT to_tsvector('simple'::regconfig, coalesce(subject, '') || ' ' || "
+        "coalesce(email_from, '') || ' ' || coalesce(email_to, '') || ' ' || coalesce(email_cc, '') || ' ' "
+        "|| left(coalesce(body_text, ''), 200000)) FROM mail_sync_message WHERE message_id = ANY(%s)",
+        [timings.insert_ids],
+    )
+    alone = _execution_ms(cr.fetchall())
+    say(f"  to_tsvector of these emails' whole text (quotes included), alone: {alone:.0f} ms")
+    cr.execute(
+        "SELECT pg_size_pretty(pg_total_relation_size('mail_sync_message_search_idx')), "
+        "pg_size_pretty(pg_total_relation_size('mail_sync_message'))"
+    )
+    index, table = cr.fetchone()
+    say(
+        f"  after the sync: search_document's GIN index {index}; the table with its TOAST and indexes {table}"
+    )
+
+
+def _without_search_document(insert: tuple) -> tuple | None:
+    """The captured INSERT with the addon's full-text expression replaced by NULL, when it has one."""
+    from odoo.addons.mail_crm_sync.models import mail_sync_message  # noqa: PLC0415 - once Odoo is set up
+
+    expression = getattr(mail_sync_message, "SEARCH_DOCUMENT", None)
+    query, params = insert
+    code, params = (query.code, query.params) if isinstance(query, SQL) else (query, params)
+    if not isinstance(expression, SQL) or expression.params or expression.code not in code:
+        return None
+    return code.replace(expression.code, "NULL::tsvector"), params
+
+
+def _search_document_generated(cr) -> bool:
+    cr.execute(
+        "SELECT attgenerated FROM pg_attribute WHERE attrelid = 'mail_sync_message'::regclass "
+        "AND attname = 'search_document' AND NOT attisdropped"
     )
     row = cr.fetchone()
-    if not row:
-        say("  (no search_document column any more)")
-        return
-    cr.execute(f"EXPLAIN ANALYZE SELECT {row[0]} FROM mail_sync_message ORDER BY id LIMIT 500")
-    say(f"  to_tsvector of the same 500, alone: {_execution_ms(cr.fetchall()):.0f} ms")
-    cr.execute("SELECT pg_size_pretty(pg_total_relation_size('mail_sync_message_search_idx'))")
-    say(f"  search_document GIN index after the sync: {cr.fetchone()[0]}")
+    return bool(row and row[0])
 
 
-def _rolled_back_insert(cr, changes: list[str], insert: SQL) -> float:
+def _rolled_back_insert(cr, changes: list[str], insert) -> float:
     cr.execute("SAVEPOINT mcs_cost")
     try:
         for change in changes:
             cr.execute(change)
-        cr.execute(SQL("EXPLAIN ANALYZE %s", insert))
+        query, params = insert
+        if isinstance(query, SQL):
+            cr.execute(SQL("EXPLAIN ANALYZE %s", query))
+        else:
+            cr.execute(f"EXPLAIN ANALYZE {query}", params)
         return _execution_ms(cr.fetchall())
     finally:
         cr.execute("ROLLBACK TO SAVEPOINT mcs_cost")
