@@ -3,7 +3,7 @@ import time
 from email.utils import make_msgid
 
 from mail_crm_sync_engine.testing import DovecotServer, build_mail
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import HttpCase, TransactionCase, new_test_user
 
 
 def make_email(
@@ -93,3 +93,27 @@ class MailSyncCase(TransactionCase):
 
     def messages(self, *message_ids):
         return self.Message.search([("message_id", "in", list(message_ids))])
+
+
+class MailSyncHttpCase(HttpCase):
+    """An HttpCase with one private Dovecot per class. HttpCase runs in test mode already: the
+    sync's own cursors are savepoints of the test's transaction."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = DovecotServer().start()
+        cls.addClassCleanup(cls.server.stop)
+
+    @classmethod
+    def account_values(cls, box, **values):
+        """What creates an account of the harness mailbox ``box``."""
+        return {
+            "name": f"Mailbox {box.email}",
+            "email": box.email,
+            "imap_host": cls.server.host,
+            "imap_port": cls.server.port,
+            "imap_security": "none",
+            "password": box.password,
+            **values,
+        }

@@ -1,20 +1,17 @@
-from mail_crm_sync_engine.testing import DovecotServer
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
-from .common import make_email
+from .common import MailSyncHttpCase, make_email
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40
 
 
 @tagged("post_install", "-at_install")
-class TestAttachmentDownload(HttpCase):
+class TestAttachmentDownload(MailSyncHttpCase):
     """Attachments come from the mail server on demand, for users who may read their email only."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = DovecotServer().start()
-        cls.addClassCleanup(cls.server.stop)
         cls.owner = new_test_user(cls.env, login="mcs_att_owner", groups="sales_team.group_sale_salesman")
         cls.colleague = new_test_user(
             cls.env, login="mcs_att_colleague", groups="sales_team.group_sale_salesman"
@@ -33,16 +30,7 @@ class TestAttachmentDownload(HttpCase):
             for message_id, file in cls.files.items()
         }
         cls.account = cls.env["mail.sync.account"].create(
-            {
-                "name": "Attachments box",
-                "email": cls.box.email,
-                "user_id": cls.owner.id,
-                "visibility": "owner",
-                "imap_host": cls.server.host,
-                "imap_port": cls.server.port,
-                "imap_security": "none",
-                "password": cls.box.password,
-            }
+            cls.account_values(cls.box, name="Attachments box", user_id=cls.owner.id, visibility="owner")
         )
         cls.account.action_test_connection()
         cls.account._sync_accounts()

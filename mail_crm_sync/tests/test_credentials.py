@@ -1,23 +1,22 @@
 from unittest.mock import patch
 
 from cryptography.fernet import Fernet
-from mail_crm_sync_engine.testing import DovecotServer
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import SQL, config, mute_logger
+
+from .common import MailSyncHttpCase
 
 KEY = Fernet.generate_key().decode()
 
 
 @tagged("post_install", "-at_install")
-class TestCredentials(HttpCase):
+class TestCredentials(MailSyncHttpCase):
     """Passwords at rest and through every path a user has: nobody but the owner and administrators."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = DovecotServer().start()
-        cls.addClassCleanup(cls.server.stop)
         cls.owner = new_test_user(cls.env, login="mcs_cred_owner", groups="sales_team.group_sale_salesman")
         cls.manager = new_test_user(
             cls.env, login="mcs_cred_manager", groups="sales_team.group_sale_manager,base.group_allow_export"
@@ -31,17 +30,7 @@ class TestCredentials(HttpCase):
         return (
             self.env["mail.sync.account"]
             .with_user(self.owner)
-            .create(
-                {
-                    "name": "Owner's box",
-                    "email": self.box.email,
-                    "imap_host": self.server.host,
-                    "imap_port": self.server.port,
-                    "imap_security": "none",
-                    "password": self.box.password,
-                    "visibility": "owner_and_managers",
-                }
-            )
+            .create(self.account_values(self.box, name="Owner's box", visibility="owner_and_managers"))
         )
 
     def _column(self, account):

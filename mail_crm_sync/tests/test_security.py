@@ -1,9 +1,8 @@
-from mail_crm_sync_engine.testing import DovecotServer
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import MailSyncCase, make_email
+from .common import MailSyncCase, MailSyncHttpCase, make_email
 
 
 @tagged("post_install", "-at_install")
@@ -99,28 +98,17 @@ class TestVisibility(MailSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestPasswordOverRpc(HttpCase):
+class TestPasswordOverRpc(MailSyncHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = DovecotServer().start()
-        cls.addClassCleanup(cls.server.stop)
         cls.owner = new_test_user(cls.env, login="mcs_pw_owner", groups="sales_team.group_sale_salesman")
         cls.manager = new_test_user(cls.env, login="mcs_pw_manager", groups="sales_team.group_sale_manager")
         cls.box = cls.server.add_user()
         cls.account = (
             cls.env["mail.sync.account"]
             .with_user(cls.owner)
-            .create(
-                {
-                    "name": "Owner's box",
-                    "email": cls.box.email,
-                    "imap_host": cls.server.host,
-                    "imap_port": cls.server.port,
-                    "imap_security": "none",
-                    "password": cls.box.password,
-                }
-            )
+            .create(cls.account_values(cls.box, name="Owner's box"))
         )
 
     def _rpc_read(self, login, fields):

@@ -1,19 +1,16 @@
-from mail_crm_sync_engine.testing import DovecotServer
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
-from .common import make_email
+from .common import MailSyncHttpCase, make_email
 
 
 @tagged("post_install", "-at_install")
-class TestUi(HttpCase):
+class TestUi(MailSyncHttpCase):
     """The screens as a salesman uses them, in a real browser."""
 
     @classmethod
     def setUpClass(cls):
         # HttpCase runs in test mode already: the sync's own cursors are savepoints of the test's.
         super().setUpClass()
-        cls.server = DovecotServer().start()
-        cls.addClassCleanup(cls.server.stop)
         cls.salesman = new_test_user(
             cls.env, login="mcs_tour_salesman", groups="sales_team.group_sale_salesman", name="Tess Tour"
         )
@@ -44,17 +41,7 @@ class TestUi(HttpCase):
         account = (
             self.env["mail.sync.account"]
             .sudo()
-            .create(
-                {
-                    "name": "Tess's mailbox",
-                    "email": mailbox.email,
-                    "user_id": self.salesman.id,
-                    "imap_host": self.server.host,
-                    "imap_port": self.server.port,
-                    "imap_security": "none",
-                    "password": mailbox.password,
-                }
-            )
+            .create(self.account_values(mailbox, name="Tess's mailbox", user_id=self.salesman.id))
         )
         account.action_test_connection()
         account._sync_accounts()

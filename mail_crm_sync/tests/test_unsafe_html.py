@@ -1,10 +1,9 @@
 import http.server
 import threading
 
-from mail_crm_sync_engine.testing import DovecotServer
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
-from .common import make_email
+from .common import MailSyncHttpCase, make_email
 
 PAYLOADS = """
 <p>Quarterly figures attached.</p>
@@ -64,7 +63,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
 
 @tagged("post_install", "-at_install")
-class TestUnsafeHtml(HttpCase):
+class TestUnsafeHtml(MailSyncHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -73,8 +72,6 @@ class TestUnsafeHtml(HttpCase):
         threading.Thread(target=cls.remote.serve_forever, daemon=True).start()
         cls.addClassCleanup(cls.remote.server_close)
         cls.addClassCleanup(cls.remote.shutdown)
-        cls.server = DovecotServer().start()
-        cls.addClassCleanup(cls.server.stop)
         cls.salesman = new_test_user(
             cls.env, login="mcs_html_salesman", groups="sales_team.group_sale_salesman"
         )
@@ -90,15 +87,7 @@ class TestUnsafeHtml(HttpCase):
             ),
         )
         account = cls.env["mail.sync.account"].create(
-            {
-                "name": "Payload box",
-                "email": box.email,
-                "user_id": cls.salesman.id,
-                "imap_host": cls.server.host,
-                "imap_port": cls.server.port,
-                "imap_security": "none",
-                "password": box.password,
-            }
+            cls.account_values(box, name="Payload box", user_id=cls.salesman.id)
         )
         account.action_test_connection()
         account._sync_accounts()

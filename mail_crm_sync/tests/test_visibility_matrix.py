@@ -1,9 +1,8 @@
-from mail_crm_sync_engine.testing import DovecotServer
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
-from .common import make_email
+from .common import MailSyncHttpCase, make_email
 
 MODELS = (
     "mail.sync.account",
@@ -49,14 +48,12 @@ LEAD_READERS = {"colleague", "manager", "admin"}
 
 
 @tagged("post_install", "-at_install")
-class TestVisibilityMatrix(HttpCase):
+class TestVisibilityMatrix(MailSyncHttpCase):
     """Every kind of user against every visibility level, through JSON-RPC as the web client reads."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = DovecotServer().start()
-        cls.addClassCleanup(cls.server.stop)
         members = cls.env["res.groups"].create({"name": "Support team (mail sync test)"})
         cls.users = {
             "internal": new_test_user(cls.env, login="mcs_internal", groups="base.group_user"),
@@ -118,21 +115,7 @@ class TestVisibilityMatrix(HttpCase):
         senders = {"records_partner": "known@client.example", "records_lead": "lead.only@prospect.example"}
         for name, (values, emails) in setups.items():
             box = cls.server.add_user()
-            account = (
-                cls.env["mail.sync.account"]
-                .sudo()
-                .create(
-                    {
-                        "name": name,
-                        "email": box.email,
-                        "imap_host": cls.server.host,
-                        "imap_port": cls.server.port,
-                        "imap_security": "none",
-                        "password": box.password,
-                        **values,
-                    }
-                )
-            )
+            account = cls.env["mail.sync.account"].sudo().create(cls.account_values(box, name=name, **values))
             for email in emails:
                 cls.server.deliver(
                     box,
