@@ -643,17 +643,21 @@ class MailSyncMessage(models.Model):
     @api.model
     def _link_by_emails(self, emails):
         """Link the stored emails that mention any of these addresses (a contact or lead was added)."""
-        emails = [email for email in emails if email]
-        if not emails:
-            return
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM mail_sync_message WHERE %s && %s::text[]",
-                ADDRESS_ARRAY,
-                emails,
+        emails = sorted({email for email in emails if email})
+        found = []
+        # A few dozen addresses at a time: the planner costs an array overlap as cheap whatever its
+        # size and, from about a hundred addresses (an import's step), scans every email instead of
+        # going through the GIN index of their addresses (3.5 s instead of 0.2 s at 100,000 emails).
+        for start in range(0, len(emails), 50):
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM mail_sync_message WHERE %s && %s::text[]",
+                    ADDRESS_ARRAY,
+                    emails[start : start + 50],
+                )
             )
-        )
-        self._link_messages([message_id for (message_id,) in self.env.cr.fetchall()])
+            found += [message_id for (message_id,) in self.env.cr.fetchall()]
+        self._link_messages(sorted(set(found)))
 
     @api.model
     def _cron_relink(self, chunk_size=5000):
