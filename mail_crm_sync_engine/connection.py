@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import imaplib
 import logging
 import re
@@ -39,9 +40,12 @@ _THROTTLE_MARKERS = (
 )
 
 
-def _ssl_context(settings: ConnectionSettings) -> ssl.SSLContext:
+@functools.lru_cache(maxsize=2)
+def _ssl_context(verify_certificate: bool) -> ssl.SSLContext:
+    """One context per process and setting: loading the system's certificate authorities takes
+    about 30 ms, which every poll of every account paid when it was made per connection."""
     context = ssl.create_default_context()
-    if not settings.verify_certificate:
+    if not verify_certificate:
         # The user's explicit, per-account opt-in for self-signed or expired certificates.
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -256,7 +260,7 @@ class Mailbox:
 
 def _open(settings: ConnectionSettings) -> IMAPClient:
     timeout = SocketTimeout(connect=settings.connect_timeout, read=settings.read_timeout)
-    context = _ssl_context(settings)
+    context = _ssl_context(settings.verify_certificate) if settings.security != Security.NONE else None
     client = IMAPClient(
         settings.host,
         port=settings.port,
