@@ -49,6 +49,7 @@ from bench.mail_texts import (
 )
 from bench.mailgen import address, b64, encoded, multipart, rfc2231, text_part, write_maildir
 from mail_crm_sync_engine.testing import DovecotServer, MailUser
+from mail_crm_sync_engine.testing.pdf import pdf_file, show_line
 
 HTML_SHARE = 0.6
 META = '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
@@ -557,8 +558,8 @@ class PdfMaker:
 
     def make(self, rnd: random.Random, size: int, lines: list[str]) -> bytes:
         rows, image = self.images[min(len(self.images) - 1, max(0, size // self.STEP - 1))]
-        content = "BT /F2 15 Tf 20 TL 56 800 Td " + _show(lines[0]) + "/F1 9 Tf 12 TL\n"
-        content += "".join(_show(line) for line in lines[1:]) + "ET\n"
+        content = "BT /F2 15 Tf 20 TL 56 800 Td " + show_line(lines[0]) + "/F1 9 Tf 12 TL\n"
+        content += "".join(show_line(line) for line in lines[1:]) + "ET\n"
         content += f"q 483 0 0 {min(400, rows)} 56 80 cm /Im1 Do Q"
         stream = content.encode("cp1252", "replace")
         objects = [
@@ -573,25 +574,6 @@ class PdfMaker:
             b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream"
             % (self.WIDTH, rows, len(image), image),
             b"<< /Title %s /Producer (Example Office %d) >>"
-            % (_show(lines[0])[:-3].encode("cp1252", "replace"), rnd.randint(5, 9)),
+            % (show_line(lines[0])[:-3].encode("cp1252", "replace"), rnd.randint(5, 9)),
         ]
-        return _pdf_file(objects)
-
-
-def _show(line: str) -> str:
-    return "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") '\n"
-
-
-def _pdf_file(objects: list[bytes]) -> bytes:
-    """Objects numbered from 1, the cross-reference table and the trailer (last object: /Info)."""
-    pdf = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(pdf))
-        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(pdf)
-    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    pdf += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\n" % (len(objects) + 1, len(objects))
-    pdf += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(pdf)
+        return pdf_file(objects)

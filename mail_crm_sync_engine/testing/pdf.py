@@ -12,11 +12,10 @@ def one_page_pdf(lines: Sequence[str]) -> bytes:
     Text is limited to Windows-1252, the character set of PDF's standard fonts.
     """
 
-    def show(line: str) -> str:
-        return f"({_escape(line)}) '\n"
-
     title, *rest = lines
-    content = f"BT /F2 16 Tf 20 TL 56 800 Td {show(title)}/F1 9.5 Tf 14 TL\n{''.join(map(show, rest))}ET"
+    content = (
+        f"BT /F2 16 Tf 20 TL 56 800 Td {show_line(title)}/F1 9.5 Tf 14 TL\n{''.join(map(show_line, rest))}ET"
+    )
     stream = content.encode("cp1252")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -28,6 +27,12 @@ def one_page_pdf(lines: Sequence[str]) -> bytes:
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
         b"<< /Title (%s) /Producer (mail_crm_sync) >>" % _escape(title).encode("cp1252"),
     ]
+    return pdf_file(objects)
+
+
+def pdf_file(objects: Sequence[bytes]) -> bytes:
+    """A PDF of ``objects`` numbered from 1, with its cross-reference table and trailer (the last
+    object is the /Info dictionary)."""
     pdf = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -39,6 +44,11 @@ def one_page_pdf(lines: Sequence[str]) -> bytes:
     pdf += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\n" % (len(objects) + 1, len(objects))
     pdf += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(pdf)
+
+
+def show_line(line: str) -> str:
+    """A content-stream operator that shows ``line`` on the next line."""
+    return f"({_escape(line)}) '\n"
 
 
 def _escape(text: str) -> str:
