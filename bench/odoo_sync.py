@@ -125,16 +125,7 @@ def create_crm_records(registry: Registry, population: Population, seed: int, *,
         partner = env["res.partner"]
         companies = partner.create([{"name": c.name, "is_company": True} for c in population.companies])
         company_ids = dict(zip((c.domain for c in population.companies), companies.ids, strict=True))
-        people = [
-            {
-                "name": p.name,
-                "email": p.email,
-                "parent_id": company_ids[p.domain],
-                "function": p.title,
-                "phone": p.phone,
-            }
-            for p in population.contacts
-        ]
+        people = [person.partner_values(company_ids) for person in population.contacts]
         if easy:  # bench/mailgen.py's correspondents
             people += [{"name": name, "email": email} for name, email in PEOPLE]
         contacts = partner.create(people)

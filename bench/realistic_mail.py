@@ -84,6 +84,16 @@ class Person:
     def domain(self) -> str:
         return self.email.rpartition("@")[2]
 
+    def partner_values(self, company_ids: dict[str, int]) -> dict:
+        """res.partner values of this contact, under its company's id (``company_ids`` by domain)."""
+        return {
+            "name": self.name,
+            "email": self.email,
+            "parent_id": company_ids[self.domain],
+            "function": self.title,
+            "phone": self.phone,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Population:

@@ -193,16 +193,7 @@ def _create_companies(registry: Registry, population: Population) -> dict[str, i
 def _create_contacts(
     registry: Registry, population: Population, company_ids: dict[str, int]
 ) -> dict[str, int]:
-    values = [
-        {
-            "name": p.name,
-            "email": p.email,
-            "parent_id": company_ids[p.domain],
-            "function": p.title,
-            "phone": p.phone,
-        }
-        for p in population.contacts
-    ]
+    values = [person.partner_values(company_ids) for person in population.contacts]
     ids = []
     for chunk in _batches(values):
         with environment(registry, QUIET) as env:
