@@ -39,6 +39,9 @@ HEAD_ITEMS = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODYSTRUCTURE", HE
 # The UIDs the caller stored for a folder, or a function giving them: called only when the folder
 # changed, so an idle poll does not load them.
 KnownUids = Collection[int] | Callable[[], Collection[int]]
+# The first day of the window, or a function giving it: called only for a first sync or a reset,
+# so an idle poll does not work out the owner's today.
+WindowStart = datetime.date | None | Callable[[], datetime.date | None]
 # Body text beyond this is cut (with a warning): a CRM history needs the words, not a 50 MB log.
 MAX_TEXT_BYTES = 2_000_000
 
@@ -105,7 +108,7 @@ def sync_folder(
     mailbox: Mailbox,
     folder: str,
     state: FolderState | None,
-    window_start: datetime.date | None,
+    window_start: WindowStart,
     own_addresses: Collection[str] = (),
     known_uids: KnownUids = (),
     folder_role: FolderRole | None = None,
@@ -113,11 +116,12 @@ def sync_folder(
 ) -> Iterator[Batch]:
     """Batches of what is new in ``folder`` since ``state``, each with the state to save after it.
 
-    The first sync (no state) takes mail that arrived since ``window_start`` (all mail if None);
-    later ones take only UIDs above the saved one. A changed UIDVALIDITY starts over from the
-    window and sets ``reset`` on the first batch. ``known_uids`` (the UIDs the caller stored for
-    this folder at ``state.uidvalidity``, or a function returning them, called only when the folder
-    changed) let the engine report those gone from the server.
+    The first sync (no state) takes mail that arrived since ``window_start`` (all mail if None; a
+    function giving the date is called only then); later ones take only UIDs above the saved one.
+    A changed UIDVALIDITY starts over from the window and sets ``reset`` on the first batch.
+    ``known_uids`` (the UIDs the caller stored for this folder at ``state.uidvalidity``, or a
+    function returning them, called only when the folder changed) let the engine report those gone
+    from the server.
     Nothing new costs one STATUS and yields nothing. Raises FolderError for this folder only.
     """
     role = folder_role or guess_role(folder, ())
@@ -151,6 +155,8 @@ def _sync_selected(mailbox, folder, selected, state, window_start, own, known_ui
             "UIDVALIDITY of %s changed (%s -> %s): rescanning", folder, state.uidvalidity, uidvalidity
         )
     fresh = state is None or reset
+    if fresh and callable(window_start):
+        window_start = window_start()
     with folder_errors(mailbox, folder):
         uids = _search_since(mailbox, window_start) if fresh else _search_above(mailbox, state.last_uid)
         gone = [] if fresh else _gone(mailbox, state, known_uids)

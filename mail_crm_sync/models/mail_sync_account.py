@@ -49,30 +49,53 @@ SECURITY_SELECTION = [
 
 
 class _BatchWriter:
-    """Stores batches on the sync's cursor in a thread of its own, so that PostgreSQL works on one
-    batch while the engine reads and parses the next. The queue holds one batch: memory stays flat.
+    """Stores batches on a cursor of its own, committed after each batch, in a thread of its own, so
+    that PostgreSQL works on one batch while the engine reads and parses the next. The queue holds
+    one batch: memory stays flat. The cursor and the thread start with the first batch: an idle
+    poll opens neither.
 
     Only this thread uses the cursor between ``put`` and ``drain``; errors surface at the next call.
     """
 
     def __init__(self, account):
-        self.account = account
+        self.lock_account = account
+        self.account = None
         self.queue = queue.Queue(maxsize=1)
         self.error = None
-        self.thread = threading.Thread(target=self._run, name=f"mail-sync-writer-{account.id}", daemon=True)
-        self.thread.start()
+        self.thread = None
+
+    def bind(self, record):
+        """``record`` on the writer's cursor, which opens here if it is not open yet."""
+        if self.account is None:
+            cursor = self.lock_account.env.registry.cursor()
+            self.account = self.lock_account.with_env(self.lock_account.env(cr=cursor))
+        return record.with_env(self.account.env)
 
     def put(self, folder, batch):
+        folder = self.bind(folder)
+        if self.thread is None:
+            self.thread = threading.Thread(
+                target=self._run, name=f"mail-sync-writer-{self.account.id}", daemon=True
+            )
+            self.thread.start()
         self._raise()
         self.queue.put((folder, batch))
 
     def drain(self):
-        self.queue.join()
+        if self.thread is not None:
+            self.queue.join()
         self._raise()
 
+    def commit(self):
+        """Commit what the caller wrote through ``bind`` (after ``drain``)."""
+        self.account.env.cr.commit()  # pylint: disable=invalid-commit  # the writer's own cursor
+
     def close(self):
-        self.queue.put(None)
-        self.thread.join()
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+        if self.account is not None:
+            self.account.env.cr.close()  # what was not committed is rolled back
 
     def _raise(self):
         if self.error is not None:
@@ -408,7 +431,8 @@ class MailSyncAccount(models.Model):
         return results
 
     def _sync_claimed(self, due_before=None):
-        """Claim the account with a row lock held by one cursor; sync with another that commits per batch.
+        """Claim the account with a row lock held by one cursor; store the mail with another that
+        commits per batch (``_BatchWriter``).
 
         ``FOR NO KEY UPDATE`` (the FOR UPDATE flavour that leaves foreign keys alone) lets the
         sync insert rows pointing at the account while other workers skip it. The lock is taken
@@ -416,11 +440,10 @@ class MailSyncAccount(models.Model):
         that finished the account before this one looked has committed its last attempt date.
         """
         self.ensure_one()
-        registry = self.env.registry
         due = SQL()
         if due_before:
             due = SQL("AND (sync_pending OR last_attempt_date IS NULL OR last_attempt_date < %s)", due_before)
-        with registry.cursor() as lock_cr:
+        with self.env.registry.cursor() as lock_cr:
             try:
                 lock_cr.execute(
                     SQL(
@@ -439,33 +462,43 @@ class MailSyncAccount(models.Model):
             if not claimed:
                 _logger.info("Mail account %s is being synced by another worker or is not active", self.id)
                 return "busy"
+            # This transaction writes only the outcome (dates, state, a warning): not worth waiting for
+            # the disk at every poll. Other workers see it at once; a database crash may lose it,
+            # and the account is then polled again. The mail is committed on the writer's cursor.
+            lock_cr.execute("SET LOCAL synchronous_commit TO OFF")
             account = self.with_env(self.env(cr=lock_cr, su=True))
-            with registry.cursor() as work_cr:
-                outcome = account.with_env(account.env(cr=work_cr))._sync_folders()
+            outcome = account._sync_folders()
             account._record_outcome(*outcome)
             return outcome[0]
 
     def _sync_folders(self):
-        """The sync proper, on a cursor committed after each batch. Returns (status, error)."""
-        window_start, own_addresses = self._window_start(), self._own_addresses()
+        """The sync proper. Returns (status, error).
+
+        Settings and folder states are read on the lock's cursor; the folders that changed are
+        written through the batch writer's cursor, opened only then: polling an account where
+        nothing changed costs its STATUS commands and no transaction of its own.
+        """
+        own_addresses = self._own_addresses()
         folders = [
-            (folder, folder.name, FolderRole(folder.role)) for folder in self.folder_ids.filtered("active")
+            (folder, folder.name, FolderRole(folder.role), FolderState.from_dict(folder.sync_state))
+            for folder in self.folder_ids.filtered("active")
         ]
         batches = 0
         writer = _BatchWriter(self)
         try:
             with connect(self._connection_settings()) as mailbox:
-                for folder, name, role in folders:
-                    state = FolderState.from_dict(folder.sync_state)
+                for folder, name, role, state in folders:
                     try:
                         for batch in sync_folder(
                             mailbox,
                             name,
                             state,
-                            window_start,
+                            # Worked out only for a first sync or a reset, as are the stored UIDs.
+                            self._window_start,
                             own_addresses=own_addresses,
-                            # Read from the database only when the folder changed.
-                            known_uids=lambda folder=folder, state=state: folder._known_uids(state),
+                            known_uids=lambda folder=folder, state=state: writer.bind(folder)._known_uids(
+                                state
+                            ),
                             folder_role=role,
                             batch_size=BATCH_SIZE,
                         ):
@@ -478,11 +511,10 @@ class MailSyncAccount(models.Model):
                     except FolderError as error:
                         writer.drain()
                         _logger.info("Folder %s of mail account %s failed: %s", name, self.id, error)
-                        folder.last_error = self._error_message(error)
-                        self.env.cr.commit()  # pylint: disable=invalid-commit  # the sync's own cursor
+                        writer.bind(folder).last_error = self._error_message(error)
+                        writer.commit()
         except MailSyncError as error:
             writer.drain()
-            self.env.cr.rollback()
             _logger.info("Sync of mail account %s failed: %s", self.id, error)
             return "failed", error
         finally:
@@ -509,7 +541,7 @@ class MailSyncAccount(models.Model):
     def _record_outcome(self, status, error):
         now = fields.Datetime.now()
         if status in ("done", "pending"):
-            self.write(
+            self._write_outcome(
                 {
                     "state": "active",
                     "failure_count": 0,
@@ -526,7 +558,7 @@ class MailSyncAccount(models.Model):
             values.update(failure_count=failures, state="failing")
             if failures >= MAX_CONSECUTIVE_FAILURES:
                 values["state"] = "disabled"
-        self.write(values)
+        self._write_outcome(values)
         if self.state == "disabled":
             self._notify_disabled()
         elif self.failure_count == MAX_CONSECUTIVE_FAILURES - 3:
@@ -541,6 +573,12 @@ class MailSyncAccount(models.Model):
                 partner_ids=self.user_id.partner_id.ids,
                 subtype_xmlid="mail.mt_note",
             )
+
+    def _write_outcome(self, values):
+        """Write what changed; the chatter's tracking only when the state does (most polls change
+        nothing but the dates)."""
+        values = {name: value for name, value in values.items() if self[name] != value}
+        self.with_context(mail_notrack="state" not in values).write(values)
 
     def _notify_disabled(self):
         note = self.env._(

@@ -85,6 +85,38 @@ class TestSync(MailSyncCase):
         self.assertTrue(inbox.uidvalidity)
         self.assertEqual(inbox.last_uid, 2)
 
+    def test_poll_with_nothing_new_moves_only_the_dates(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(message_id="<idle@client.example>"))
+        self.sync(account)
+        folder_states = account.folder_ids.mapped("sync_state")
+        chatter = account.message_ids
+        account.last_attempt_date = before = fields.Datetime.now() - timedelta(minutes=10)
+
+        self.assertEqual(self.sync(account), {account.id: "done"})
+
+        self.assertGreater(account.last_attempt_date, before)
+        self.assertEqual((account.state, account.message_count), ("active", 1))
+        self.assertEqual(account.folder_ids.mapped("sync_state"), folder_states)
+        self.assertEqual(account.message_ids, chatter, "nothing in the account's chatter")
+
+    def test_state_changes_are_tracked_in_the_chatter(self):
+        account, box = self.create_account()
+        password = box.password
+        account.password = "wrong"
+        self.sync(account)
+        self.assertEqual(account.state, "failing")
+        account.password = password
+        self.sync(account)
+        self.assertEqual(account.state, "active")
+        tracked = account.message_ids.tracking_value_ids.filtered(
+            lambda value: value.field_id.name == "state"
+        )
+        self.assertEqual(
+            [(value.old_value_char, value.new_value_char) for value in tracked.sorted("id")],
+            [("Active", "Failing"), ("Failing", "Active")],
+        )
+
     def test_same_mail_in_inbox_and_sent_and_two_accounts_is_one_record(self):
         account, box = self.create_account()
         other_account, other_box = self.create_account(user=self.other_salesman)
