@@ -10,6 +10,8 @@ import base64
 import binascii
 import codecs
 import datetime
+import email
+import email.message
 import email.utils
 import functools
 import hashlib
@@ -17,7 +19,7 @@ import html
 import itertools
 import quopri
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from email import policy
 from typing import NamedTuple
 
@@ -547,4 +549,74 @@ def build_record(
         warnings=tuple(dict.fromkeys(notes)),
         message_id_synthetic=synthetic,
         new_text=new_text(text_body),
+    )
+
+
+# -- a whole message in hand -------------------------------------------------------------------
+
+
+def _header_text(value) -> str:
+    """A header value as compat32 keeps it (raw 8-bit bytes as surrogates): read as UTF-8, else
+    Windows-1252, as parse_headers reads raw headers; encoded words decoded."""
+    text = email.utils.collapse_rfc2231_value(value) if isinstance(value, tuple) else str(value)
+    if not text.isascii():
+        try:
+            raw = text.encode("ascii", "surrogateescape")
+        except UnicodeEncodeError:  # already decoded (RFC 2231)
+            raw = None
+        if raw is not None:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("cp1252", "replace")
+    return decode_words(text)
+
+
+def _leaves(part: email.message.Message, prefix: str = "") -> Iterator[tuple[BodyPart, bytes]]:
+    """The leaves of a parsed message in IMAP part numbering (as walk_bodystructure numbers a
+    BODYSTRUCTURE), each with its bytes, transfer encoding undone."""
+    # An attached email, a delivery or feedback report: one leaf, as IMAP numbers them.
+    enclosed = part.get_content_maintype() == "message"
+    if part.is_multipart() and not enclosed:
+        for index, child in enumerate(part.get_payload(), 1):
+            yield from _leaves(child, f"{prefix}.{index}" if prefix else str(index))
+        return
+    if part.get_content_maintype() == "multipart":
+        return  # a multipart without parts: nothing to read
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        data = b"".join(child.as_bytes() for child in payload)
+    else:
+        data = part.get_payload(decode=True) or b""
+    filename = part.get_filename()
+    yield (
+        BodyPart(
+            part=prefix or "1",
+            content_type=part.get_content_type(),
+            params={key.lower(): _header_text(value) for key, value in part.get_params([])[1:]},
+            content_id=(part.get("Content-ID") or "").strip().strip("<>") or None,
+            encoding="8bit",  # already decoded
+            size=len(data),
+            disposition=part.get_content_disposition(),
+            disposition_params={"filename": _header_text(filename)} if filename else {},
+        ),
+        data,
+    )
+
+
+def record_from_bytes(raw: bytes, place: Place, own_addresses: frozenset[str] = frozenset()) -> MessageRecord:
+    """The record of a message whose bytes are in hand (one this side wrote and sent), numbered
+    as the server will number its parts, so that it is the same record a later sync reads."""
+    end = raw.find(b"\r\n\r\n")
+    end = raw.find(b"\n\n") if end < 0 else end
+    header_bytes = raw if end < 0 else raw[: end + 2]
+    message = email.message_from_bytes(raw, policy=policy.compat32)
+    body_texts, attachments = [], []
+    for leaf, data in _leaves(message):
+        if leaf.is_body_text:
+            body_texts.append((leaf, data))
+        else:
+            attachments.append(attachment_of(leaf))
+    return build_record(
+        header_bytes, body_texts, attachments, place._replace(size=place.size or len(raw)), own_addresses
     )
