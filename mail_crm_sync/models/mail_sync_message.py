@@ -17,6 +17,11 @@ SEARCH_DOCUMENT = SQL(
     "|| coalesce(t.email_to, '') || ' ' || coalesce(t.email_cc, '') || ' ' || left(t.new_text, 200000))"
 )
 ADDRESS_ARRAY = SQL("string_to_array(address_emails, E'\\n')")
+# The conversation an email belongs to: the first Message-ID its References name (the thread's
+# first email), else the one it answers, else its own.
+THREAD_KEY = SQL(
+    "coalesce(nullif(split_part(t.message_references, ' ', 1), ''), t.in_reply_to, t.message_id)"
+)
 
 
 def create_email_lookup_index(cr, table):
@@ -60,6 +65,16 @@ class MailSyncMessage(models.Model):
     )
     in_reply_to = fields.Char(readonly=True)
     message_references = fields.Text(string="References", readonly=True)
+    thread_key = fields.Char(
+        string="Conversation",
+        readonly=True,
+        index=True,
+        help="The Message-ID of the conversation's first email.",
+    )
+    thread_message_ids = fields.Many2many(
+        "mail.sync.message", compute="_compute_thread_message_ids", string="Conversation Emails"
+    )
+    thread_count = fields.Integer(compute="_compute_thread_message_ids", string="Emails in the Conversation")
     body_text = fields.Text(string="Text", readonly=True)
     # The email's HTML as received, for administrators only; users read ``body_html``, which is
     # that HTML through Odoo's sanitizer. Sanitizing when an email is opened rather than when it is
@@ -147,6 +162,9 @@ class MailSyncMessage(models.Model):
                 "ALTER COLUMN body_html_source SET COMPRESSION lz4"
             )
         self.env.cr.execute(
+            SQL("UPDATE mail_sync_message t SET thread_key = %s WHERE thread_key IS NULL", THREAD_KEY)
+        )
+        self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS mail_sync_message_search_idx "
             "ON mail_sync_message USING gin (search_document)"
         )
@@ -165,10 +183,13 @@ class MailSyncMessage(models.Model):
         self.flush_model()
         self.env.cr.execute(
             SQL(
-                "UPDATE mail_sync_message m SET search_document = %s FROM (SELECT id, subject, email_from, "
-                "email_to, email_cc, coalesce(body_text, '') AS new_text FROM mail_sync_message "
-                "WHERE id = ANY(%s)) t WHERE m.id = t.id",
+                "UPDATE mail_sync_message m SET search_document = %s, "
+                "thread_key = coalesce(m.thread_key, %s) "
+                "FROM (SELECT id, subject, email_from, email_to, email_cc, "
+                "coalesce(body_text, '') AS new_text, message_references, in_reply_to, message_id "
+                "FROM mail_sync_message WHERE id = ANY(%s)) t WHERE m.id = t.id",
                 SEARCH_DOCUMENT,
+                THREAD_KEY,
                 messages.ids,
             )
         )
@@ -187,6 +208,17 @@ class MailSyncMessage(models.Model):
 
     def _search_lead_ids(self, operator, value):
         return [("link_ids", "any", [("lead_id", operator, value)])]
+
+    @api.depends("thread_key")
+    @api.depends_context("uid")
+    def _compute_thread_message_ids(self):
+        """The conversation, oldest first, as far as this user may read it."""
+        keys = [key for key in set(self.mapped("thread_key")) if key]
+        found = self.search([("thread_key", "in", keys)], order="date, id") if keys else self.browse()
+        for message in self:
+            message.thread_message_ids = found.filtered(
+                lambda other, key=message.thread_key: other.thread_key == key
+            )
 
     @api.depends("subject")
     def _compute_display_name(self):
@@ -427,15 +459,16 @@ class MailSyncMessage(models.Model):
         }
         self.env.cr.execute(
             SQL(
-                """INSERT INTO mail_sync_message (%(names)s, search_document, gone_from_server,
+                """INSERT INTO mail_sync_message (%(names)s, search_document, thread_key, gone_from_server,
                                                   create_uid, write_uid, create_date, write_date)
-                   SELECT %(names)s, %(document)s, false, %(uid)s, %(uid)s,
+                   SELECT %(names)s, %(document)s, %(thread)s, false, %(uid)s, %(uid)s,
                           now() at time zone 'UTC', now() at time zone 'UTC'
                      FROM unnest(%(arrays)s) AS t(%(names)s, new_text)
               ON CONFLICT (message_id) DO NOTHING
                 RETURNING message_id""",
                 names=SQL(", ").join(SQL.identifier(name) for name in columns if name != "new_text"),
                 document=SEARCH_DOCUMENT,
+                thread=THREAD_KEY,
                 arrays=SQL(", ").join(
                     SQL("%s::%s[]", values, SQL(types.get(name, "text"))) for name, values in columns.items()
                 ),
@@ -552,7 +585,8 @@ class MailSyncMessage(models.Model):
 
     @api.model
     def _link_messages(self, message_ids):
-        """Link emails to people, their companies and their open leads: two statements for any number.
+        """Link emails to people, their companies, their open leads, and to where the emails they
+        answer went: three statements for any number.
 
         Each link records why it exists. Links removed by hand stay (archived), so relinking
         never brings them back. Internal users are not contacts to link to.
@@ -633,6 +667,39 @@ class MailSyncMessage(models.Model):
                 ids=list(message_ids),
                 address=addresses,
                 lead_by_email=lead_by_email,
+                audit=audit,
+            ),
+            log_exceptions=False,
+        )
+        # A reply or forward goes where the emails it names (In-Reply-To, References) went, even
+        # when its own addresses would not take it there. Those emails are looked up first,
+        # through the unique index on Message-IDs; runs after the rules above, so that an email and
+        # its reply in the same batch are linked alike.
+        self.env.cr.execute(
+            SQL(
+                """WITH named AS (
+                        SELECT m.id AS message_id, r.ref
+                          FROM mail_sync_message m,
+                               unnest(string_to_array(coalesce(m.message_references, ''), ' ')
+                                      || m.in_reply_to) AS r(ref)
+                         WHERE m.id = ANY(%(ids)s) AND r.ref <> ''
+                   ), earlier AS MATERIALIZED (
+                        SELECT id, message_id FROM mail_sync_message
+                         WHERE message_id = ANY(ARRAY(SELECT DISTINCT ref FROM named))
+                   )
+                   INSERT INTO mail_sync_message_link
+                          (message_id, partner_id, lead_id, reason, active,
+                           create_uid, write_uid, create_date, write_date)
+                   SELECT DISTINCT ON (n.message_id, k.partner_id, k.lead_id)
+                          n.message_id, k.partner_id, k.lead_id, 'thread', true, %(audit)s
+                     FROM named n
+                     JOIN earlier e ON e.message_id = n.ref AND e.id <> n.message_id
+                     JOIN mail_sync_message_link k ON k.message_id = e.id AND k.active
+                LEFT JOIN crm_lead l ON l.id = k.lead_id
+                    WHERE k.lead_id IS NULL OR l.active
+                 ORDER BY n.message_id, k.partner_id, k.lead_id
+              ON CONFLICT DO NOTHING""",
+                ids=list(message_ids),
                 audit=audit,
             ),
             log_exceptions=False,

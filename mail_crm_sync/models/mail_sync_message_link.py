@@ -28,6 +28,8 @@ class MailSyncMessageLink(models.Model):
             ("company", "Company of a contact on the email"),
             ("lead_partner", "Opportunity of a contact on the email"),
             ("lead_email", "Opportunity email on the email"),
+            ("thread", "Reply in a thread"),
+            ("sent_from", "Written from this record"),
             ("manual", "Linked by hand"),
         ],
         required=True,

@@ -16,8 +16,14 @@ def make_email(
     message_id=None,
     date=None,
     attachment=None,
+    in_reply_to=None,
+    references=None,
 ):
-    """Raw bytes of an email as a mail client would send it."""
+    """Raw bytes of an email as a mail client would send it; a reply names what it answers."""
+    threading = {}
+    if in_reply_to:
+        threading["In-Reply-To"] = in_reply_to
+        threading["References"] = " ".join([*(references or []), in_reply_to])
     return build_mail(
         sender=sender,
         to=to,
@@ -28,6 +34,7 @@ def make_email(
         attachments=(attachment,) if attachment else (),
         message_id=message_id or make_msgid(domain="client.example"),
         date=date,
+        extra_headers=threading,
     )
 
 

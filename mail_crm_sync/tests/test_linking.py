@@ -37,6 +37,49 @@ class TestLinking(MailSyncCase):
         )
         cls.email_lead = Lead.create({"name": "Web form", "email_from": "bob@prospect.example"})
 
+    def test_a_reply_from_an_unknown_address_follows_its_thread(self):
+        account, box = self.create_account()
+        self.deliver(
+            box, make_email(sender="Alice <alice@client.example>", to=box.email, message_id="<t1@x.example>")
+        )
+        self.sync(account)
+        # Alice's colleague, whom the CRM does not know, answers from her own address; then a
+        # forward of that answer, naming only the thread's first email and the answer.
+        self.deliver(
+            box,
+            make_email(
+                sender="carol@other-client.example",
+                to=box.email,
+                message_id="<t2@x.example>",
+                in_reply_to="<t1@x.example>",
+            ),
+        )
+        self.deliver(
+            box,
+            make_email(
+                sender="dave@third.example",
+                to=box.email,
+                message_id="<t3@x.example>",
+                in_reply_to="<t2@x.example>",
+                references=["<t1@x.example>"],
+            ),
+        )
+        self.deliver(box, make_email(sender="eve@nowhere.example", message_id="<t4@x.example>"))
+        self.sync(account)
+
+        first, reply, forward, unrelated = (self.messages(f"<t{n}@x.example>") for n in range(1, 5))
+        for message in (reply, forward):
+            self.assertEqual(message.lead_ids, self.open_lead)
+            self.assertEqual(message.partner_ids, self.alice | self.company)
+            self.assertEqual(set(message.link_ids.mapped("reason")), {"thread"})
+        self.assertFalse(unrelated.is_assigned)
+        self.assertEqual(first.thread_message_ids, first | reply | forward)
+        self.assertEqual(
+            forward.thread_message_ids.mapped("message_id"),
+            ["<t1@x.example>", "<t2@x.example>", "<t3@x.example>"],
+        )
+        self.assertEqual(unrelated.thread_message_ids, unrelated)
+
     def test_mail_links_to_person_company_and_open_lead_only(self):
         account, box = self.create_account()
         self.deliver(
@@ -98,9 +141,10 @@ class TestLinking(MailSyncCase):
         many = self.Message.search([("account_ids", "in", account.ids)])
         self.assertEqual(len(many), 30)
         self.env.cr.execute("DELETE FROM mail_sync_message_link WHERE message_id = ANY(%s)", [many.ids])
-        with self.assertQueryCount(2):
+        # People and companies; leads; replies in a thread.
+        with self.assertQueryCount(3):
             self.Message._link_messages(many[:1].ids)
-        with self.assertQueryCount(2):
+        with self.assertQueryCount(3):
             self.Message._link_messages(many.ids)
         self.assertEqual(len(self.Message.search([("partner_ids", "in", self.stranger.ids)])), 15)
 
