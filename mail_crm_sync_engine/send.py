@@ -162,11 +162,13 @@ def _sent_folder(mailbox: Mailbox) -> str:
 
 def _open(settings: SmtpSettings) -> smtplib.SMTP:
     context = _ssl_context(settings.verify_certificate) if settings.security != Security.NONE else None
+    # Connects and reads the greeting; the host name is kept for the certificate check.
     if settings.security == Security.SSL:
-        smtp = smtplib.SMTP_SSL(timeout=settings.connect_timeout, context=context)
+        smtp = smtplib.SMTP_SSL(
+            settings.host, settings.port, timeout=settings.connect_timeout, context=context
+        )
     else:
-        smtp = smtplib.SMTP(timeout=settings.connect_timeout)
-    smtp.connect(settings.host, settings.port)
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.connect_timeout)
     smtp.sock.settimeout(settings.read_timeout)
     if settings.security == Security.STARTTLS:
         smtp.ehlo()
