@@ -105,7 +105,7 @@ def _select(mailbox: Mailbox, location: MessageLocation) -> set[str]:
         with refusals(mailbox, f"Opening folder {folder!r}"):
             selected = mailbox.client.select_folder(folder)
     except FolderError as error:
-        if "[NONEXISTENT]" in str(error).upper():
+        if "[NONEXISTENT]" in str(error).upper() or not _folder_exists(mailbox, folder):
             raise MessageGone(f"Folder {folder!r} no longer exists on the server.") from error
         raise
     try:
@@ -124,6 +124,15 @@ def _select(mailbox: Mailbox, location: MessageLocation) -> set[str]:
         leave_folder(mailbox, folder)
         raise
     return {_text(flag) for flag in flags[location.uid]}
+
+
+def _folder_exists(mailbox: Mailbox, folder: str) -> bool:
+    """Whether LIST still shows the folder (RFC 5530's NONEXISTENT code is not sent by all servers)."""
+    try:
+        with mailbox.errors():
+            return mailbox.client.folder_exists(folder)
+    except MailSyncError:
+        return True  # unknown: report the refusal itself
 
 
 def _expunge_one(mailbox: Mailbox, location: MessageLocation, flags: set[str], what: str) -> None:
