@@ -18,7 +18,7 @@ from imapclient.exceptions import IMAPClientAbortError
 from .connection import Mailbox
 from .errors import FolderError, MailSyncError, MessageGone, ServerRefused, Unsupported
 from .folders import list_folders, special_folder
-from .types import FolderRole, MessageLocation
+from .types import FolderInfo, FolderRole, MessageLocation
 
 _logger = logging.getLogger(__name__)
 
@@ -34,11 +34,7 @@ def delete_message(mailbox: Mailbox, location: MessageLocation) -> MessageLocati
     Unsupported (expunging one message needs UIDPLUS; without it nothing is done).
     """
     trash = special_folder(list_folders(mailbox), FolderRole.TRASH)
-    if (
-        trash
-        and location.folder != trash.name
-        and not location.folder.startswith(trash.name + trash.delimiter)
-    ):
+    if trash and not _inside(location.folder, trash):
         return _move(mailbox, location, trash.name, "Moving the message to the trash")
     if not mailbox.has("UIDPLUS"):
         raise Unsupported(
@@ -96,6 +92,12 @@ def _move(mailbox: Mailbox, location: MessageLocation, to_folder: str, what: str
     with refusals(mailbox, f"Reading folder {to_folder!r}"):
         status = mailbox.client.folder_status(to_folder, ["UIDVALIDITY"])
     return MessageLocation(to_folder, status[b"UIDVALIDITY"], None)
+
+
+def _inside(folder: str, parent: FolderInfo) -> bool:
+    return folder == parent.name or (
+        bool(parent.delimiter) and folder.startswith(parent.name + parent.delimiter)
+    )
 
 
 def _select(mailbox: Mailbox, location: MessageLocation) -> set[str]:
@@ -196,7 +198,9 @@ def leave_folder(mailbox: Mailbox, folder: str) -> None:
             # CLOSE of a read-only one expunges nothing.
             mailbox.client.select_folder(folder, readonly=True)
             mailbox.client.close_folder()
+    # What the server said of our own change must not be read later as another client's.
     take_response_code(mailbox, "VANISHED")
+    take_response_code(mailbox, "EXPUNGE")
 
 
 @contextlib.contextmanager

@@ -92,7 +92,8 @@ def compose(draft: Draft) -> OutgoingMessage:
     message = EmailMessage(policy=_POLICY)
     message["Date"] = email.utils.format_datetime(date)
     message["From"] = sender
-    message["To"] = [_header_address(address) for address in draft.to]
+    if draft.to:  # Cc or Bcc alone is allowed (RFC 5322 3.6.3)
+        message["To"] = [_header_address(address) for address in draft.to]
     if draft.cc:
         message["Cc"] = [_header_address(address) for address in draft.cc]
     message["Subject"] = " ".join(draft.subject.split())
@@ -107,7 +108,7 @@ def compose(draft: Draft) -> OutgoingMessage:
     message.set_content(_with_final_newline(text))
     message.add_alternative(_with_final_newline(draft.html), subtype="html")
     for filename, content_type, data in draft.attachments:
-        maintype, _, subtype = content_type.strip().lower().partition("/")
+        maintype, _, subtype = content_type.split(";")[0].strip().lower().partition("/")
         if not maintype or not subtype or maintype in ("multipart", "message"):
             maintype, subtype = "application", "octet-stream"
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)

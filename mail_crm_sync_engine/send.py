@@ -9,6 +9,7 @@ if not provider_files_sent_mail(imap_settings.host):
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import re
@@ -208,7 +209,7 @@ def _submit(
         options.append("BODY=8BITMIME")
     code, reply = smtp.mail(envelope_from, options)
     if code != 250:
-        smtp.rset()
+        _reset(smtp)
         raise _refusal(code, reply, f"The SMTP server {where} refused the sender address {envelope_from}")
     refused = {}
     for recipient in recipients:
@@ -216,7 +217,7 @@ def _submit(
         if code not in (250, 251):
             refused[recipient] = _reply(code, reply)
     if refused:
-        smtp.rset()
+        _reset(smtp)
         answers = "; ".join(f"{address}: {answer}" for address, answer in refused.items())
         raise RecipientsRefused(
             f"The SMTP server {where} refused {len(refused)} recipient(s), so the message was sent "
@@ -275,6 +276,12 @@ def _translate(error: OSError, settings: SmtpSettings) -> MailSyncError:
     if isinstance(error, socket.gaierror):
         return ServerUnreachable(f"The server name {settings.host} could not be resolved.")
     return ServerUnreachable(f"Could not connect to the SMTP server {where}: {error.strerror or error}.")
+
+
+def _reset(smtp: smtplib.SMTP) -> None:
+    # The refusal is what the user must read; a server that hangs up on RSET changes nothing.
+    with contextlib.suppress(OSError):
+        smtp.rset()
 
 
 def _close(smtp: smtplib.SMTP) -> None:
