@@ -22,7 +22,7 @@ from .types import FolderInfo, FolderRole, MessageLocation
 
 _logger = logging.getLogger(__name__)
 
-DELETED = "\\Deleted"
+_DELETED = "\\Deleted"
 
 
 def delete_message(mailbox: Mailbox, location: MessageLocation) -> MessageLocation | None:
@@ -139,16 +139,16 @@ def _folder_exists(mailbox: Mailbox, folder: str) -> bool:
 
 def _expunge_one(mailbox: Mailbox, location: MessageLocation, flags: set[str], what: str) -> None:
     """\\Deleted and UID EXPUNGE of this UID alone; the flag is taken back if the expunge fails."""
-    added = DELETED not in flags
+    added = _DELETED not in flags
     try:
         with refusals(mailbox, what):
             if added:
-                mailbox.client.add_flags([location.uid], [DELETED], silent=True)
+                mailbox.client.add_flags([location.uid], [_DELETED], silent=True)
             mailbox.client.uid_expunge([location.uid])
     except MailSyncError:
         if added:
             with contextlib.suppress(MailSyncError), mailbox.errors():
-                mailbox.client.remove_flags([location.uid], [DELETED], silent=True)
+                mailbox.client.remove_flags([location.uid], [_DELETED], silent=True)
         raise
 
 
@@ -160,7 +160,7 @@ def _remove_copy(mailbox: Mailbox, folder: str, copied: tuple[int, int] | None) 
     try:
         with mailbox.errors():
             mailbox.client.select_folder(folder)
-            mailbox.client.add_flags([copied[1]], [DELETED], silent=True)
+            mailbox.client.add_flags([copied[1]], [_DELETED], silent=True)
             mailbox.client.uid_expunge([copied[1]])
     except MailSyncError as error:
         _logger.warning(
