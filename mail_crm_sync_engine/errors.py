@@ -45,3 +45,27 @@ class MessageGone(MailSyncError):
     """The message is no longer on the server, not even under another UID."""
 
     counts_as_connection_failure = False
+
+
+class MessageRefused(ServerRefused):
+    """The SMTP server would not take this message (its sender, size or content); nothing was
+    sent. The account itself works."""
+
+    counts_as_connection_failure = False
+
+
+class RecipientsRefused(MessageRefused):
+    """The SMTP server refused some recipients; nothing was sent to anyone.
+
+    ``refused`` maps each refused address to the server's answer.
+    """
+
+    def __init__(self, message: str, refused: dict[str, str]):
+        super().__init__(message)
+        self.refused = dict(refused)
+
+
+class Unsupported(MailSyncError):
+    """The server lacks what an action needs to be done safely; nothing was changed."""
+
+    counts_as_connection_failure = False

@@ -132,3 +132,20 @@ def folder_message_count(mailbox: Mailbox, name: str) -> int | None:
 def default_selection(folders: list[FolderInfo]) -> list[FolderInfo]:
     """What a first sync takes unless the user picks otherwise: inbox and sent, never trash or junk."""
     return [folder for folder in folders if folder.selectable and folder.default_active]
+
+
+def special_folder(folders: list[FolderInfo], role: FolderRole) -> FolderInfo | None:
+    """The selectable folder with ``role``: one the server flagged first, then the one nearest
+    the top (``Sent`` before ``Projects/Sent``), then the shortest name."""
+    candidates = [folder for folder in folders if folder.role == role and folder.selectable]
+    if not candidates:
+        return None
+    return min(
+        candidates,
+        key=lambda folder: (
+            not any(flag.upper() in _ROLE_BY_FLAG for flag in folder.flags),
+            folder.name.count(folder.delimiter) if folder.delimiter else 0,
+            len(folder.name),
+            folder.name,
+        ),
+    )

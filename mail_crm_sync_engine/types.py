@@ -176,3 +176,13 @@ class Batch:
     gone_uids: tuple[int, ...] = ()
     reset: bool = False
     failed: tuple[FailedMessage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MessageLocation:
+    """Where one message is on the server. ``uid`` is None when the server did not say
+    (no UIDPLUS): the next sync of that folder finds it."""
+
+    folder: str
+    uidvalidity: int
+    uid: int | None

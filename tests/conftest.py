@@ -31,6 +31,20 @@ def dovecot_plain():
 
 
 @pytest.fixture(scope="session")
+def dovecot_bare():
+    """A Dovecot whose users have INBOX alone (no Sent, no Trash) and which does not offer MOVE."""
+    with DovecotServer(special_folders={}, hide_capabilities=("MOVE",)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dovecot_without_uidplus():
+    """Bare mailboxes on a server offering neither UIDPLUS nor MOVE."""
+    with DovecotServer(special_folders={}, hide_capabilities=("UIDPLUS", "MOVE")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def smtp_server():
     with SmtpServer() as server:
         yield server
@@ -55,14 +69,23 @@ def settings(dovecot, mail_user):
     return settings_for(dovecot, mail_user)
 
 
+@contextlib.contextmanager
+def imap_view(server: DovecotServer, user):
+    """A second, independent IMAP connection, to check what the server itself holds."""
+    client = IMAPClient(server.host, port=server.port, ssl=False)
+    client.login(user.login, user.password)
+    try:
+        yield client
+    finally:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            client.logout()
+
+
 @pytest.fixture
 def server_view(dovecot, mail_user):
     """A second, independent IMAP connection, to check what the server itself holds."""
-    client = IMAPClient(dovecot.host, port=dovecot.port, ssl=False)
-    client.login(mail_user.login, mail_user.password)
-    yield client
-    with contextlib.suppress(imaplib.IMAP4.error, OSError):
-        client.logout()
+    with imap_view(dovecot, mail_user) as client:
+        yield client
 
 
 def append(client: IMAPClient, folder: str, message: bytes, flags=(), when=None) -> int:

@@ -37,6 +37,22 @@ SPECIAL_FOLDERS = {
 }
 
 
+# What Dovecot 2.3 advertises after login, for servers told to hide some of it.
+DOVECOT_CAPABILITIES = (
+    "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS "
+    "THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS "
+    "LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH "
+    "LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ NOTIFY "
+    "SPECIAL-USE"
+)
+# Microsoft 365's list, roughly: no CONDSTORE, no QRESYNC.
+_M365_LIKE_CAPABILITIES = (
+    "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT THREAD=REFERENCES "
+    "MULTIAPPEND UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 ESEARCH "
+    "SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SPECIAL-USE LITERAL+"
+)
+
+
 def dovecot_available() -> bool:
     return os.path.exists(DOVECOT)
 
@@ -64,14 +80,26 @@ class DovecotServer:
     """Start with ``start()``, stop with ``stop()``; also a context manager.
 
     ``condstore=False`` hides CONDSTORE and QRESYNC from the capability list, the way
-    Microsoft 365 presents itself.
+    Microsoft 365 presents itself; ``hide_capabilities`` hides others (``MOVE``, ``UIDPLUS``), so
+    the code paths for servers without them run against a real server. ``special_folders`` are
+    the special-use folders every user gets (name to flag); ``{}`` gives bare mailboxes with
+    INBOX alone, as some hosts create them.
     """
 
     host = "127.0.0.1"
 
-    def __init__(self, *, condstore: bool = True, oauth_introspection_url: str | None = None):
+    def __init__(
+        self,
+        *,
+        condstore: bool = True,
+        oauth_introspection_url: str | None = None,
+        hide_capabilities: tuple[str, ...] = (),
+        special_folders: dict[str, str] | None = None,
+    ):
         self.condstore = condstore
         self.oauth_introspection_url = oauth_introspection_url
+        self.hide_capabilities = frozenset(name.upper() for name in hide_capabilities)
+        self.special_folders = SPECIAL_FOLDERS if special_folders is None else dict(special_folders)
         self.root = Path(tempfile.mkdtemp(prefix="mcs-dovecot-"))
         self.root.chmod(0o755)
         self.port = free_port()  # plain and STARTTLS
@@ -154,16 +182,16 @@ class DovecotServer:
     # -- users and mail --------------------------------------------------------------------
 
     def add_user(self, login: str | None = None, password: str | None = None) -> MailUser:
-        """Create a mailbox user with INBOX and the special-use folders."""
+        """Create a mailbox user with INBOX and the server's special-use folders."""
         login = login or f"user{len(self._users) + 1}-{secrets.token_hex(3)}@example.test"
         password = password or secrets.token_urlsafe(12)
         user = MailUser(login, password, self.mail_root / login)
         # One passwd-file per user: Dovecot re-reads a changed file only once a second.
         (self.passwd_dir / login).write_text(f"{login}:{{PLAIN}}{password}::::::\n")
-        for folder in ("", *(f".{name}" for name in SPECIAL_FOLDERS)):
+        for folder in ("", *(f".{name}" for name in self.special_folders)):
             for sub in ("cur", "new", "tmp"):
                 (user.maildir / folder / sub).mkdir(parents=True, exist_ok=True)
-        (user.maildir / "subscriptions").write_text("".join(f"{name}\n" for name in SPECIAL_FOLDERS))
+        (user.maildir / "subscriptions").write_text("".join(f"{name}\n" for name in self.special_folders))
         self._give_to_mail_owner(user.maildir)
         self._users[login] = user
         return user
@@ -208,15 +236,13 @@ class DovecotServer:
     def _config(self) -> str:
         root = self.root
         capability = ""
-        if not self.condstore:
-            capability = (
-                "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT THREAD=REFERENCES "
-                "MULTIAPPEND UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 ESEARCH "
-                "SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SPECIAL-USE LITERAL+\n"
-            )
+        if not self.condstore or self.hide_capabilities:
+            advertised = (DOVECOT_CAPABILITIES if self.condstore else _M365_LIKE_CAPABILITIES).split()
+            shown = " ".join(name for name in advertised if name.upper() not in self.hide_capabilities)
+            capability = f"imap_capability = {shown}\n"
         mailboxes = "".join(
             f"  mailbox {name} {{\n    special_use = {flag}\n    auto = subscribe\n  }}\n"
-            for name, flag in SPECIAL_FOLDERS.items()
+            for name, flag in self.special_folders.items()
         )
         oauth = ""
         mechanisms = "plain login"

@@ -1,14 +1,24 @@
-"""An SMTP server on loopback (aiosmtpd) that keeps every message it receives, with AUTH."""
+"""An SMTP server on loopback (aiosmtpd) that keeps every message it receives, with AUTH.
+
+Plain, STARTTLS or implicit TLS, with a self-signed certificate made on the fly; it can be told
+to refuse some recipients or messages, so the client's error paths run against a real server.
+"""
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import tempfile
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from ..types import Security
 from .dovecot import free_port
+from .tls import make_self_signed_certificate
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +35,8 @@ class ReceivedMail:
 class _Mailbag:
     users: dict[str, str] = field(default_factory=dict)
     received: list[ReceivedMail] = field(default_factory=list)
+    refused_recipients: set[str] = field(default_factory=set)
+    refused_markers: set[bytes] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
@@ -34,7 +46,15 @@ class _Mailbag:
                 return AuthResult(success=True, auth_data=login)
         return AuthResult(success=False, handled=False)
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refused_recipients:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
+        if any(marker in envelope.original_content for marker in self.refused_markers):
+            return "554 5.7.1 Message rejected: looks like spam"
         login = session.auth_data if isinstance(session.auth_data, str) else None
         mail = ReceivedMail(login, envelope.mail_from, tuple(envelope.rcpt_tos), envelope.original_content)
         with self.lock:
@@ -45,22 +65,34 @@ class _Mailbag:
 class SmtpServer:
     """Start with ``start()``; ``add_user`` gives a login; ``received`` lists what arrived.
 
-    AUTH is required before MAIL FROM. TLS is not offered: loopback only.
+    AUTH is required before MAIL FROM. ``security`` is ``Security.NONE`` (loopback only),
+    ``STARTTLS`` (offered, not required) or ``SSL`` (implicit TLS from the first byte).
     """
 
     host = "127.0.0.1"
 
-    def __init__(self) -> None:
+    def __init__(self, security: Security = Security.NONE) -> None:
+        self.security = security
         self.port = free_port()
         self._bag = _Mailbag()
+        self._tls_dir: Path | None = None
+        tls = {}
+        if security != Security.NONE:
+            self._tls_dir = Path(tempfile.mkdtemp(prefix="mcs-smtp-"))
+            cert_file, key_file = self._tls_dir / "cert.pem", self._tls_dir / "key.pem"
+            make_self_signed_certificate(cert_file, key_file, "localhost")
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(cert_file, key_file)
+            tls = {"ssl_context": context} if security == Security.SSL else {"tls_context": context}
         self._controller = Controller(
             self._bag,
             hostname=self.host,
             port=self.port,
             authenticator=self._bag.authenticate,
             auth_required=True,
-            auth_require_tls=False,
+            auth_require_tls=security == Security.STARTTLS,  # AUTH only after STARTTLS, as providers do
             decode_data=False,
+            **tls,
         )
 
     def __enter__(self) -> SmtpServer:
@@ -75,9 +107,19 @@ class SmtpServer:
 
     def stop(self) -> None:
         self._controller.stop()
+        if self._tls_dir:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
 
     def add_user(self, login: str, password: str) -> None:
         self._bag.users[login] = password
+
+    def refuse_recipient(self, address: str) -> None:
+        """RCPT TO this address gets 550 User unknown."""
+        self._bag.refused_recipients.add(address.lower())
+
+    def refuse_messages_containing(self, marker: bytes) -> None:
+        """DATA holding these bytes gets 554, as a spam filter answers."""
+        self._bag.refused_markers.add(marker)
 
     @property
     def received(self) -> list[ReceivedMail]:

@@ -1,0 +1,194 @@
+"""Outgoing mail: the exact bytes of a message written in the CRM, reply threading, blocked files.
+
+No I/O here: plain data in, bytes out. The same bytes go to the SMTP server and to the Sent
+folder, so the copy a mail client shows and the one the sync reads back are the mail that left.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from email import headerregistry, policy
+from email.message import EmailMessage
+from typing import NamedTuple
+
+from .parse import html_to_text
+from .types import Address
+
+DEFAULT_BLOCKED_EXTENSIONS = ("exe", "msi", "bat", "js", "vbs", "ps1", "php")
+
+# RFC 5322 sets no limit on References; long threads are trimmed as RFC 5537 3.4.4 advises
+# (keep the first id, the thread's root, and the most recent ones).
+MAX_REFERENCES = 20
+
+# CRLF line ends, and 7-bit clean bodies (quoted-printable or base64), so any SMTP server and any
+# IMAP APPEND takes the bytes as they are. Headers the policy folds itself are objects; the raw
+# message-id headers below are folded here and must not be refolded (see _set_ids).
+_POLICY = policy.SMTP.clone(cte_type="7bit", refold_source="none")
+_MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message as the CRM user wrote it.
+
+    ``attachments`` are (filename, content type, data). Without ``text``, the plain-text
+    alternative is derived from ``html``. Without ``message_id`` or ``date``, ``compose`` makes
+    them (a random id at the sender's domain; now). ``bcc`` receives the mail but never appears in
+    its headers.
+    """
+
+    from_: Address
+    to: tuple[Address, ...]
+    subject: str
+    html: str
+    cc: tuple[Address, ...] = ()
+    bcc: tuple[Address, ...] = ()
+    text: str | None = None
+    attachments: tuple[tuple[str, str, bytes], ...] = field(default=(), repr=False)
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    message_id: str | None = None
+    date: datetime.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """What ``compose`` made: the bytes, and what sending and filing them need."""
+
+    data: bytes = field(repr=False)
+    message_id: str
+    date: datetime.datetime  # aware, whole seconds: the Date header, and the Sent copy's INTERNALDATE
+    envelope_from: str
+    recipients: tuple[str, ...]  # To, Cc and Bcc, each address once
+
+
+class ReplyHeaders(NamedTuple):
+    in_reply_to: str
+    references: tuple[str, ...]
+
+
+def compose(draft: Draft) -> OutgoingMessage:
+    """The RFC 5322 bytes of ``draft``: text and HTML as multipart/alternative, inside
+    multipart/mixed when there are attachments; non-ASCII names, subject and filenames encoded
+    (RFC 2047, RFC 2231); CRLF line ends. Raises ValueError for an unusable address or id.
+    """
+    recipients: dict[str, str] = {}
+    for address in (*draft.to, *draft.cc, *draft.bcc):
+        addr_spec = _header_address(address).addr_spec
+        recipients.setdefault(addr_spec.lower(), addr_spec)
+    if not recipients:
+        raise ValueError("The message has no recipient.")
+    sender = _header_address(draft.from_)
+    date = (draft.date or datetime.datetime.now(datetime.UTC)).replace(microsecond=0)
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=datetime.UTC)
+    message_id = _message_id(draft.message_id) if draft.message_id else _new_message_id(sender.domain)
+
+    message = EmailMessage(policy=_POLICY)
+    message["Date"] = email.utils.format_datetime(date)
+    message["From"] = sender
+    if draft.to:  # Cc or Bcc alone is allowed (RFC 5322 3.6.3)
+        message["To"] = [_header_address(address) for address in draft.to]
+    if draft.cc:
+        message["Cc"] = [_header_address(address) for address in draft.cc]
+    message["Subject"] = " ".join(draft.subject.split())
+    _set_ids(message, "Message-ID", [message_id])
+    if draft.in_reply_to:
+        _set_ids(message, "In-Reply-To", [_message_id(draft.in_reply_to)])
+    references = [ref for ref in draft.references if _MESSAGE_ID_RE.fullmatch(ref.strip())]
+    if references:
+        _set_ids(message, "References", [ref.strip() for ref in references])
+
+    text = draft.text if draft.text is not None else html_to_text(draft.html)
+    message.set_content(_with_final_newline(text))
+    message.add_alternative(_with_final_newline(draft.html), subtype="html")
+    for filename, content_type, data in draft.attachments:
+        maintype, _, subtype = content_type.split(";")[0].strip().lower().partition("/")
+        if not maintype or not subtype or maintype in ("multipart", "message"):
+            maintype, subtype = "application", "octet-stream"
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return OutgoingMessage(message.as_bytes(), message_id, date, sender.addr_spec, tuple(recipients.values()))
+
+
+def reply_headers(original_message_id: str, original_references: Iterable[str] | str = ()) -> ReplyHeaders:
+    """In-Reply-To and References for a reply to the message with these headers (RFC 5322 3.6.4):
+    the original's references then its own id, each once, at most MAX_REFERENCES of them.
+
+    ``original_references`` is the header's text or the ids one by one.
+    """
+    parent = _message_id(original_message_id)
+    if isinstance(original_references, str):
+        original_references = [original_references]
+    found = [ref for value in original_references for ref in _MESSAGE_ID_RE.findall(value or "")]
+    chain: dict[str, str] = {}
+    for ref in [*found, parent]:
+        chain.pop(_id_key(ref), None)  # a repeated id keeps its latest place
+        chain[_id_key(ref)] = ref
+    ids = list(chain.values())
+    if len(ids) > MAX_REFERENCES:
+        ids = [ids[0], *ids[-(MAX_REFERENCES - 1) :]]
+    return ReplyHeaders(parent, tuple(ids))
+
+
+def blocked_attachments(
+    filenames: Iterable[str], blocked_extensions: Iterable[str] = DEFAULT_BLOCKED_EXTENSIONS
+) -> tuple[str, ...]:
+    """The filenames refused because one of their extensions is blocked.
+
+    Case does not matter; every extension of a chain counts (``invoice.pdf.exe``,
+    ``setup.exe.zip``); trailing dots and spaces, which Windows drops, are dropped
+    (``evil.exe.``), and so is any folder part of the name.
+    """
+    blocked = {extension.strip().lstrip(".").lower() for extension in blocked_extensions}
+    blocked.discard("")
+    refused = []
+    for filename in filenames:
+        name = re.split(r"[/\\]", filename.replace("\x00", "."))[-1].rstrip(". \t")
+        extensions = {part.strip().lower() for part in name.split(".")[1:]}
+        if extensions & blocked:
+            refused.append(filename)
+    return tuple(refused)
+
+
+def _header_address(address: Address) -> headerregistry.Address:
+    local, at, domain = address.email.strip().rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError(f"{address.email!r} is not an email address.")
+    if not local.isascii():
+        raise ValueError(f"{address.email!r}: addresses with non-ASCII before the @ cannot be sent.")
+    if not domain.isascii():
+        domain = domain.encode("idna").decode("ascii")
+    return headerregistry.Address(" ".join(address.name.split()), local, domain)
+
+
+def _message_id(value: str) -> str:
+    value = value.strip()
+    if not value.startswith("<"):
+        value = f"<{value}>"
+    if not _MESSAGE_ID_RE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a message id.")
+    return value
+
+
+def _new_message_id(domain: str) -> str:
+    return f"<{secrets.token_hex(16)}@{domain.lower()}>"
+
+
+def _id_key(message_id: str) -> str:
+    local, _, domain = message_id.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _set_ids(message: EmailMessage, name: str, ids: list[str]) -> None:
+    # The email package folds a long id (Outlook's run past 100 characters) into RFC 2047
+    # encoded words, which no client reads as an id: one id per line, never refolded.
+    message.set_raw(name, "\r\n ".join(ids))
+
+
+def _with_final_newline(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"

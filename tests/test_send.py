@@ -1,0 +1,376 @@
+"""Writing from the CRM: the bytes composed, submitted by SMTP and filed in Sent, on real servers."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import email
+import re
+import socket
+from email import policy
+
+import pytest
+
+from mail_crm_sync_engine import (
+    Address,
+    AuthenticationFailed,
+    Draft,
+    FolderRole,
+    MessageRefused,
+    RecipientsRefused,
+    Security,
+    ServerUnreachable,
+    SmtpSettings,
+    Timeout,
+    TlsFailure,
+    append_to_sent,
+    blocked_attachments,
+    compose,
+    connect,
+    fetch_part,
+    list_folders,
+    provider_files_sent_mail,
+    reply_headers,
+    send_message,
+    sync_folder,
+)
+from mail_crm_sync_engine.compose import MAX_REFERENCES
+from mail_crm_sync_engine.parse import normalize_message_id
+from mail_crm_sync_engine.testing import SmtpServer, free_port
+from tests.conftest import imap_view, settings_for
+
+SALES = Address("Zoë Müller, Vertrieb", "sales@example.test")
+CLIENT = Address("Jürgen Ærø", "juergen@client.example")
+BOSS = Address("", "boss@client.example")
+HIDDEN = Address("Secret Keeper", "archive@example.test")
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40
+OUTLOOK_ID = "<AM0PR07MB6145D6E1B2A3C4F5A6B7C8D9E0F1A2B3C4D5@AM0PR07MB6145.eurprd07.prod.outlook.com>"
+SENT_AT = datetime.datetime(2026, 11, 3, 9, 30, 15, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
+
+
+def draft(**changes) -> Draft:
+    values = {
+        "from_": SALES,
+        "to": (CLIENT,),
+        "cc": (BOSS,),
+        "bcc": (HIDDEN,),
+        "subject": "Angebot für Köln: Ihre Anfrage (Größe XL)",
+        "html": "<p>Guten Tag Herr Ærø,</p><p>anbei das <b>Angebot</b>.</p>",
+        "attachments": (
+            ("Angebot Müller & Söhne 2026 (ÉTÉ).pdf", "application/pdf", PDF),
+            ("Preisliste.csv", "text/csv", "Artikel;Preis\nÖl;3,50\n".encode()),
+        ),
+        "date": SENT_AT,
+    }
+    return Draft(**{**values, **changes})
+
+
+def read_back(mailbox, folder="Sent"):
+    batches = list(sync_folder(mailbox, folder, None, None, own_addresses={SALES.email}))
+    return [record for batch in batches for record in batch.messages]
+
+
+# -- compose -----------------------------------------------------------------------------------
+
+
+def test_composed_bytes_read_back_through_the_engine_with_headers_text_and_attachments(
+    dovecot, mail_user, settings
+):
+    reply = reply_headers(OUTLOOK_ID, "<root@client.example> <second@client.example>")
+    outgoing = compose(draft(in_reply_to=reply.in_reply_to, references=reply.references))
+    with connect(settings) as mailbox:
+        location = append_to_sent(mailbox, outgoing.data, outgoing.message_id, outgoing.date)
+        [record] = read_back(mailbox)
+        attachment_bytes = [
+            fetch_part(mailbox, "Sent", location.uidvalidity, location.uid, attachment.part)
+            for attachment in record.attachments
+        ]
+    assert record.message_id == outgoing.message_id
+    assert record.subject == "Angebot für Köln: Ihre Anfrage (Größe XL)"
+    assert record.from_ == (SALES,)
+    assert record.to == (CLIENT,) and record.cc == (BOSS,)
+    assert record.bcc == ()
+    assert record.in_reply_to == normalize_message_id(OUTLOOK_ID)  # the domain lowercased
+    assert record.references == ("<root@client.example>", "<second@client.example>", record.in_reply_to)
+    assert record.date == SENT_AT
+    assert record.html.strip() == "<p>Guten Tag Herr Ærø,</p><p>anbei das <b>Angebot</b>.</p>"
+    assert record.text == "Guten Tag Herr Ærø,\n\nanbei das Angebot."
+    assert [(a.filename, a.content_type) for a in record.attachments] == [
+        ("Angebot Müller & Söhne 2026 (ÉTÉ).pdf", "application/pdf"),
+        ("Preisliste.csv", "text/csv"),
+    ]
+    assert attachment_bytes == [PDF, "Artikel;Preis\nÖl;3,50\n".encode()]  # byte for byte
+    assert record.warnings == ()
+
+
+def test_bcc_is_an_envelope_recipient_never_a_header():
+    outgoing = compose(draft())
+    assert outgoing.recipients == (CLIENT.email, BOSS.email, HIDDEN.email)
+    assert b"archive@example.test" not in outgoing.data
+    assert b"\nBcc:" not in outgoing.data
+    assert outgoing.envelope_from == SALES.email
+
+
+def test_bytes_are_seven_bit_with_crlf_and_parse_as_mixed_over_alternative():
+    data = compose(draft()).data
+    assert data.isascii()
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    message = email.message_from_bytes(data, policy=policy.default)
+    assert message.get_content_type() == "multipart/mixed"
+    body, *files = message.iter_parts()
+    assert body.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in body.iter_parts()] == ["text/plain", "text/html"]
+    assert [part.get_filename() for part in files] == [
+        "Angebot Müller & Söhne 2026 (ÉTÉ).pdf",
+        "Preisliste.csv",
+    ]
+    assert str(message["From"]) == '"Zoë Müller, Vertrieb" <sales@example.test>'
+    assert str(message["To"]) == "Jürgen Ærø <juergen@client.example>"
+
+
+def test_without_attachments_the_message_is_one_alternative_and_a_given_text_is_kept():
+    outgoing = compose(draft(attachments=(), text="Guten Tag,\nhier in Klartext."))
+    message = email.message_from_bytes(outgoing.data, policy=policy.default)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message.get_body(("plain",)).get_content() == "Guten Tag,\r\nhier in Klartext.\r\n"
+
+
+def test_message_id_is_made_at_the_sender_domain_unless_given_and_the_date_is_now_by_default():
+    before = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    first, second = compose(draft(date=None)), compose(draft(date=None))
+    assert first.message_id.endswith("@example.test>") and first.message_id != second.message_id
+    assert before <= first.date <= datetime.datetime.now(datetime.UTC)
+    given = compose(draft(message_id="crm-42@example.test"))
+    assert given.message_id == "<crm-42@example.test>"
+    assert b"Message-ID: <crm-42@example.test>\r\n" in given.data
+
+
+def test_long_reply_ids_stay_ids_and_are_not_encoded_words():
+    reply = reply_headers(OUTLOOK_ID, [OUTLOOK_ID.replace("AM0", "XX0")])
+    data = compose(draft(in_reply_to=reply.in_reply_to, references=reply.references)).data
+    assert b"=?" not in data.split(b"\r\n\r\n")[0].split(b"Subject:")[1].split(b"\r\nMessage-ID")[1]
+    message = email.message_from_bytes(data, policy=policy.default)
+    assert str(message["In-Reply-To"]) == OUTLOOK_ID
+    assert str(message["References"]).split() == [OUTLOOK_ID.replace("AM0", "XX0"), OUTLOOK_ID]
+
+
+def test_header_injection_through_subject_or_names_is_impossible():
+    outgoing = compose(draft(subject="Hello\r\nBcc: victim@evil.example"))
+    assert b"\r\nBcc:" not in outgoing.data
+    assert b"Subject: Hello Bcc: victim@evil.example\r\n" in outgoing.data
+    with pytest.raises(ValueError):
+        compose(draft(to=(Address("x", "not-an-address"),)))
+    with pytest.raises(ValueError):
+        compose(draft(message_id="<a b@c>"))
+
+
+def test_reply_headers_append_the_parent_once_and_keep_the_thread_root_when_trimmed():
+    assert reply_headers("<p@x.test>") == ("<p@x.test>", ("<p@x.test>",))
+    reply = reply_headers("p@x.test", "<a@x.test>\r\n <b@X.TEST> <a@x.test> <p@x.test>")
+    assert reply.in_reply_to == "<p@x.test>"
+    assert reply.references == ("<b@X.TEST>", "<a@x.test>", "<p@x.test>")
+    long_thread = [f"<m{index}@x.test>" for index in range(40)]
+    trimmed = reply_headers("<p@x.test>", long_thread).references
+    assert len(trimmed) == MAX_REFERENCES
+    assert trimmed[0] == "<m0@x.test>" and trimmed[-2:] == ("<m39@x.test>", "<p@x.test>")
+
+
+@pytest.mark.parametrize(
+    ("filename", "blocked"),
+    [
+        ("invoice.pdf", False),
+        ("invoice.pdf.exe", True),
+        ("Setup.EXE", True),
+        ("evil.exe.", True),
+        ("evil.exe . ", True),
+        ("report.js.txt", True),  # every extension of the chain counts
+        ("C:\\Users\\x\\tool.msi", True),
+        ("../../script.PS1", True),
+        ("php", False),  # no extension at all
+        ("notes.phpx", False),
+        ("archive.tar.gz", False),
+    ],
+)
+def test_blocked_attachments(filename, blocked):
+    assert blocked_attachments([filename]) == ((filename,) if blocked else ())
+
+
+def test_blocked_attachments_takes_the_administrators_list():
+    names = ["a.ZIP", "b.exe", "c.docm"]
+    assert blocked_attachments(names, [".zip", "DOCM", " "]) == ("a.ZIP", "c.docm")
+
+
+# -- SMTP --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=list(Security))
+def any_smtp(request):
+    """The harness SMTP server over plain, STARTTLS and implicit TLS, with one login."""
+    with SmtpServer(request.param) as server:
+        server.add_user("sales@example.test", "s3cret")
+        yield server
+
+
+def smtp_settings(server: SmtpServer, **changes) -> SmtpSettings:
+    values = {
+        "host": server.host,
+        "port": server.port,
+        "security": server.security,
+        "login": "sales@example.test",
+        "password": "s3cret",
+        "verify_certificate": False,
+        "connect_timeout": 5,
+        "read_timeout": 5,
+    }
+    return SmtpSettings(**{**values, **changes})
+
+
+def test_send_over_every_security_mode_with_a_login(any_smtp):
+    outgoing = compose(draft(subject=f"over {any_smtp.security}"))
+    reply = send_message(smtp_settings(any_smtp), outgoing.envelope_from, outgoing.recipients, outgoing.data)
+    [kept] = [mail for mail in any_smtp.received if mail.data == outgoing.data]
+    assert kept.login == "sales@example.test"
+    assert kept.mail_from == SALES.email
+    assert kept.rcpt_tos == (CLIENT.email, BOSS.email, HIDDEN.email)
+    assert reply.startswith("250")
+
+
+def test_wrong_password_is_an_authentication_failure(any_smtp):
+    outgoing = compose(draft())
+    settings = smtp_settings(any_smtp, password="wrong")
+    with pytest.raises(
+        AuthenticationFailed, match=re.escape("refused the login of sales@example.test")
+    ) as caught:
+        send_message(settings, outgoing.envelope_from, outgoing.recipients, outgoing.data)
+    assert caught.value.counts_as_connection_failure
+
+
+@pytest.mark.parametrize("security", [Security.SSL, Security.STARTTLS])
+def test_unverifiable_certificate_is_a_tls_failure_by_default(security):
+    outgoing = compose(draft())
+    with SmtpServer(security) as server:
+        settings = smtp_settings(server, verify_certificate=True)
+        with pytest.raises(TlsFailure, match="could not be verified"):
+            send_message(settings, outgoing.envelope_from, outgoing.recipients, outgoing.data)
+        assert server.received == []
+
+
+def test_starttls_asked_of_a_server_without_it_is_refused_before_the_login(smtp_server):
+    outgoing = compose(draft())
+    settings = smtp_settings(smtp_server, security=Security.STARTTLS)
+    with pytest.raises(TlsFailure, match="does not offer STARTTLS"):
+        send_message(settings, outgoing.envelope_from, outgoing.recipients, outgoing.data)
+
+
+def test_a_refused_recipient_sends_to_no_one_and_names_the_address():
+    outgoing = compose(draft())
+    with SmtpServer() as server:
+        server.add_user("sales@example.test", "s3cret")
+        server.refuse_recipient(BOSS.email)
+        with pytest.raises(RecipientsRefused, match=re.escape("boss@client.example: 550 5.1.1")) as caught:
+            send_message(smtp_settings(server), outgoing.envelope_from, outgoing.recipients, outgoing.data)
+        assert server.received == []
+    assert list(caught.value.refused) == [BOSS.email]
+    assert "sent to no one" in str(caught.value)
+    assert not caught.value.counts_as_connection_failure
+
+
+def test_a_refused_message_says_so_with_the_servers_words():
+    outgoing = compose(draft(html="<p>CHEAP-PILLS</p>"))
+    with SmtpServer() as server:
+        server.add_user("sales@example.test", "s3cret")
+        server.refuse_messages_containing(b"CHEAP-PILLS")
+        with pytest.raises(MessageRefused, match=re.escape("refused the message: 554 5.7.1")) as caught:
+            send_message(smtp_settings(server), outgoing.envelope_from, outgoing.recipients, outgoing.data)
+    assert not caught.value.counts_as_connection_failure
+
+
+def test_sending_without_a_login_where_one_is_required_is_an_authentication_failure(smtp_server):
+    outgoing = compose(draft())
+    settings = smtp_settings(smtp_server, login=None, password=None)
+    with pytest.raises(AuthenticationFailed, match="wants a login first"):
+        send_message(settings, outgoing.envelope_from, outgoing.recipients, outgoing.data)
+
+
+def test_closed_port_is_unreachable_and_a_silent_server_times_out():
+    outgoing = compose(draft())
+    closed = SmtpSettings("127.0.0.1", free_port(), Security.NONE, "x", password="y")
+    with pytest.raises(ServerUnreachable, match="Could not connect to the SMTP server"):
+        send_message(closed, outgoing.envelope_from, outgoing.recipients, outgoing.data)
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # accepts, never greets
+        silent = dataclasses.replace(closed, port=listener.getsockname()[1], connect_timeout=0.5)
+        with pytest.raises(Timeout, match="did not answer in time"):
+            send_message(silent, outgoing.envelope_from, outgoing.recipients, outgoing.data)
+
+
+def test_password_and_token_never_show_in_the_settings_repr():
+    settings = SmtpSettings("h", 1, Security.SSL, "u", password="pw-secret", oauth_token="tok-secret")
+    assert "secret" not in repr(settings)
+
+
+# -- the Sent copy -----------------------------------------------------------------------------
+
+
+def test_sent_copy_is_filed_once_seen_at_the_send_time_with_its_appenduid(dovecot, mail_user, settings):
+    outgoing = compose(draft())
+    with connect(settings) as mailbox:
+        first = append_to_sent(mailbox, outgoing.data, outgoing.message_id, outgoing.date)
+        again = append_to_sent(mailbox, outgoing.data, outgoing.message_id, outgoing.date)
+    assert first == again
+    assert first.folder == "Sent" and first.uid is not None
+    with imap_view(dovecot, mail_user) as view:
+        view.normalise_times = False
+        selected = view.select_folder("Sent", readonly=True)
+        [uid] = view.search("ALL")
+        fetched = view.fetch([uid], ["FLAGS", "INTERNALDATE", "BODY.PEEK[]"])[uid]
+    assert (selected[b"UIDVALIDITY"], uid) == (first.uidvalidity, first.uid)
+    assert b"\\Seen" in fetched[b"FLAGS"]
+    assert fetched[b"INTERNALDATE"] == SENT_AT
+    assert fetched[b"BODY[]"] == outgoing.data
+
+
+def test_sent_folder_is_created_when_missing_then_found_by_name(dovecot_bare):
+    user = dovecot_bare.add_user()
+    settings = settings_for(dovecot_bare, user)
+    first, second = compose(draft()), compose(draft(subject="second"))
+    with connect(settings) as mailbox:
+        assert [folder.name for folder in list_folders(mailbox)] == ["INBOX"]
+        one = append_to_sent(mailbox, first.data, first.message_id, first.date)
+        two = append_to_sent(mailbox, second.data, second.message_id, second.date)
+        folders = {folder.name: folder.role for folder in list_folders(mailbox)}
+    assert one.folder == two.folder == "Sent"
+    assert (one.uid, two.uid) == (1, 2)
+    assert folders == {"INBOX": FolderRole.INBOX, "Sent": FolderRole.SENT}
+    with imap_view(dovecot_bare, user) as view:
+        assert [name for _flags, _delimiter, name in view.list_sub_folders()] == ["Sent"]
+
+
+def test_sent_copy_is_filed_once_on_a_server_without_uidplus(dovecot_without_uidplus):
+    user = dovecot_without_uidplus.add_user()
+    outgoing = compose(draft())
+    with connect(settings_for(dovecot_without_uidplus, user)) as mailbox:
+        assert not mailbox.has("UIDPLUS")
+        location = append_to_sent(mailbox, outgoing.data, outgoing.message_id, outgoing.date)
+        again = append_to_sent(mailbox, outgoing.data, outgoing.message_id, outgoing.date)
+    # Dovecot still answers APPENDUID when told not to advertise UIDPLUS; the engine takes it.
+    assert location == again
+    with imap_view(dovecot_without_uidplus, user) as view:
+        view.select_folder("Sent", readonly=True)
+        assert view.search("ALL") == [1]
+
+
+@pytest.mark.parametrize(
+    ("host", "files"),
+    [
+        ("imap.gmail.com", True),
+        ("imap.googlemail.com", True),
+        ("outlook.office365.com", True),
+        ("IMAP-MAIL.OUTLOOK.COM.", True),
+        ("imap.mail.example.test", False),
+        ("evil-gmail.com", False),
+        ("mail.zoho.eu", True),  # listed by the administrator below
+        ("imap.zoho.eu", True),
+    ],
+)
+def test_providers_that_file_sent_mail_themselves(host, files):
+    assert provider_files_sent_mail(host, extra_hosts=["zoho.eu", " "]) is files
