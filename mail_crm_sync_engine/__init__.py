@@ -42,6 +42,7 @@ from .errors import (
     Unsupported,
 )
 from .folders import default_selection, folder_role, list_folders, special_folder
+from .parse import Place, record_from_bytes
 from .parts import fetch_part
 from .send import SmtpSettings, append_to_sent, provider_files_sent_mail, send_message
 from .sync import sync_folder
@@ -81,6 +82,7 @@ __all__ = [
     "MessageRecord",
     "MessageRefused",
     "OutgoingMessage",
+    "Place",
     "RecipientsRefused",
     "ReplyHeaders",
     "Security",
@@ -102,6 +104,7 @@ __all__ = [
     "list_folders",
     "move_message",
     "provider_files_sent_mail",
+    "record_from_bytes",
     "reply_headers",
     "send_message",
     "special_folder",

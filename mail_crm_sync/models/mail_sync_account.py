@@ -16,6 +16,7 @@ from mail_crm_sync_engine import (
     Security,
     ServerRefused,
     ServerUnreachable,
+    SmtpSettings,
     Throttled,
     Timeout,
     TlsFailure,
@@ -118,7 +119,7 @@ class MailSyncAccount(models.Model):
     _name = "mail.sync.account"
     _description = "Synced Mailbox"
     _inherit = ["mail.thread", "mail.activity.mixin", "mail.sync.credentials"]
-    _order = "name, id"
+    _order = "is_primary desc, name, id"
 
     def _default_visibility(self):
         return self.env["res.config.settings"]._mail_sync_default_visibility()
@@ -166,7 +167,32 @@ class MailSyncAccount(models.Model):
     smtp_host = fields.Char(string="SMTP Server")
     smtp_port = fields.Integer(string="SMTP Port", default=465)
     smtp_security = fields.Selection(SECURITY_SELECTION, string="SMTP Encryption", default="ssl")
-    sending_enabled = fields.Boolean(string="Send From This Account")
+    smtp_login = fields.Char(
+        string="SMTP Login", help="Only when the SMTP server wants another login than the IMAP one."
+    )
+    smtp_password = fields.Char(
+        compute="_compute_smtp_password",
+        inverse="_inverse_smtp_password",
+        string="SMTP Password",
+        help="Only when the SMTP server wants another password than the IMAP one. "
+        "Readable only by the owner and administrators.",
+    )
+    smtp_password_stored = fields.Char(groups="base.group_system", copy=False)
+    sending_enabled = fields.Boolean(
+        string="Send From This Account",
+        help="Offer this account when writing from the CRM. A user may send from a limited number of "
+        "accounts (Settings).",
+    )
+    is_default_sender = fields.Boolean(
+        string="Default for Sending", help="Preselected when its owner writes from the CRM."
+    )
+    is_primary = fields.Boolean(
+        string="Primary", help="Shown first wherever its owner's accounts are listed."
+    )
+    signature = fields.Html(
+        help="Added below what you write and above the quoted email. When empty, the owner's signature "
+        "(Preferences) is used.",
+    )
     keep = fields.Selection(
         [("received", "Received"), ("sent", "Sent"), ("both", "Both")],
         string="Emails to Keep",
@@ -249,6 +275,21 @@ class MailSyncAccount(models.Model):
                 raise UserError(self.env._("Only the owner or an administrator can set the password."))
             account.sudo().password_stored = account._encrypt_secret(account.password)
 
+    @api.depends_context("uid")
+    def _compute_smtp_password(self):
+        for account in self:
+            account.smtp_password = (
+                account._decrypt_secret(account.sudo().smtp_password_stored)
+                if account._can_see_password()
+                else False
+            )
+
+    def _inverse_smtp_password(self):
+        for account in self:
+            if not account._can_see_password():
+                raise UserError(self.env._("Only the owner or an administrator can set the password."))
+            account.sudo().smtp_password_stored = account._encrypt_secret(account.smtp_password)
+
     def _search_password(self, operator, value):
         raise UserError(self.env._("Mail accounts cannot be searched by password."))
 
@@ -286,6 +327,21 @@ class MailSyncAccount(models.Model):
             if account.account_type == "shared" and account.user_id:
                 raise ValidationError(self.env._("A shared account has no owner."))
 
+    @api.constrains("sending_enabled", "user_id", "account_type")
+    def _check_sending_accounts(self):
+        limit = self.env["res.config.settings"]._mail_sync_max_sending_accounts()
+        for user in self.filtered(lambda account: account.sending_enabled).user_id:
+            count = self.search_count([("user_id", "=", user.id), ("sending_enabled", "=", True)])
+            if count > limit:
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s may send from at most %(limit)s accounts: turn off 'Send From This "
+                        "Account' on another one first.",
+                        user=user.name,
+                        limit=limit,
+                    )
+                )
+
     @api.constrains("sync_window", "sync_window_date")
     def _check_sync_window_date(self):
         for account in self:
@@ -294,6 +350,27 @@ class MailSyncAccount(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        accounts = self._create_checked(vals_list)
+        accounts._keep_one_flag()
+        return accounts
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("is_default_sender") or vals.get("is_primary"):
+            self._keep_one_flag()
+        return result
+
+    def _keep_one_flag(self):
+        """One default sender and one primary account per owner: the one set last wins."""
+        for name in ("is_default_sender", "is_primary"):
+            for account in self.filtered(name):
+                if account.user_id:
+                    others = self.sudo().search(
+                        [("user_id", "=", account.user_id.id), (name, "=", True), ("id", "!=", account.id)]
+                    )
+                    others.write({name: False})
+
+    def _create_checked(self, vals_list):
         if not self.env.su and not self.env.user.has_group("base.group_system"):
             for vals in vals_list:
                 if vals.get("account_type") == "shared":
@@ -617,6 +694,57 @@ class MailSyncAccount(models.Model):
             self.login,
             password=self._decrypt_secret(self.sudo().password_stored) or None,
             verify_certificate=not self.allow_insecure_certificate,
+        )
+
+    def _smtp_settings(self):
+        """The SMTP server of this account, with its own login and password where they differ."""
+        self.ensure_one()
+        if not self.smtp_host:
+            raise UserError(
+                self.env._("%(account)s has no SMTP server: set one in its Outgoing tab.", account=self.name)
+            )
+        account = self.sudo()
+        password = self._decrypt_secret(account.smtp_password_stored) or self._decrypt_secret(
+            account.password_stored
+        )
+        return SmtpSettings(
+            self.smtp_host,
+            self.smtp_port,
+            Security(self.smtp_security or "ssl"),
+            login=self.smtp_login or self.login,
+            password=password or None,
+            verify_certificate=not self.allow_insecure_certificate,
+        )
+
+    def _may_send(self, user=None):
+        """Whether ``user`` (the current one by default) may send from this account: its owner,
+        or for a shared account the members of its group and of Shared Inboxes."""
+        self.ensure_one()
+        user = user or self.env.user
+        if not self.sending_enabled or self.state not in ("active", "failing"):
+            return False
+        if self.account_type == "personal":
+            return self.user_id == user
+        return (self.member_group_id and self.member_group_id in user.groups_id) or user.has_group(
+            "mail_crm_sync.group_mail_sync_shared"
+        )
+
+    @api.model
+    def _sending_accounts(self, user=None):
+        """The accounts ``user`` may send from: the default one first, then the primary one, then
+        their own before shared ones."""
+        user = user or self.env.user
+        accounts = self.sudo().search(
+            [("sending_enabled", "=", True), ("state", "in", ("active", "failing"))]
+        )
+        allowed = accounts.filtered(lambda account: account._may_send(user))
+        return allowed.sorted(
+            lambda account: (
+                not (account.is_default_sender and account.user_id == user),
+                not account.is_primary,
+                account.account_type != "personal",
+                account.name,
+            )
         )
 
     def _stop_for_owner(self, reason):

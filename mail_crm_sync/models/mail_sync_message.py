@@ -2,7 +2,7 @@ import logging
 import re
 
 from lxml import html as lxml_html
-from mail_crm_sync_engine import Direction
+from mail_crm_sync_engine import Direction, FolderRole, Place, record_from_bytes
 from odoo import api, fields, models
 from odoo.tools import SQL, html_sanitize
 
@@ -400,7 +400,7 @@ class MailSyncMessage(models.Model):
             created = self._insert_messages(list(records.values()))
             message_ids = self._ids_by_message_id(list(records))
             self._insert_attachments({message_ids[key]: records[key] for key in created})
-            self._insert_places(folder, batch, records, message_ids)
+            self._insert_places(folder, batch.state.uidvalidity, records, message_ids)
             self._link_messages(list(message_ids.values()))
         if batch.gone_uids:
             self._mark_gone(folder, batch.state.uidvalidity, batch.gone_uids)
@@ -509,7 +509,7 @@ class MailSyncMessage(models.Model):
             )
         )
 
-    def _insert_places(self, folder, batch, records, message_ids):
+    def _insert_places(self, folder, uidvalidity, records, message_ids):
         """Remember where each email was seen, and that its account holds it."""
         keys = list(records)
         self.env.cr.execute(
@@ -522,7 +522,7 @@ class MailSyncMessage(models.Model):
                  DO UPDATE SET message_id = EXCLUDED.message_id, gone = false""",
                 account=folder.account_id.id,
                 folder=folder.id,
-                uidvalidity=batch.state.uidvalidity,
+                uidvalidity=uidvalidity,
                 ids=[message_ids[key] for key in keys],
                 uids=[records[key].uid for key in keys],
             )
@@ -542,6 +542,65 @@ class MailSyncMessage(models.Model):
                 list(message_ids.values()),
             )
         )
+
+    @api.model
+    def _store_sent(self, account, outgoing, location, origin=None):
+        """Store mail just sent from ``account`` as an outgoing email, linked at once to the record it
+        was written from (``origin``: a contact, company or opportunity) and, like any email, to the
+        people and opportunities of its addresses. ``location`` is where the Sent copy went (None
+        where the provider files it itself): the next sync meets it there as this same record."""
+        folder = self.env["mail.sync.folder"]
+        if location:
+            folder = account.with_context(active_test=False).folder_ids.filtered(
+                lambda record: record.name == location.folder
+            )
+            if not folder:  # the Sent folder was just made: known from now on, synced if chosen
+                folder = folder.sudo().create(
+                    {"account_id": account.id, "name": location.folder, "role": FolderRole.SENT.value}
+                )
+        place = Place(
+            location.folder if location else "",
+            location.uid or 0 if location else 0,
+            location.uidvalidity if location else 0,
+            internal_date=outgoing.date,
+            folder_role=FolderRole.SENT,
+        )
+        record = record_from_bytes(outgoing.data, place, account._own_addresses())
+        created = self._insert_messages([record])
+        message_ids = self._ids_by_message_id([record.message_id])
+        self._insert_attachments({message_ids[key]: record for key in created})
+        if location and location.uid:
+            self._insert_places(folder, location.uidvalidity, {record.message_id: record}, message_ids)
+        else:
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO mail_sync_account_message_rel (account_id, message_id) VALUES (%s, %s) "
+                    "ON CONFLICT DO NOTHING",
+                    account.id,
+                    message_ids[record.message_id],
+                )
+            )
+        message = self.browse(message_ids[record.message_id])
+        message._link_messages(message.ids)
+        if origin and origin._name in ("res.partner", "crm.lead"):
+            field = "partner_id" if origin._name == "res.partner" else "lead_id"
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO mail_sync_message_link (message_id, %s, reason, active,
+                                                          create_uid, write_uid, create_date, write_date)
+                       VALUES (%s, %s, 'sent_from', true, %s, %s, now() at time zone 'UTC',
+                               now() at time zone 'UTC')
+                  ON CONFLICT DO NOTHING""",
+                    SQL.identifier(field),
+                    message.id,
+                    origin.id,
+                    self.env.uid,
+                    self.env.uid,
+                )
+            )
+        self.env["mail.sync.message.link"].invalidate_model()
+        self.invalidate_model()
+        return message
 
     def _forget_folder_uids(self, folder, uidvalidity):
         """UIDVALIDITY changed: the folder's stored UIDs mean nothing any more."""

@@ -47,6 +47,19 @@ class ResConfigSettings(models.TransientModel):
         "and never sent.",
     )
 
+    mail_sync_max_sending_accounts = fields.Integer(
+        string="Sending Accounts per User",
+        config_parameter="mail_crm_sync.max_sending_accounts",
+        default=3,
+        help="How many of their accounts a user may send from.",
+    )
+    mail_sync_self_filing_hosts = fields.Char(
+        string="Servers That File Sent Mail Themselves",
+        config_parameter="mail_crm_sync.self_filing_hosts",
+        help="Mail servers (or their domains), separated by commas, that put sent mail in the Sent folder "
+        "themselves, besides Gmail and Microsoft 365: no copy is added there.",
+    )
+
     mail_sync_parallel_jobs = fields.Integer(
         string="Parallel Sync Jobs",
         config_parameter="mail_crm_sync.parallel_jobs",
@@ -102,6 +115,18 @@ class ResConfigSettings(models.TransientModel):
         if self._mail_sync_param("connect_policy", "sales") == "group":
             return user.has_group("mail_crm_sync.group_mail_sync_connect")
         return user.has_group("sales_team.group_sale_salesman")
+
+    @api.model
+    def _mail_sync_max_sending_accounts(self):
+        try:
+            return max(int(self._mail_sync_param("max_sending_accounts", 3)), 1)
+        except ValueError:
+            return 3
+
+    @api.model
+    def _mail_sync_self_filing_hosts(self):
+        text = self._mail_sync_param("self_filing_hosts", "") or ""
+        return [item.strip().lower() for item in text.split(",") if item.strip()]
 
     @api.model
     def _mail_sync_blocked_extensions(self):
