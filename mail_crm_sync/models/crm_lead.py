@@ -37,6 +37,11 @@ class CrmLead(models.Model):
         emails = self.mapped("email_normalized") + self.partner_id.mapped("email_normalized")
         self.env["mail.sync.message"].sudo()._link_by_emails(emails)
 
+    def action_mail_sync_compose(self):
+        """Write to this record from one of the user's mailboxes."""
+        self.ensure_one()
+        return self.env["mail.sync.compose"]._action_open(res_model=self._name, res_id=self.id)
+
     def action_view_mail_sync_messages(self):
         self.ensure_one()
         return self.env["mail.sync.message"]._action_open([("lead_ids", "in", self.ids)])

@@ -2,8 +2,17 @@ import logging
 import re
 
 from lxml import html as lxml_html
-from mail_crm_sync_engine import Direction, FolderRole, Place, record_from_bytes
+from mail_crm_sync_engine import (
+    Direction,
+    FolderRole,
+    MailSyncError,
+    Place,
+    connect,
+    delete_message,
+    record_from_bytes,
+)
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, html_sanitize
 
 _logger = logging.getLogger(__name__)
@@ -362,6 +371,71 @@ class MailSyncMessage(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {"default_message_id": self.id},
+        }
+
+    def action_reply(self):
+        return self._compose("reply")
+
+    def action_reply_all(self):
+        return self._compose("reply_all")
+
+    def action_forward(self):
+        return self._compose("forward")
+
+    def _compose(self, mode):
+        self.ensure_one()
+        self.check_access("read")
+        return self.env["mail.sync.compose"]._action_open(mode=mode, parent_id=self.id)
+
+    def _changeable_places(self):
+        """This email's places on servers in accounts the user may change: their own, shared ones
+        they may send from, or any for an administrator."""
+        self.ensure_one()
+        self.check_access("read")
+        administrator = self.env.user.has_group("base.group_system")
+        places = self.sudo().location_ids.filtered(
+            lambda place: (
+                not place.gone
+                and (
+                    administrator
+                    or place.account_id.user_id == self.env.user
+                    or (place.account_id.account_type == "shared" and place.account_id._may_send())
+                )
+            )
+        )
+        if not places:
+            raise UserError(
+                self.env._(
+                    "This email is not in any mailbox of yours on the server: there is nothing to change."
+                )
+            )
+        return places
+
+    def action_delete_on_server(self):
+        """Delete this email in the user's mailboxes (to the Trash where there is one), then in the
+        CRM. A refusal from a server is shown and the CRM keeps the email."""
+        for message in self:
+            for account, places in message._changeable_places().grouped("account_id").items():
+                try:
+                    with connect(account._connection_settings()) as mailbox:
+                        for place in places:
+                            delete_message(mailbox, place._engine_location())
+                except MailSyncError as error:
+                    raise UserError(account._error_message(error)) from error
+            message.sudo().unlink()
+        return {"type": "ir.actions.act_window_close"}
+
+    def action_open_move_wizard(self):
+        self.ensure_one()
+        place = self._changeable_places()[:1]
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Move to Folder"),
+            "res_model": "mail.sync.move",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_message_id": self.id, "default_location_id": place.id},
         }
 
     def action_show_images(self):

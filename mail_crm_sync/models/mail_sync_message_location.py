@@ -1,3 +1,4 @@
+from mail_crm_sync_engine import MessageLocation
 from odoo import fields, models
 from odoo.tools import SQL
 
@@ -30,6 +31,10 @@ class MailSyncMessageLocation(models.Model):
     _sql_constraints = [
         ("place_uniq", "unique(folder_id, uidvalidity, uid)", "One email per place on the server."),
     ]
+
+    def _engine_location(self):
+        self.ensure_one()
+        return MessageLocation(self.folder_id.name, self.uidvalidity, self.uid)
 
     def _visible_ids_sql(self):
         """Places of visible emails in accounts the user may read: a place names the account and

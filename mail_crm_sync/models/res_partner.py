@@ -42,6 +42,11 @@ class ResPartner(models.Model):
             self.env["mail.sync.message"].sudo()._link_by_emails(self.mapped("email_normalized"))
         return result
 
+    def action_mail_sync_compose(self):
+        """Write to this record from one of the user's mailboxes."""
+        self.ensure_one()
+        return self.env["mail.sync.compose"]._action_open(res_model=self._name, res_id=self.id)
+
     def action_view_mail_sync_messages(self):
         self.ensure_one()
         return self.env["mail.sync.message"]._action_open([("partner_ids", "child_of", self.id)])
