@@ -655,7 +655,6 @@ class MailSyncMessage(models.Model):
                 )
             )
         message = self.browse(message_ids[record.message_id])
-        message._link_messages(message.ids)
         if origin and origin._name in ("res.partner", "crm.lead"):
             field = "partner_id" if origin._name == "res.partner" else "lead_id"
             self.env.cr.execute(
@@ -672,6 +671,7 @@ class MailSyncMessage(models.Model):
                     self.env.uid,
                 )
             )
+        message._link_messages(message.ids)  # after: the record it was written from keeps that reason
         self.env["mail.sync.message.link"].invalidate_model()
         self.invalidate_model()
         return message

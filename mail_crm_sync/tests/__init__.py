@@ -6,6 +6,7 @@ from . import (
     test_linking,
     test_links_and_owners,
     test_security,
+    test_send,
     test_sync,
     test_ui,
     test_unsafe_html,

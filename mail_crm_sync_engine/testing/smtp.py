@@ -6,10 +6,12 @@ to refuse some recipients or messages, so the client's error paths run against a
 
 from __future__ import annotations
 
+import logging
 import shutil
 import ssl
 import tempfile
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,11 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from ..types import Security
 from .dovecot import free_port
 from .tls import make_self_signed_certificate
+
+# AUTH without TLS on loopback is what the plain harness server is for: aiosmtpd says so at every
+# connection (a UserWarning and its "mail.log" logger), which would fill the logs of the tests.
+warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
+logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True, slots=True)
