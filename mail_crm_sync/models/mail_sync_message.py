@@ -202,6 +202,7 @@ class MailSyncMessage(models.Model):
                 messages.ids,
             )
         )
+        messages.invalidate_recordset(["thread_key"])
         return messages
 
     @api.depends("link_ids.partner_id", "link_ids.lead_id", "link_ids.active")
@@ -228,6 +229,7 @@ class MailSyncMessage(models.Model):
             message.thread_message_ids = found.filtered(
                 lambda other, key=message.thread_key: other.thread_key == key
             )
+            message.thread_count = len(message.thread_message_ids)
 
     @api.depends("subject")
     def _compute_display_name(self):

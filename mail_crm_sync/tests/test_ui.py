@@ -1,3 +1,8 @@
+import email
+from email import policy
+
+from mail_crm_sync_engine import Security
+from mail_crm_sync_engine.testing.smtp import SmtpServer
 from odoo.tests import new_test_user, tagged
 
 from .common import MailSyncHttpCase, make_email
@@ -48,3 +53,66 @@ class TestUi(MailSyncHttpCase):
         self.assertEqual(account.message_count, 2)
 
         self.start_tour("/odoo", "mail_crm_sync_tour", login=self.salesman.login)
+
+    def test_salesman_writes_from_an_opportunity_and_replies(self):
+        smtp = SmtpServer(Security.NONE).start()
+        self.addCleanup(smtp.stop)
+        buyer = self.env["res.partner"].create({"name": "Tour Buyer", "email": "tour.buyer@client.example"})
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "Tour: 40 chairs",
+                "type": "opportunity",
+                "partner_id": buyer.id,
+                "user_id": self.salesman.id,
+            }
+        )
+        mailbox = self.server.add_user()
+        smtp.add_user(mailbox.login, mailbox.password)
+        self.server.deliver(
+            mailbox,
+            make_email(
+                sender="Tour Buyer <tour.buyer@client.example>",
+                to=mailbox.email,
+                subject="Tour: can you quote 40 chairs?",
+                body="Do you have 40 chairs in stock?",
+                message_id="<tour-question@client.example>",
+            ),
+        )
+        account = (
+            self.env["mail.sync.account"]
+            .sudo()
+            .create(
+                self.account_values(
+                    mailbox,
+                    name="Tess's mailbox",
+                    user_id=self.salesman.id,
+                    sending_enabled=True,
+                    smtp_host=smtp.host,
+                    smtp_port=smtp.port,
+                    smtp_security="none",
+                )
+            )
+        )
+        account.action_test_connection()
+        account._sync_accounts()
+        self.assertEqual(lead.mail_sync_message_count, 1)
+
+        self.start_tour(f"/odoo/crm/{lead.id}", "mail_crm_sync_send_tour", login=self.salesman.login)
+
+        sent = [email.message_from_bytes(mail.data, policy=policy.default) for mail in smtp.received]
+        self.assertEqual(
+            [mail["Subject"] for mail in sent],
+            ["Tour: our quote for the chairs", "Re: Tour: can you quote 40 chairs?"],
+        )
+        self.assertEqual([part.get_filename() for part in sent[0].iter_attachments()], ["quote.pdf"])
+        self.assertEqual(sent[1]["In-Reply-To"], "<tour-question@client.example>")
+        self.assertIn("Yes, 40 chairs are in stock.", sent[1].get_body(("html",)).get_content())
+        self.env.invalidate_all()
+        self.assertEqual(
+            sorted(lead.mail_sync_message_ids.mapped("subject")),
+            [
+                "Re: Tour: can you quote 40 chairs?",
+                "Tour: can you quote 40 chairs?",
+                "Tour: our quote for the chairs",
+            ],
+        )
