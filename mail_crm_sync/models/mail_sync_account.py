@@ -353,7 +353,8 @@ class MailSyncAccount(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        accounts = self._create_checked(vals_list)
+        self._check_may_create(vals_list)
+        accounts = super().create(vals_list)
         accounts._keep_one_flag()
         return accounts
 
@@ -373,7 +374,7 @@ class MailSyncAccount(models.Model):
                     )
                     others.write({name: False})
 
-    def _create_checked(self, vals_list):
+    def _check_may_create(self, vals_list):
         if not self.env.su and not self.env.user.has_group("base.group_system"):
             for vals in vals_list:
                 if vals.get("account_type") == "shared":
@@ -385,7 +386,6 @@ class MailSyncAccount(models.Model):
                         "'Connect Own Mailbox' group."
                     )
                 )
-        return super().create(vals_list)
 
     def action_test_connection(self):
         """Log in, list the folders, create the missing folder records; re-activate on success."""
