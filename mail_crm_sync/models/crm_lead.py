@@ -12,11 +12,14 @@ class CrmLead(models.Model):
     mail_sync_message_count = fields.Integer(compute="_compute_mail_sync_messages", string="Emails")
 
     def _compute_mail_sync_messages(self):
-        messages = self.env["mail.sync.message"]
+        """Two queries for any number of opportunities: their links, and which of those emails the
+        user may read."""
+        linked = self.env["mail.sync.message.link"]._emails_by_target("lead_id", self.filtered("id").ids)
+        visible = self.env["mail.sync.message"].search([("id", "in", sorted(set().union(*linked.values())))])
         for lead in self:
-            found = messages.search([("lead_ids", "in", lead.ids)]) if lead.id else messages
-            lead.mail_sync_message_ids = found
-            lead.mail_sync_message_count = len(found)
+            emails = linked.get(lead.id, set())
+            lead.mail_sync_message_ids = visible.filtered(lambda message, emails=emails: message.id in emails)
+            lead.mail_sync_message_count = len(lead.mail_sync_message_ids)
 
     def init(self):
         create_email_lookup_index(self.env.cr, "crm_lead")

@@ -1,6 +1,4 @@
 import logging
-import queue
-import threading
 from datetime import timedelta
 
 import psycopg2.errors
@@ -25,11 +23,13 @@ from mail_crm_sync_engine import (
     Unsupported,
     connect,
     list_folders,
-    sync_folder,
+    provider_files_sent_mail,
 )
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
+
+from .mailbox_reader import FolderToRead, MailboxReader
 
 _logger = logging.getLogger(__name__)
 
@@ -52,70 +52,27 @@ SECURITY_SELECTION = [
 ]
 
 
-class _BatchWriter:
-    """Stores batches on a cursor of its own, committed after each batch, in a thread of its own, so
-    that PostgreSQL works on one batch while the engine reads and parses the next. The queue holds
-    one batch: memory stays flat. The cursor and the thread start with the first batch: an idle
-    poll opens neither.
-
-    Only this thread uses the cursor between ``put`` and ``drain``; errors surface at the next call.
-    """
+class _WorkCursor:
+    """The cursor the mail is stored with, committed after each batch, in the thread that owns the
+    account's lock. Opened at the first use: an idle poll has no transaction of its own."""
 
     def __init__(self, account):
         self.lock_account = account
         self.account = None
-        self.queue = queue.Queue(maxsize=1)
-        self.error = None
-        self.thread = None
 
     def bind(self, record):
-        """``record`` on the writer's cursor, which opens here if it is not open yet."""
+        """``record`` on the work cursor."""
         if self.account is None:
             cursor = self.lock_account.env.registry.cursor()
             self.account = self.lock_account.with_env(self.lock_account.env(cr=cursor))
         return record.with_env(self.account.env)
 
-    def put(self, folder, batch):
-        folder = self.bind(folder)
-        if self.thread is None:
-            self.thread = threading.Thread(
-                target=self._run, name=f"mail-sync-writer-{self.account.id}", daemon=True
-            )
-            self.thread.start()
-        self._raise()
-        self.queue.put((folder, batch))
-
-    def drain(self):
-        if self.thread is not None:
-            self.queue.join()
-        self._raise()
-
     def commit(self):
-        """Commit what the caller wrote through ``bind`` (after ``drain``)."""
-        self.account.env.cr.commit()  # pylint: disable=invalid-commit  # the writer's own cursor
+        self.account.env.cr.commit()  # pylint: disable=invalid-commit  # the sync's own cursor
 
     def close(self):
-        if self.thread is not None:
-            self.queue.put(None)
-            self.thread.join()
         if self.account is not None:
             self.account.env.cr.close()  # what was not committed is rolled back
-
-    def _raise(self):
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
-
-    def _run(self):
-        while (item := self.queue.get()) is not None:
-            try:
-                if self.error is None:
-                    self.account._store_and_commit(*item)
-            except Exception as error:  # handed over to the sync's thread
-                self.error = error
-            finally:
-                self.queue.task_done()
-        self.queue.task_done()
 
 
 class MailSyncAccount(models.Model):
@@ -312,6 +269,29 @@ class MailSyncAccount(models.Model):
         for account in self:
             account.message_count = totals.get(account, 0)
             account.assigned_count = assigned.get(account, 0)
+
+    @api.model
+    def _provider_presets(self):
+        """Server settings per provider, applied when the provider is chosen. An addon adds a
+        provider with ``selection_add`` on ``provider`` and its preset here. Keys (all optional):
+        the ``imap_*`` and ``smtp_*`` fields, and ``files_sent_mail`` (the provider puts sent mail
+        in its Sent folder itself: no copy is appended)."""
+        return {"imap": {}}
+
+    @api.onchange("provider")
+    def _onchange_provider(self):
+        preset = self._provider_presets().get(self.provider) or {}
+        self.update({name: value for name, value in preset.items() if name in self._fields})
+
+    def _files_sent_mail(self):
+        """Whether the provider files sent mail itself: its preset says so, else the engine's list
+        (Gmail, Microsoft 365) and the servers listed in Settings."""
+        self.ensure_one()
+        preset = self._provider_presets().get(self.provider) or {}
+        if "files_sent_mail" in preset:
+            return preset["files_sent_mail"]
+        hosts = self.env["res.config.settings"]._mail_sync_self_filing_hosts()
+        return provider_files_sent_mail(self.imap_host or "", hosts)
 
     @api.onchange("imap_security")
     def _onchange_imap_security(self):
@@ -554,51 +534,44 @@ class MailSyncAccount(models.Model):
     def _sync_folders(self):
         """The sync proper. Returns (status, error).
 
-        Settings and folder states are read on the lock's cursor; the folders that changed are
-        written through the batch writer's cursor, opened only then: polling an account where
-        nothing changed costs its STATUS commands and no transaction of its own.
+        The engine reads the mailbox in a thread of its own (MailboxReader), one batch ahead; this
+        thread stores each batch on the work cursor and answers what the engine asks of the
+        database. Settings and folder states are read on the lock's cursor; the work cursor opens
+        at the first batch: polling an account where nothing changed costs its STATUS commands.
         """
-        own_addresses = self._own_addresses()
         folders = [
-            (folder, folder.name, FolderRole(folder.role), FolderState.from_dict(folder.sync_state))
+            FolderToRead(
+                folder, folder.name, FolderRole(folder.role), FolderState.from_dict(folder.sync_state)
+            )
             for folder in self.folder_ids.filtered("active")
         ]
-        batches = 0
-        writer = _BatchWriter(self)
+        work = _WorkCursor(self)
         try:
-            with connect(self._connection_settings()) as mailbox:
-                for folder, name, role, state in folders:
-                    try:
-                        for batch in sync_folder(
-                            mailbox,
-                            name,
-                            state,
-                            # Worked out only for a first sync or a reset, as are the stored UIDs.
-                            self._window_start,
-                            own_addresses=own_addresses,
-                            known_uids=lambda folder=folder, state=state: writer.bind(folder)._known_uids(
-                                state
-                            ),
-                            folder_role=role,
-                            batch_size=BATCH_SIZE,
-                        ):
-                            writer.put(folder, batch)
-                            batches += 1
-                            if batches >= BATCHES_PER_RUN:
-                                writer.drain()
-                                return "pending", None
-                        writer.drain()  # the next folder's state and UIDs are read from the database
-                    except FolderError as error:
-                        writer.drain()
-                        _logger.info("Folder %s of mail account %s failed: %s", name, self.id, error)
-                        writer.bind(folder).last_error = self._error_message(error)
-                        writer.commit()
+            with MailboxReader(
+                self._connection_settings(),
+                folders,
+                # Worked out only for a first sync or a reset, as are the stored UIDs.
+                self._window_start,
+                lambda folder: work.bind(folder.record)._known_uids(folder.state),
+                limit=BATCHES_PER_RUN,
+                own_addresses=self._own_addresses(),
+                batch_size=BATCH_SIZE,
+            ) as reader:
+                for kind, folder, item in reader:
+                    if kind == "folder_error":
+                        _logger.info("Folder %s of mail account %s failed: %s", folder.name, self.id, item)
+                        work.bind(folder.record).last_error = self._error_message(item)
+                        work.commit()
+                    else:
+                        record = work.bind(folder.record)  # opens the work cursor at the first batch
+                        work.account._store_and_commit(record, item)
+            if reader.truncated:
+                return "pending", None
         except MailSyncError as error:
-            writer.drain()
             _logger.info("Sync of mail account %s failed: %s", self.id, error)
             return "failed", error
         finally:
-            writer.close()
+            work.close()
         return "done", None
 
     def _store_and_commit(self, folder, batch):

@@ -83,10 +83,16 @@ class MailSyncFolder(models.Model):
                         "name": info.name,
                         "role": info.role.value,
                         "sequence": sequence,
-                        "active": info.default_active,
+                        "active": self._default_active(account, info),
                     }
                 )
         return self.create(to_create)
+
+    @api.model
+    def _default_active(self, account, info):
+        """Whether a folder newly found on the server is synced: Inbox and Sent (the engine's
+        ``FolderInfo.default_active``). Override to choose others, per account or provider."""
+        return info.default_active
 
     def _known_uids(self, state):
         """UIDs stored for this folder at the state's UIDVALIDITY and not yet gone."""

@@ -471,7 +471,7 @@ class MailSyncMessage(models.Model):
         for record in batch.messages:
             if record.direction in keep:
                 records.setdefault(record.message_id, record)
-        message_ids = {}
+        message_ids, created = {}, []
         if records:
             created = self._insert_messages(list(records.values()))
             message_ids = self._ids_by_message_id(list(records))
@@ -483,7 +483,14 @@ class MailSyncMessage(models.Model):
         if account.create_contacts and records:
             self._create_sender_contacts(list(records.values()))
         folder._save_batch_state(batch)
+        self._after_batch_stored(folder, self.browse([message_ids[key] for key in created]))
         return list(message_ids.values())
+
+    def _after_batch_stored(self, folder, new_messages):
+        """Called once per stored batch, in its transaction, with the emails this batch created
+        (linked already; an email seen before in another folder or account is not new). Nothing by
+        default: override it for automations, e.g. an activity when a customer writes. Keep it
+        set-based: it runs for every batch of every sync."""
 
     def _insert_messages(self, records):
         """INSERT the new emails (one statement); return the Message-IDs actually created."""
@@ -720,126 +727,8 @@ class MailSyncMessage(models.Model):
 
     @api.model
     def _link_messages(self, message_ids):
-        """Link emails to people, their companies, their open leads, and to where the emails they
-        answer went: three statements for any number.
-
-        Each link records why it exists. Links removed by hand stay (archived), so relinking
-        never brings them back. Internal users are not contacts to link to.
-        """
-        if not message_ids:
-            return
-        self.env.flush_all()  # contacts and leads just written are matched on their stored columns
-        audit = SQL("%(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'", uid=self.env.uid)
-        # (email id, address) for every From, To and Cc address of these emails
-        addresses = SQL(
-            """SELECT m.id AS message_id, e.email
-                 FROM mail_sync_message m, unnest(%s) AS e(email)
-                WHERE m.id = ANY(%s) AND e.email <> ''""",
-            ADDRESS_ARRAY,
-            list(message_ids),
-        )
-        # The contacts and leads of these addresses, looked up first through the addon's own indexes
-        # (create_email_lookup_index), then joined to the addresses.
-        emails = SQL("ARRAY(SELECT DISTINCT email FROM address)")
-        known = SQL(
-            """SELECT p.id, p.email_normalized, p.commercial_partner_id FROM res_partner p
-                WHERE (p.email_normalized COLLATE "C") = ANY(%s) AND p.active
-                  AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id AND NOT u.share)""",
-            emails,
-        )
-        lead_by_email = SQL(
-            'SELECT id, email_normalized FROM crm_lead WHERE (email_normalized COLLATE "C") = ANY(%s)', emails
-        )
-        self.env.cr.execute(
-            SQL(
-                """WITH address AS (%(address)s), known AS MATERIALIZED (%(known)s), person AS (
-                        SELECT a.message_id, p.id AS partner_id, p.commercial_partner_id, a.email
-                          FROM address a JOIN known p ON p.email_normalized = a.email
-                   )
-                   INSERT INTO mail_sync_message_link
-                          (message_id, partner_id, reason, email, active,
-                           create_uid, write_uid, create_date, write_date)
-                   SELECT DISTINCT ON (message_id, partner_id)
-                          message_id, partner_id, reason, email, true, %(audit)s
-                     FROM (SELECT message_id, partner_id, 'address' AS reason, email, 0 AS rank FROM person
-                           UNION ALL
-                           SELECT message_id, commercial_partner_id, 'company', email, 1 FROM person
-                            WHERE commercial_partner_id IS NOT NULL AND commercial_partner_id <> partner_id
-                          ) AS found
-                 ORDER BY message_id, partner_id, rank, email
-              ON CONFLICT DO NOTHING""",
-                ids=list(message_ids),
-                address=addresses,
-                known=known,
-                audit=audit,
-            ),
-            log_exceptions=False,
-        )
-        self.env.cr.execute(
-            SQL(
-                """WITH address AS (%(address)s),
-                        lead_by_email AS MATERIALIZED (%(lead_by_email)s), found AS (
-                        SELECT k.message_id, l.id AS lead_id, 'lead_partner' AS reason,
-                               k.email, 0 AS rank  -- the address on the email that found the contact
-                          FROM mail_sync_message_link k
-                          JOIN crm_lead l ON l.partner_id = k.partner_id
-                         WHERE k.message_id = ANY(%(ids)s) AND k.active AND k.partner_id IS NOT NULL
-                         UNION ALL
-                        SELECT a.message_id, l.id, 'lead_email', a.email, 1
-                          FROM address a JOIN lead_by_email l ON l.email_normalized = a.email
-                   )
-                   INSERT INTO mail_sync_message_link
-                          (message_id, lead_id, reason, email, active,
-                           create_uid, write_uid, create_date, write_date)
-                   SELECT DISTINCT ON (f.message_id, f.lead_id)
-                          f.message_id, f.lead_id, f.reason, f.email, true, %(audit)s
-                     FROM found f
-                     JOIN crm_lead l ON l.id = f.lead_id
-                LEFT JOIN crm_stage s ON s.id = l.stage_id
-                    WHERE l.active AND NOT coalesce(s.is_won, false)
-                 ORDER BY f.message_id, f.lead_id, f.rank
-              ON CONFLICT DO NOTHING""",
-                ids=list(message_ids),
-                address=addresses,
-                lead_by_email=lead_by_email,
-                audit=audit,
-            ),
-            log_exceptions=False,
-        )
-        # A reply or forward goes where the emails it names (In-Reply-To, References) went, even
-        # when its own addresses would not take it there. Those emails are looked up first,
-        # through the unique index on Message-IDs; runs after the rules above, so that an email and
-        # its reply in the same batch are linked alike.
-        self.env.cr.execute(
-            SQL(
-                """WITH named AS (
-                        SELECT m.id AS message_id, r.ref
-                          FROM mail_sync_message m,
-                               unnest(string_to_array(coalesce(m.message_references, ''), ' ')
-                                      || m.in_reply_to) AS r(ref)
-                         WHERE m.id = ANY(%(ids)s) AND r.ref <> ''
-                   ), earlier AS MATERIALIZED (
-                        SELECT id, message_id FROM mail_sync_message
-                         WHERE message_id = ANY(ARRAY(SELECT DISTINCT ref FROM named))
-                   )
-                   INSERT INTO mail_sync_message_link
-                          (message_id, partner_id, lead_id, reason, active,
-                           create_uid, write_uid, create_date, write_date)
-                   SELECT DISTINCT ON (n.message_id, k.partner_id, k.lead_id)
-                          n.message_id, k.partner_id, k.lead_id, 'thread', true, %(audit)s
-                     FROM named n
-                     JOIN earlier e ON e.message_id = n.ref AND e.id <> n.message_id
-                     JOIN mail_sync_message_link k ON k.message_id = e.id AND k.active
-                LEFT JOIN crm_lead l ON l.id = k.lead_id
-                    WHERE k.lead_id IS NULL OR l.active
-                 ORDER BY n.message_id, k.partner_id, k.lead_id
-              ON CONFLICT DO NOTHING""",
-                ids=list(message_ids),
-                audit=audit,
-            ),
-            log_exceptions=False,
-        )
-        self.env["mail.sync.message.link"].invalidate_model()
+        """Link these emails by the link rules (mail.sync.message.link._link_emails)."""
+        self.env["mail.sync.message.link"]._link_emails(message_ids)
         self.invalidate_model(["link_ids", "partner_ids", "lead_ids", "is_assigned"])
 
     @api.model

@@ -1,6 +1,29 @@
+from dataclasses import dataclass
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
+
+# One statement per stage and batch, whatever the number of rules: contacts first, then the
+# opportunities (which may start from the contacts just linked), then threads (which copy what the
+# emails a reply names were linked to).
+LINK_STAGES = ("contacts", "opportunities", "thread")
+AUDIT_COLUMNS = SQL("create_uid, write_uid, create_date, write_date")
+
+
+@dataclass(frozen=True)
+class LinkRule:
+    """One way an email is linked to a contact or an opportunity.
+
+    ``name`` is also the reason its links keep (a value of ``mail.sync.message.link.reason``);
+    ``stage`` is the statement it belongs to; ``method`` names the link model's method that returns
+    its rows as SQL; when several rules find the same link, the lowest ``rank`` gives the reason.
+    """
+
+    name: str
+    stage: str
+    method: str
+    rank: int = 10
 
 
 class MailSyncMessageLink(models.Model):
@@ -50,6 +73,211 @@ class MailSyncMessageLink(models.Model):
                     SQL.identifier(column),
                 )
             )
+
+    @api.model
+    def _emails_by_target(self, field, ids):
+        """{contact or opportunity id: ids of the emails actively linked to it}, in one query;
+        whether the user may read those emails is for the caller to ask."""
+        if not ids:
+            return {}
+        groups = self.sudo()._read_group([(field, "in", ids)], [field], ["message_id:array_agg"])
+        return {target.id: set(message_ids) for target, message_ids in groups}
+
+    # -- linking ---------------------------------------------------------------------------------
+
+    @api.model
+    def _link_rules(self):
+        """The rules emails are linked by. To add one, an addon overrides this method::
+
+            def _link_rules(self):
+                return [*super()._link_rules(), LinkRule("alias", "contacts", "_link_rule_alias", 2)]
+
+        with a method ``_link_rule_alias(self, message_ids)`` returning an SQL SELECT of the stage's
+        columns, and its reason label on ``reason`` (``fields.Selection(selection_add=[("alias",
+        "Alias of a contact")], ondelete={"alias": "cascade"})``). To switch one off, it returns the
+        list without it; an administrator switches one off with the system parameter
+        ``mail_crm_sync.link_rules_off`` (rule names, separated by commas, e.g. ``company``). What
+        each stage's SELECT may use is said on ``_link_stage_<stage>``.
+        """
+        return [
+            LinkRule("address", "contacts", "_link_rule_address", 0),
+            LinkRule("company", "contacts", "_link_rule_company", 1),
+            LinkRule("lead_partner", "opportunities", "_link_rule_lead_partner", 0),
+            LinkRule("lead_email", "opportunities", "_link_rule_lead_email", 1),
+            LinkRule("thread", "thread", "_link_rule_thread", 0),
+        ]
+
+    @api.model
+    def _link_emails(self, message_ids):
+        """Link these emails by every rule: one statement per stage, for any number of emails.
+
+        Each link records why it exists. Links removed by hand stay (archived), so linking again
+        never brings them back.
+        """
+        if not message_ids:
+            return
+        self.env.flush_all()  # contacts and leads just written are matched on their stored columns
+        ids = sorted(set(message_ids))
+        off = self.env["ir.config_parameter"].sudo().get_param("mail_crm_sync.link_rules_off") or ""
+        off = {name.strip() for name in off.split(",")}
+        rules = [rule for rule in self._link_rules() if rule.name not in off]
+        for stage in LINK_STAGES:
+            stage_rules = sorted((rule for rule in rules if rule.stage == stage), key=lambda rule: rule.rank)
+            if not stage_rules:
+                continue
+            found = SQL(" UNION ALL ").join(
+                SQL(
+                    "SELECT *, %s::varchar AS reason, %s AS rank FROM (%s) AS %s",
+                    rule.name,
+                    rule.rank,
+                    getattr(self, rule.method)(ids),
+                    SQL.identifier(f"rule_{rule.name}"),
+                )
+                for rule in stage_rules
+            )
+            self.env.cr.execute(getattr(self, f"_link_stage_{stage}")(ids, found), log_exceptions=False)
+        self.invalidate_model()
+
+    def _link_audit(self):
+        return SQL("%(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'", uid=self.env.uid)
+
+    @api.model
+    def _link_addresses(self, message_ids):
+        """(message_id, email) for every From, To and Cc address of these emails."""
+        return SQL(
+            """SELECT m.id AS message_id, e.email
+                 FROM mail_sync_message m, unnest(string_to_array(m.address_emails, E'\\n')) AS e(email)
+                WHERE m.id = ANY(%s) AND e.email <> ''""",
+            message_ids,
+        )
+
+    @api.model
+    def _link_stage_contacts(self, message_ids, found):
+        """Rules of this stage select (message_id, partner_id, email) and may use:
+        ``address(message_id, email)``: the emails' From, To and Cc addresses;
+        ``person(message_id, partner_id, commercial_partner_id, email)``: the active contacts of
+        those addresses (not internal users), found through the addon's lookup index."""
+        return SQL(
+            """WITH address AS (%(address)s), known AS MATERIALIZED (
+                    SELECT p.id, p.email_normalized, p.commercial_partner_id FROM res_partner p
+                     WHERE (p.email_normalized COLLATE "C") = ANY(ARRAY(SELECT DISTINCT email FROM address))
+                       AND p.active
+                       AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id AND NOT u.share)
+               ), person AS (
+                    SELECT a.message_id, p.id AS partner_id, p.commercial_partner_id, a.email
+                      FROM address a JOIN known p ON p.email_normalized = a.email
+               ), found AS (%(found)s)
+               INSERT INTO mail_sync_message_link
+                      (message_id, partner_id, reason, email, active, %(audit_columns)s)
+               SELECT DISTINCT ON (message_id, partner_id)
+                      message_id, partner_id, reason, email, true, %(audit)s
+                 FROM found WHERE partner_id IS NOT NULL
+             ORDER BY message_id, partner_id, rank, email
+          ON CONFLICT DO NOTHING""",
+            address=self._link_addresses(message_ids),
+            found=found,
+            audit=self._link_audit(),
+            audit_columns=AUDIT_COLUMNS,
+        )
+
+    @api.model
+    def _link_rule_address(self, message_ids):
+        return SQL("SELECT message_id, partner_id, email FROM person")
+
+    @api.model
+    def _link_rule_company(self, message_ids):
+        return SQL(
+            "SELECT message_id, commercial_partner_id AS partner_id, email FROM person "
+            "WHERE commercial_partner_id <> partner_id"
+        )
+
+    @api.model
+    def _link_stage_opportunities(self, message_ids, found):
+        """Rules of this stage select (message_id, lead_id, email) and may use ``address`` (as for
+        contacts), ``lead_by_email(id, email_normalized)``: the leads of those addresses, and the
+        links the contacts stage just made (mail_sync_message_link). Only active opportunities that
+        are not won are linked."""
+        return SQL(
+            """WITH address AS (%(address)s), lead_by_email AS MATERIALIZED (
+                    SELECT id, email_normalized FROM crm_lead
+                     WHERE (email_normalized COLLATE "C") = ANY(ARRAY(SELECT DISTINCT email FROM address))
+               ), found AS (%(found)s)
+               INSERT INTO mail_sync_message_link
+                      (message_id, lead_id, reason, email, active, %(audit_columns)s)
+               SELECT DISTINCT ON (f.message_id, f.lead_id) f.message_id, f.lead_id, f.reason, f.email, true,
+                      %(audit)s
+                 FROM found f
+                 JOIN crm_lead l ON l.id = f.lead_id
+            LEFT JOIN crm_stage s ON s.id = l.stage_id
+                WHERE l.active AND NOT coalesce(s.is_won, false)
+             ORDER BY f.message_id, f.lead_id, f.rank
+          ON CONFLICT DO NOTHING""",
+            address=self._link_addresses(message_ids),
+            found=found,
+            audit=self._link_audit(),
+            audit_columns=AUDIT_COLUMNS,
+        )
+
+    @api.model
+    def _link_rule_lead_partner(self, message_ids):
+        # The address on the email that found the contact.
+        return SQL(
+            """SELECT k.message_id, l.id AS lead_id, k.email
+                 FROM mail_sync_message_link k JOIN crm_lead l ON l.partner_id = k.partner_id
+                WHERE k.message_id = ANY(%s) AND k.active AND k.partner_id IS NOT NULL""",
+            message_ids,
+        )
+
+    @api.model
+    def _link_rule_lead_email(self, message_ids):
+        return SQL(
+            "SELECT a.message_id, l.id AS lead_id, a.email "
+            "FROM address a JOIN lead_by_email l ON l.email_normalized = a.email"
+        )
+
+    @api.model
+    def _link_stage_thread(self, message_ids, found):
+        """Rules of this stage select (message_id, partner_id, lead_id) and may use
+        ``named(message_id, ref)``: the Message-IDs each email names (In-Reply-To, References), and
+        ``earlier(id, message_id)``: the stored emails among them, looked up through the unique
+        index on Message-IDs. Runs after the other stages, so an email and its reply in the same
+        batch are linked alike."""
+        return SQL(
+            """WITH named AS (
+                    SELECT m.id AS message_id, r.ref
+                      FROM mail_sync_message m,
+                           unnest(string_to_array(coalesce(m.message_references, ''), ' ') || m.in_reply_to)
+                           AS r(ref)
+                     WHERE m.id = ANY(%(ids)s) AND r.ref <> ''
+               ), earlier AS MATERIALIZED (
+                    SELECT id, message_id FROM mail_sync_message
+                     WHERE message_id = ANY(ARRAY(SELECT DISTINCT ref FROM named))
+               ), found AS (%(found)s)
+               INSERT INTO mail_sync_message_link
+                      (message_id, partner_id, lead_id, reason, active, %(audit_columns)s)
+               SELECT DISTINCT ON (f.message_id, f.partner_id, f.lead_id)
+                      f.message_id, f.partner_id, f.lead_id, f.reason, true, %(audit)s
+                 FROM found f
+            LEFT JOIN crm_lead l ON l.id = f.lead_id
+                WHERE f.lead_id IS NULL OR l.active
+             ORDER BY f.message_id, f.partner_id, f.lead_id, f.rank
+          ON CONFLICT DO NOTHING""",
+            ids=message_ids,
+            found=found,
+            audit=self._link_audit(),
+            audit_columns=AUDIT_COLUMNS,
+        )
+
+    @api.model
+    def _link_rule_thread(self, message_ids):
+        # A reply or forward goes where the emails it names went, even when its own addresses
+        # would not take it there.
+        return SQL(
+            """SELECT n.message_id, k.partner_id, k.lead_id
+                 FROM named n
+                 JOIN earlier e ON e.message_id = n.ref AND e.id <> n.message_id
+                 JOIN mail_sync_message_link k ON k.message_id = e.id AND k.active"""
+        )
 
     def _visible_ids_sql(self):
         """Links of visible emails to records the user may open: a link never shows a record's name

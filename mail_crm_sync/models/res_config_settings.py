@@ -1,12 +1,13 @@
 import datetime
 
 import pytz
+from mail_crm_sync_engine import DEFAULT_BLOCKED_EXTENSIONS as BLOCKED_BY_DEFAULT
 from odoo import api, fields, models
 
 from .mail_sync_account import VISIBILITY_SELECTION
 
 DEFAULT_BLOCK_LIST = "noreply, no-reply, mailer-daemon, postmaster"
-DEFAULT_BLOCKED_EXTENSIONS = "exe, msi, bat, js, vbs, ps1, php"
+DEFAULT_BLOCKED_EXTENSIONS = ", ".join(BLOCKED_BY_DEFAULT)  # the engine's list, as the setting shows it
 
 
 class ResConfigSettings(models.TransientModel):

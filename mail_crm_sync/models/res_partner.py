@@ -17,15 +17,27 @@ class ResPartner(models.Model):
     )
 
     def _compute_mail_sync_messages(self):
-        messages = self.env["mail.sync.message"]
+        """The emails of each contact and, for a company, of its people: three queries for any
+        number of contacts (their people, their links, which of those emails the user may read)."""
+        partners = self.filtered("id")
+        people = (
+            self.with_context(active_test=False).search([("id", "child_of", partners.ids)])
+            if partners
+            else self
+        )
+        linked = self.env["mail.sync.message.link"]._emails_by_target("partner_id", people.ids)
+        visible = self.env["mail.sync.message"].search([("id", "in", sorted(set().union(*linked.values())))])
+        emails = {partner.id: set() for partner in partners}
+        for person in people:
+            ancestor = person
+            while ancestor:  # the person, its company, that company's parent...
+                if ancestor.id in emails:
+                    emails[ancestor.id] |= linked.get(person.id, set())
+                ancestor = ancestor.parent_id
         for partner in self:
-            if not partner.id:
-                partner.mail_sync_message_ids = messages
-                partner.mail_sync_message_count = 0
-                continue
-            found = messages.search([("partner_ids", "child_of", partner.id)])
-            partner.mail_sync_message_ids = found
-            partner.mail_sync_message_count = len(found)
+            found = emails.get(partner.id, set())
+            partner.mail_sync_message_ids = visible.filtered(lambda message, found=found: message.id in found)
+            partner.mail_sync_message_count = len(partner.mail_sync_message_ids)
 
     def init(self):
         create_email_lookup_index(self.env.cr, "res_partner")

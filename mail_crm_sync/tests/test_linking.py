@@ -80,6 +80,22 @@ class TestLinking(MailSyncCase):
         )
         self.assertEqual(unrelated.thread_message_ids, unrelated)
 
+    def test_a_link_rule_can_be_switched_off(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "mail_crm_sync.link_rules_off", "company, lead_email"
+        )
+        account, box = self.create_account()
+        self.deliver(
+            box,
+            make_email(
+                sender="alice@client.example", cc="bob@prospect.example", message_id="<off@x.example>"
+            ),
+        )
+        self.sync(account)
+        message = self.messages("<off@x.example>")
+        self.assertEqual(message.partner_ids, self.alice, "not her company")
+        self.assertEqual(message.lead_ids, self.open_lead, "not the web form lead found by its email")
+
     def test_mail_links_to_person_company_and_open_lead_only(self):
         account, box = self.create_account()
         self.deliver(

@@ -10,7 +10,6 @@ from mail_crm_sync_engine import (
     blocked_attachments,
     compose,
     connect,
-    provider_files_sent_mail,
     reply_headers,
     send_message,
 )
@@ -304,8 +303,7 @@ class MailSyncCompose(models.TransientModel):
 
     def _file_in_sent(self, account, outgoing):
         """Put the sent bytes in the server's Sent folder; (where, a warning for the user or False)."""
-        hosts = self.env["res.config.settings"]._mail_sync_self_filing_hosts()
-        if provider_files_sent_mail(account.imap_host or "", hosts):
+        if account._files_sent_mail():
             return None, False
         try:
             with connect(account._connection_settings()) as mailbox:

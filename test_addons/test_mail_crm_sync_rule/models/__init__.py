@@ -1,0 +1,1 @@
+from . import mail_sync_message_link, res_partner
