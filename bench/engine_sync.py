@@ -163,7 +163,7 @@ def child(host: str, port: int, login: str, password: str, profile: str | None) 
         statuses = []
         for _ in range(POLLS):
             started = time.perf_counter()
-            mailbox.client.folder_status("INBOX", ["UIDNEXT", "UIDVALIDITY", "MESSAGES", "HIGHESTMODSEQ"])
+            mailbox.status("INBOX", ["UIDNEXT", "UIDVALIDITY", "MESSAGES", "HIGHESTMODSEQ"])
             statuses.append((time.perf_counter() - started) * 1000)
     return {
         "messages": count,

@@ -181,7 +181,7 @@ def rfc2231(value: str) -> str:
     )
 
 
-def fill_mailbox(
+def fill_mailbox(  # noqa: PLR0913 - a benchmark's knobs, all keywords with defaults
     server: DovecotServer,
     user: MailUser,
     count: int,

@@ -222,7 +222,7 @@ class Mail:
 class RealisticMailbox:
     """``count`` messages of ``folders``, planned at once, written one by one in arrival order."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the generator's knobs, each with a default
         self,
         count: int = 10_000,
         seed: int = 1,
@@ -437,7 +437,7 @@ def _new_words(rnd: random.Random, planned: Planned) -> tuple[str, str]:
     return text, markup
 
 
-def _message(
+def _message(  # noqa: PLR0913 - one message from the plan and the shared pools it draws on
     rnd: random.Random,
     planned: Planned,
     message_id: str,

@@ -47,6 +47,8 @@ from .parts import fetch_part
 from .send import SmtpSettings, append_to_sent, provider_files_sent_mail, send_message
 from .sync import sync_folder
 from .types import (
+    DEFAULT_IMAP_PORTS,
+    DEFAULT_SMTP_PORTS,
     Address,
     Attachment,
     Batch,
@@ -63,6 +65,8 @@ from .types import (
 
 __all__ = [
     "DEFAULT_BLOCKED_EXTENSIONS",
+    "DEFAULT_IMAP_PORTS",
+    "DEFAULT_SMTP_PORTS",
     "Address",
     "Attachment",
     "AuthenticationFailed",

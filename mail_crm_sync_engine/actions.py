@@ -9,14 +9,10 @@ leaves the mailbox as it was.
 from __future__ import annotations
 
 import contextlib
-import imaplib
 import logging
-from collections.abc import Iterator
-
-from imapclient.exceptions import IMAPClientAbortError
 
 from .connection import Mailbox
-from .errors import FolderError, MailSyncError, MessageGone, ServerRefused, Unsupported
+from .errors import FolderError, MailSyncError, MessageGone, Unsupported
 from .folders import list_folders, special_folder
 from .types import FolderInfo, FolderRole, MessageLocation
 
@@ -45,7 +41,7 @@ def delete_message(mailbox: Mailbox, location: MessageLocation) -> MessageLocati
     try:
         _expunge_one(mailbox, location, flags, f"Deleting the message from {location.folder!r}")
     finally:
-        leave_folder(mailbox, location.folder)
+        mailbox.leave_folder(location.folder)
     return None
 
 
@@ -71,26 +67,22 @@ def _move(mailbox: Mailbox, location: MessageLocation, to_folder: str, what: str
     flags = _select(mailbox, location)
     try:
         if use_move:
-            with refusals(mailbox, what):
-                take_response_code(mailbox, "COPYUID")  # drop any stale one
-                mailbox.client.move([location.uid], to_folder)
-                copied = _copied_uid(mailbox)
+            with mailbox.refusals(what):
+                copied = mailbox.move([location.uid], to_folder)
         else:
-            with refusals(mailbox, what):
-                take_response_code(mailbox, "COPYUID")
-                mailbox.client.copy([location.uid], to_folder)
-                copied = _copied_uid(mailbox)
+            with mailbox.refusals(what):
+                copied = mailbox.copy([location.uid], to_folder)
             try:
                 _expunge_one(mailbox, location, flags, what)
             except MailSyncError:
                 _remove_copy(mailbox, to_folder, copied)
                 raise
     finally:
-        leave_folder(mailbox, location.folder)
+        mailbox.leave_folder(location.folder)
     if copied:
         return MessageLocation(to_folder, *copied)
-    with refusals(mailbox, f"Reading folder {to_folder!r}"):
-        status = mailbox.client.folder_status(to_folder, ["UIDVALIDITY"])
+    with mailbox.refusals(f"Reading folder {to_folder!r}"):
+        status = mailbox.status(to_folder, ["UIDVALIDITY"])
     return MessageLocation(to_folder, status[b"UIDVALIDITY"], None)
 
 
@@ -104,8 +96,8 @@ def _select(mailbox: Mailbox, location: MessageLocation) -> set[str]:
     """Open the message's folder for writing; its flags. MessageGone unless it is still there."""
     folder = location.folder
     try:
-        with refusals(mailbox, f"Opening folder {folder!r}"):
-            selected = mailbox.client.select_folder(folder)
+        with mailbox.refusals(f"Opening folder {folder!r}"):
+            selected = mailbox.select(folder)
     except FolderError as error:
         if "[NONEXISTENT]" in str(error).upper() or not _folder_exists(mailbox, folder):
             raise MessageGone(f"Folder {folder!r} no longer exists on the server.") from error
@@ -118,21 +110,21 @@ def _select(mailbox: Mailbox, location: MessageLocation) -> set[str]:
             )
         if not selected.get(b"READ-WRITE"):
             raise FolderError(f"Folder {folder!r} is read-only on the server; nothing was changed.")
-        with refusals(mailbox, f"Reading folder {folder!r}"):
-            flags = mailbox.client.get_flags([location.uid])
+        with mailbox.refusals(f"Reading folder {folder!r}"):
+            flags = mailbox.get_flags([location.uid])
         if location.uid not in flags:
             raise MessageGone(f"The message is no longer in folder {folder!r} on the server.")
     except MailSyncError:
-        leave_folder(mailbox, folder)
+        mailbox.leave_folder(folder)
         raise
-    return {_text(flag) for flag in flags[location.uid]}
+    return flags[location.uid]
 
 
 def _folder_exists(mailbox: Mailbox, folder: str) -> bool:
     """Whether LIST still shows the folder (RFC 5530's NONEXISTENT code is not sent by all servers)."""
     try:
         with mailbox.errors():
-            return mailbox.client.folder_exists(folder)
+            return mailbox.folder_exists(folder)
     except MailSyncError:
         return True  # unknown: report the refusal itself
 
@@ -141,14 +133,14 @@ def _expunge_one(mailbox: Mailbox, location: MessageLocation, flags: set[str], w
     """\\Deleted and UID EXPUNGE of this UID alone; the flag is taken back if the expunge fails."""
     added = _DELETED not in flags
     try:
-        with refusals(mailbox, what):
+        with mailbox.refusals(what):
             if added:
-                mailbox.client.add_flags([location.uid], [_DELETED], silent=True)
-            mailbox.client.uid_expunge([location.uid])
+                mailbox.add_flags([location.uid], [_DELETED])
+            mailbox.uid_expunge([location.uid])
     except MailSyncError:
         if added:
             with contextlib.suppress(MailSyncError), mailbox.errors():
-                mailbox.client.remove_flags([location.uid], [_DELETED], silent=True)
+                mailbox.remove_flags([location.uid], [_DELETED])
         raise
 
 
@@ -159,66 +151,12 @@ def _remove_copy(mailbox: Mailbox, folder: str, copied: tuple[int, int] | None) 
         return
     try:
         with mailbox.errors():
-            mailbox.client.select_folder(folder)
-            mailbox.client.add_flags([copied[1]], [_DELETED], silent=True)
-            mailbox.client.uid_expunge([copied[1]])
+            mailbox.select(folder)
+            mailbox.add_flags([copied[1]], [_DELETED])
+            mailbox.uid_expunge([copied[1]])
     except MailSyncError as error:
         _logger.warning(
             "the copy %s in %s could not be removed after a failed move: %s", copied, folder, error
         )
     finally:
-        leave_folder(mailbox, folder)
-
-
-def _copied_uid(mailbox: Mailbox) -> tuple[int, int] | None:
-    """(UIDVALIDITY, UID) in the target folder, from COPYUID (RFC 4315; MOVE sends it too)."""
-    for value in take_response_code(mailbox, "COPYUID"):
-        parts = value.split()
-        if len(parts) == 3 and parts[0].isdigit() and parts[2].isdigit():
-            return int(parts[0]), int(parts[2])
-    return None
-
-
-def take_response_code(mailbox: Mailbox, name: str) -> list[str]:
-    """The data of the response code ``name`` (COPYUID, APPENDUID) since it was last taken.
-
-    imaplib keeps the codes of tagged and untagged answers; imapclient returns only the tagged
-    text, and MOVE sends its COPYUID untagged (RFC 6851).
-    """
-    return [_text(value) for value in mailbox.client._imap.untagged_responses.pop(name, [])]
-
-
-def leave_folder(mailbox: Mailbox, folder: str) -> None:
-    """Leave the selected folder without CLOSE, which would expunge every \\Deleted message."""
-    with contextlib.suppress(MailSyncError), mailbox.errors():
-        if mailbox.has("UNSELECT"):
-            mailbox.client.unselect_folder()
-        else:
-            # SELECT of another mailbox closes the first without expunging (RFC 3501 6.3.1); a
-            # CLOSE of a read-only one expunges nothing.
-            mailbox.client.select_folder(folder, readonly=True)
-            mailbox.client.close_folder()
-    # What the server said of our own change must not be read later as another client's.
-    take_response_code(mailbox, "VANISHED")
-    take_response_code(mailbox, "EXPUNGE")
-
-
-@contextlib.contextmanager
-def refusals(mailbox: Mailbox, what: str) -> Iterator[None]:
-    """A NO or BAD from the server becomes FolderError("<what> was refused: <server's words>");
-    a lost connection, a timeout or throttling keep their own errors."""
-    try:
-        with mailbox.errors():
-            yield
-    except ServerRefused as error:
-        cause = error.__cause__
-        if type(error) is ServerRefused and (
-            isinstance(cause, imaplib.IMAP4.error)
-            and not isinstance(cause, imaplib.IMAP4.abort | IMAPClientAbortError)
-        ):
-            raise FolderError(f"{what} was refused: {error}") from cause
-        raise
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        mailbox.leave_folder(folder)

@@ -32,7 +32,7 @@ from .errors import (
 )
 from .folders import folder_message_count, folder_role, list_folders
 from .sync import sync_folder
-from .types import Address, ConnectionSettings, FolderRole, MessageRecord, Security
+from .types import DEFAULT_IMAP_PORTS, Address, ConnectionSettings, FolderRole, MessageRecord, Security
 
 PASSWORD_VARIABLE = "MAIL_CRM_SYNC_PASSWORD"
 
@@ -49,8 +49,6 @@ EXIT_CODES: tuple[tuple[type[MailSyncError], int], ...] = (
 )
 EXIT_SOME_MESSAGES_FAILED = 10
 EXIT_INTERRUPTED = 130
-
-_DEFAULT_PORTS = {Security.SSL: 993, Security.STARTTLS: 143, Security.NONE: 143}
 
 
 def exit_code_for(error: MailSyncError) -> int:
@@ -121,7 +119,7 @@ def settings_from(args: argparse.Namespace, password: str) -> ConnectionSettings
     security = Security(args.security)
     return ConnectionSettings(
         host=args.host,
-        port=args.port or _DEFAULT_PORTS[security],
+        port=args.port or DEFAULT_IMAP_PORTS[security],
         security=security,
         login=args.user,
         password=password,

@@ -1,9 +1,18 @@
-"""The one module that owns the IMAP socket: connect, log in, and turn failures into engine errors."""
+"""The one module that owns the IMAP socket: connect, log in, every IMAP command the engine sends,
+and the mapping of failures to engine errors. No other module touches imapclient or imaplib.
+
+imapclient does the commands it parses well (SELECT, STATUS, LIST, STORE, MOVE, APPEND ...). Three
+things it cannot do are done on its imaplib connection (``IMAPClient._imap``) here, and only here:
+reading FETCH and SEARCH answers fast (``_read_responses``), pipelining FETCH commands, and reading
+untagged responses and response codes it drops (VANISHED; COPYUID sent untagged by MOVE). They rely
+on the imaplib internals named in ``IMAPLIB_INTERNALS``, which tests/test_connection.py checks, and
+pyproject.toml bounds imapclient to the major version they were read from.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import functools
+import datetime
 import imaplib
 import logging
 import re
@@ -13,43 +22,33 @@ from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+from imapclient.exceptions import LoginError
 from imapclient.imapclient import SocketTimeout
 
 from .errors import (
     AuthenticationFailed,
+    FolderError,
     MailSyncError,
     ServerRefused,
     ServerUnreachable,
     Throttled,
     Timeout,
     TlsFailure,
+    says_throttled,
 )
-from .imap_response import parse_fetch
+from .imap_response import as_text, parse_fetch
+from .tls import client_context
 from .types import ConnectionSettings, Security
 
 _logger = logging.getLogger(__name__)
 
-# Words servers use when they throttle (Gmail, Microsoft 365, Dovecot's anvil).
-_THROTTLE_MARKERS = (
-    "[THROTTLED]",
-    "too many simultaneous",
-    "throttl",
-    "[limit]",
-    "maximum number of connections",
-)
-
-
-@functools.lru_cache(maxsize=2)
-def _ssl_context(verify_certificate: bool) -> ssl.SSLContext:
-    """One context per process and setting: loading the system's certificate authorities takes
-    about 30 ms, which every poll of every account paid when it was made per connection."""
-    context = ssl.create_default_context()
-    if not verify_certificate:
-        # The user's explicit, per-account opt-in for self-signed or expired certificates.
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+# What this module uses of imaplib.IMAP4 beyond its public API (see the module docstring).
+IMAPLIB_INTERNALS = ("_command", "_append_untagged", "untagged_responses", "tagged_commands", "debug")
+# The connection is gone: nothing more can be asked on it. (imapclient's errors are imaplib's.)
+CONNECTION_LOST = (imaplib.IMAP4.abort, OSError)
+# The server answered NO or BAD to one command; the connection is still good. Catch
+# CONNECTION_LOST first: imaplib's abort is a kind of its error.
+COMMAND_REFUSED = (imaplib.IMAP4.error,)
 
 
 def _server_text(error: BaseException) -> str:
@@ -63,7 +62,9 @@ def _server_text(error: BaseException) -> str:
 _LITERAL_RE = re.compile(rb"\{(\d+)\+?\}$")
 
 
-def _read_responses(imap: imaplib.IMAP4, tags: Sequence[bytes]) -> tuple[list, dict[bytes, str]]:
+def _read_responses(  # noqa: C901, PLR0912 - the hot loop of a big sync: no call per line
+    imap: imaplib.IMAP4, tags: Sequence[bytes]
+) -> tuple[list, dict[bytes, str]]:
     """Read until every tag has completed: the FETCH data (as imaplib would store it, without
     the word FETCH) and the server's text for each refused tag.
 
@@ -131,7 +132,9 @@ def uid_set(uids: Sequence[int]) -> str:
     return ",".join(ranges)
 
 
-def translate_error(error: BaseException, settings: ConnectionSettings) -> MailSyncError:
+def translate_error(  # noqa: PLR0911 - one return per kind of failure: a table read top down
+    error: BaseException, settings: ConnectionSettings
+) -> MailSyncError:
     """Map what imaplib, ssl and socket raise to the engine's few typed errors."""
     where = f"{settings.host}:{settings.port}"
     if isinstance(error, MailSyncError):
@@ -147,43 +150,165 @@ def translate_error(error: BaseException, settings: ConnectionSettings) -> MailS
         return Timeout(f"{where} did not answer in time.")
     if isinstance(error, socket.gaierror):
         return ServerUnreachable(f"The server name {settings.host} could not be resolved.")
-    if isinstance(error, ConnectionError | OSError) and not isinstance(error, IMAPClientError):
+    if isinstance(error, ConnectionError | OSError) and not isinstance(error, imaplib.IMAP4.error):
         return ServerUnreachable(f"Could not connect to {where}: {error.strerror or error}.")
     text = _server_text(error)
-    if any(marker in text.lower() for marker in (m.lower() for m in _THROTTLE_MARKERS)):
+    if says_throttled(text):
         return Throttled(f"{where} asks to slow down: {text}")
     if isinstance(error, LoginError) or "AUTHENTICATIONFAILED" in text.upper():
         return AuthenticationFailed(f"{where} refused the login of {settings.login}: {text}")
-    if isinstance(error, IMAPClientAbortError | imaplib.IMAP4.abort):
+    if isinstance(error, imaplib.IMAP4.abort):
         return ServerRefused(f"{where} closed the connection: {text}")
     return ServerRefused(f"{where} refused: {text}")
 
 
 class Mailbox:
-    """A logged-in IMAP connection. Use ``connect()``; every call maps errors to engine errors."""
+    """A logged-in IMAP connection. Use ``connect()``.
+
+    Commands raise the protocol's own errors: run them inside ``errors()``, ``folder_errors()``
+    or ``refusals()``, which say how a failure reads to the user.
+    """
 
     def __init__(self, client: IMAPClient, settings: ConnectionSettings):
-        self.client = client
+        self._client = client
+        self._imap = client._imap  # see the module docstring
         self.settings = settings
         # imapclient sets imaplib's debug level to 5, which formats the repr of every line and
         # literal read (whole message bodies) before the logger drops it: only when wanted.
         if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
-            client._imap.debug = 0
+            self._imap.debug = 0
         self.capabilities = frozenset(c.decode().upper() for c in client.capabilities())
         self.condstore = "CONDSTORE" in self.capabilities
         self.qresync = self.condstore and "QRESYNC" in self.capabilities
         if self.condstore:
             # Must come before the first SELECT, or HIGHESTMODSEQ is silently missing.
-            self.client.enable(*(["CONDSTORE", "QRESYNC"] if self.qresync else ["CONDSTORE"]))
+            self._client.enable(*(["CONDSTORE", "QRESYNC"] if self.qresync else ["CONDSTORE"]))
 
     def has(self, capability: str) -> bool:
         return capability.upper() in self.capabilities
+
+    # -- how failures read ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """Run protocol calls, re-raising their failures as engine errors."""
+        try:
+            yield
+        except MailSyncError:
+            raise
+        except (OSError, imaplib.IMAP4.error) as error:
+            raise translate_error(error, self.settings) from error
+
+    @contextlib.contextmanager
+    def folder_errors(self, folder: str) -> Iterator[None]:
+        """A NO or BAD about this folder becomes FolderError; losing the connection stays fatal."""
+        try:
+            with self.errors():
+                yield
+        except MailSyncError as error:
+            if _refused(error.__cause__):
+                raise FolderError(f"Folder {folder!r} could not be read: {error}") from error.__cause__
+            raise
+
+    @contextlib.contextmanager
+    def refusals(self, what: str) -> Iterator[None]:
+        """A NO or BAD from the server becomes FolderError("<what> was refused: <server's words>");
+        a lost connection, a timeout or throttling keep their own errors."""
+        try:
+            with self.errors():
+                yield
+        except ServerRefused as error:
+            if type(error) is ServerRefused and _refused(error.__cause__):
+                raise FolderError(f"{what} was refused: {error}") from error.__cause__
+            raise
+
+    # -- folders -------------------------------------------------------------------------------
+
+    def list_folders(self) -> list[tuple[tuple[str, ...], str, str]]:
+        """LIST "" "*": (attributes, delimiter, name) per folder, names decoded from modified UTF-7."""
+        return [
+            (tuple(as_text(flag) for flag in flags), as_text(delimiter), as_text(name))
+            for flags, delimiter, name in self._client.list_folders()
+        ]
+
+    def folder_exists(self, folder: str) -> bool:
+        return self._client.folder_exists(folder)
+
+    def personal_namespace(self) -> str:
+        """The prefix of the user's own folders ("INBOX." on servers that keep them under INBOX)."""
+        personal = self._client.namespace().personal
+        return (personal[0][0] or "") if personal else ""
+
+    def create_folder(self, folder: str) -> None:
+        self._client.create_folder(folder)
+
+    def subscribe_folder(self, folder: str) -> None:
+        self._client.subscribe_folder(folder)
+
+    def status(self, folder: str, items: Sequence[str]) -> dict[bytes, int]:
+        """STATUS of a folder that need not be selected: {b"UIDNEXT": 12, ...}."""
+        return self._client.folder_status(folder, items)
+
+    def select(self, folder: str, *, readonly: bool = False) -> dict[bytes, Any]:
+        """SELECT, or EXAMINE with ``readonly``: what the server said (UIDVALIDITY, EXISTS ...)."""
+        return self._client.select_folder(folder, readonly=readonly)
+
+    def unselect(self) -> None:
+        """Leave a folder opened with ``readonly`` (a CLOSE there expunges nothing); never fails."""
+        with contextlib.suppress(MailSyncError), self.errors():
+            if self.has("UNSELECT"):
+                self._client.unselect_folder()
+            else:
+                self._client.close_folder()
+
+    def leave_folder(self, folder: str) -> None:
+        """Leave the selected folder without CLOSE, which would expunge every \\Deleted message."""
+        with contextlib.suppress(MailSyncError), self.errors():
+            if self.has("UNSELECT"):
+                self._client.unselect_folder()
+            else:
+                # SELECT of another mailbox closes the first without expunging (RFC 3501 6.3.1); a
+                # CLOSE of a read-only one expunges nothing.
+                self._client.select_folder(folder, readonly=True)
+                self._client.close_folder()
+        # What the server said of our own change must not be read later as another client's.
+        self.discard_untagged("VANISHED", "EXPUNGE")
+
+    # -- searching and reading -----------------------------------------------------------------
+
+    def search(self, criteria: Sequence[str]) -> list[int]:
+        """UID SEARCH with criteria imapclient quotes (a Message-ID, a subject), the UIDs found."""
+        return list(self._client.search(list(criteria)))
+
+    def search_uids(self, *criteria: str) -> list[int]:
+        """UID SEARCH with simple atoms (ALL, UID 5:*, SINCE 1-Nov-2026), the UIDs in order.
+
+        Read as one line of digits: imapclient's reader would build a token per UID, which on a
+        folder of 100,000 messages costs more memory than the whole sync.
+        """
+        lines = self._untagged_answer("SEARCH", "UID", "SEARCH", *criteria)
+        return sorted({int(uid) for line in lines for uid in line.split() if uid.isdigit()})
+
+    def vanished_since(self, low: int, high: int, modseq: int) -> set[int]:
+        """UIDs in low:high expunged since ``modseq`` (QRESYNC, RFC 7162 3.2.10).
+
+        imapclient neither sends a UID range to FETCH nor reads VANISHED responses.
+        """
+        lines = self._untagged_answer(
+            "VANISHED", "UID", "FETCH", f"{low}:{high}", "(UID)", f"(CHANGEDSINCE {modseq} VANISHED)"
+        )
+        uids: set[int] = set()
+        for line in lines:
+            for piece in as_text(line).replace("(EARLIER)", "").split(","):
+                first, _, last = piece.strip().partition(":")
+                if first.isdigit():
+                    uids.update(range(int(first), int(last or first) + 1))
+        return uids
 
     def fetch(self, uids: Sequence[int], items: Sequence[str]) -> dict[int, dict[bytes, Any]]:
         """UID FETCH in the selected folder, read by imap_response: {UID: {ITEM: value}}.
 
         Only the UIDs asked for come back (servers may add unsolicited FETCH data for others).
-        Raises the protocol's own errors; wrap calls in ``errors()``.
         """
         if not uids:
             return {}
@@ -194,73 +319,107 @@ class Mailbox:
 
     def send_fetch(self, uids: Sequence[int], items: Sequence[str]) -> bytes:
         """Send a UID FETCH without waiting: the server works while we do. Finish with ``collect``."""
-        imap = self.client._imap  # imapclient's response reader is the bottleneck of a big sync
-        return imap._command("UID", "FETCH", uid_set(uids), f"({' '.join(items)})")
+        # imapclient's response reader is the bottleneck of a big sync, and it cannot pipeline.
+        return self._imap._command("UID", "FETCH", uid_set(uids), f"({' '.join(items)})")
 
     def collect(
         self, uids: Collection[int], tags: Sequence[bytes]
     ) -> tuple[dict[int, dict[bytes, Any]], dict[bytes, str]]:
         """Wait for FETCH commands sent with ``send_fetch``; their data for ``uids``, and the
         server's text for each tag it refused (the others' data is still good)."""
-        pieces, refused = _read_responses(self.client._imap, tags)
+        pieces, refused = _read_responses(self._imap, tags)
         wanted = set(uids)
         return {uid: values for uid, values in parse_fetch(pieces).items() if uid in wanted}, refused
 
-    def search_uids(self, *criteria: str) -> list[int]:
-        """UID SEARCH with simple atoms (ALL, UID 5:*, SINCE 1-Nov-2026), the UIDs in order.
+    def get_flags(self, uids: Sequence[int]) -> dict[int, set[str]]:
+        """The flags of each UID still in the selected folder."""
+        return {uid: {as_text(flag) for flag in flags} for uid, flags in self._client.get_flags(uids).items()}
 
-        Read as one line of digits: imapclient's reader would build a token per UID, which on a
-        folder of 100,000 messages costs more memory than the whole sync.
-        """
-        imap = self.client._imap
-        imap.untagged_responses.pop("SEARCH", None)
-        tag = imap._command("UID", "SEARCH", *criteria)
-        _pieces, refused = _read_responses(imap, [tag])
-        if refused:
-            raise imaplib.IMAP4.error(refused[tag])
-        lines = imap.untagged_responses.pop("SEARCH", [])
-        return sorted({int(uid) for line in lines for uid in line.split() if uid.isdigit()})
+    def discard_untagged(self, *names: str) -> None:
+        """Forget stored untagged responses of these kinds (FETCH, VANISHED, EXPUNGE ...), so that
+        what an earlier command left is not read as the answer to a later one."""
+        for name in names:
+            self._imap.untagged_responses.pop(name, None)
 
-    def vanished_since(self, low: int, high: int, modseq: int) -> set[int]:
-        """UIDs in low:high expunged since ``modseq`` (QRESYNC, RFC 7162 3.2.10).
+    # -- changing the mailbox ------------------------------------------------------------------
 
-        imapclient neither sends a UID range to FETCH nor reads VANISHED responses.
-        """
-        imap = self.client._imap
-        imap.untagged_responses.pop("VANISHED", None)
-        tag = imap._command("UID", "FETCH", f"{low}:{high}", "(UID)", f"(CHANGEDSINCE {modseq} VANISHED)")
-        _pieces, refused = _read_responses(imap, [tag])
-        if refused:
-            raise imaplib.IMAP4.error(refused[tag])
-        uids: set[int] = set()
-        for line in imap.untagged_responses.pop("VANISHED", []):
-            text = line.decode("ascii", "replace") if isinstance(line, bytes) else str(line)
-            for piece in text.replace("(EARLIER)", "").split(","):
-                first, _, last = piece.strip().partition(":")
-                if first.isdigit():
-                    uids.update(range(int(first), int(last or first) + 1))
-        return uids
+    def add_flags(self, uids: Sequence[int], flags: Sequence[str]) -> None:
+        self._client.add_flags(uids, flags, silent=True)
 
-    @contextlib.contextmanager
-    def errors(self) -> Iterator[None]:
-        """Run protocol calls, re-raising their failures as engine errors."""
-        try:
-            yield
-        except MailSyncError:
-            raise
-        except (OSError, imaplib.IMAP4.error, IMAPClientError) as error:
-            raise translate_error(error, self.settings) from error
+    def remove_flags(self, uids: Sequence[int], flags: Sequence[str]) -> None:
+        self._client.remove_flags(uids, flags, silent=True)
+
+    def uid_expunge(self, uids: Sequence[int]) -> None:
+        """UID EXPUNGE (UIDPLUS): removes these \\Deleted messages alone."""
+        self._client.uid_expunge(uids)
+
+    def move(self, uids: Sequence[int], folder: str) -> tuple[int, int] | None:
+        """UID MOVE; (UIDVALIDITY, UID) in ``folder`` when the server says (COPYUID)."""
+        self._response_codes("COPYUID")  # drop any stale one
+        self._client.move(uids, folder)
+        return _copied_uid(self._response_codes("COPYUID"))
+
+    def copy(self, uids: Sequence[int], folder: str) -> tuple[int, int] | None:
+        """UID COPY; (UIDVALIDITY, UID) in ``folder`` when the server says (COPYUID)."""
+        self._response_codes("COPYUID")
+        self._client.copy(uids, folder)
+        return _copied_uid(self._response_codes("COPYUID"))
+
+    def append(
+        self, folder: str, data: bytes, flags: Sequence[str], msg_time: datetime.datetime | None
+    ) -> tuple[int, int] | None:
+        """APPEND; (UIDVALIDITY, UID) of the new message when the server says (APPENDUID)."""
+        self._response_codes("APPENDUID")
+        self._client.append(folder, data, flags=flags, msg_time=msg_time)
+        for value in self._response_codes("APPENDUID"):
+            validity, _, uid = value.partition(" ")
+            if validity.isdigit() and uid.isdigit():
+                return int(validity), int(uid)
+        return None
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self.client.logout()
+            self._client.logout()
         with contextlib.suppress(Exception):
-            self.client.shutdown()
+            self._client.shutdown()
+
+    # -- imaplib underneath ------------------------------------------------------------------
+
+    def _untagged_answer(self, kind: str, *command: str) -> list:
+        """Send ``command`` and wait for it; the untagged responses of ``kind`` it brought."""
+        self._imap.untagged_responses.pop(kind, None)
+        tag = self._imap._command(*command)
+        _pieces, refused = _read_responses(self._imap, [tag])
+        if refused:
+            raise imaplib.IMAP4.error(refused[tag])
+        return self._imap.untagged_responses.pop(kind, [])
+
+    def _response_codes(self, name: str) -> list[str]:
+        """The data of the response code ``name`` (COPYUID, APPENDUID) since it was last taken.
+
+        imaplib keeps the codes of tagged and untagged answers; imapclient returns only the tagged
+        text, and MOVE sends its COPYUID untagged (RFC 6851).
+        """
+        return [as_text(value) for value in self._imap.untagged_responses.pop(name, [])]
+
+
+def _refused(cause: BaseException | None) -> bool:
+    """A NO or BAD answer, as opposed to a lost connection."""
+    return isinstance(cause, COMMAND_REFUSED) and not isinstance(cause, CONNECTION_LOST)
+
+
+def _copied_uid(codes: list[str]) -> tuple[int, int] | None:
+    """(UIDVALIDITY, UID) in the target folder, from COPYUID (RFC 4315; MOVE sends it too)."""
+    for value in codes:
+        parts = value.split()
+        if len(parts) == 3 and parts[0].isdigit() and parts[2].isdigit():
+            return int(parts[0]), int(parts[2])
+    return None
 
 
 def _open(settings: ConnectionSettings) -> IMAPClient:
     timeout = SocketTimeout(connect=settings.connect_timeout, read=settings.read_timeout)
-    context = _ssl_context(settings.verify_certificate) if settings.security != Security.NONE else None
+    context = client_context(settings.verify_certificate) if settings.security != Security.NONE else None
     client = IMAPClient(
         settings.host,
         port=settings.port,
@@ -295,7 +454,7 @@ def connect(settings: ConnectionSettings) -> Iterator[Mailbox]:
         if client is not None:
             with contextlib.suppress(Exception):
                 client.shutdown()
-        if isinstance(error, OSError | imaplib.IMAP4.error | IMAPClientError | MailSyncError):
+        if isinstance(error, OSError | imaplib.IMAP4.error | MailSyncError):
             raise translate_error(error, settings) from error
         raise
     try:

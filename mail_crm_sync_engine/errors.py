@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+# Words servers use when they throttle (Gmail, Microsoft 365, Dovecot's anvil), in IMAP and SMTP.
+THROTTLE_MARKERS = (
+    "[THROTTLED]",
+    "too many simultaneous",
+    "throttl",
+    "[limit]",
+    "maximum number of connections",
+)
+
+
+def says_throttled(text: str) -> bool:
+    """Whether a server's answer asks us to slow down."""
+    lowered = text.lower()
+    return any(marker.lower() in lowered for marker in THROTTLE_MARKERS)
+
 
 class MailSyncError(Exception):
     """Base of every engine error. ``str(error)`` is a sentence for the user."""

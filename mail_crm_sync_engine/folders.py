@@ -71,12 +71,6 @@ def folder_role(name: str, flags: tuple[str, ...], delimiter: str = "/") -> Fold
     return _NAME_TO_ROLE.get(leaf.strip().lower(), FolderRole.OTHER)
 
 
-def _text(value: bytes | str | None) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value or ""
-
-
 def list_folders(mailbox: Mailbox, *, with_counts: bool = False) -> list[FolderInfo]:
     """Every folder of the account, roles resolved, names decoded from modified UTF-7.
 
@@ -84,16 +78,11 @@ def list_folders(mailbox: Mailbox, *, with_counts: bool = False) -> list[FolderI
     whose STATUS fails keeps ``messages=None`` instead of failing the list.
     """
     with mailbox.errors():
-        listed = mailbox.client.list_folders()
+        listed = mailbox.list_folders()
     folders = []
-    seen_roles: set[FolderRole] = set()
-    for raw_flags, raw_delimiter, name in listed:
-        flags = tuple(_text(flag) for flag in raw_flags)
-        delimiter = _text(raw_delimiter)
+    for flags, delimiter, name in listed:
         selectable = not any(flag.upper() in ("\\NOSELECT", "\\NONEXISTENT") for flag in flags)
-        role = folder_role(_text(name), flags, delimiter)
-        folders.append(FolderInfo(_text(name), role, flags, delimiter, selectable))
-        seen_roles.add(role)
+        folders.append(FolderInfo(name, folder_role(name, flags, delimiter), flags, delimiter, selectable))
     # A name-guessed role must not steal the role the server flagged on another folder.
     folders = [
         folder
@@ -123,7 +112,7 @@ def _flagged_elsewhere(folders: list[FolderInfo], folder: FolderInfo) -> bool:
 def folder_message_count(mailbox: Mailbox, name: str) -> int | None:
     try:
         with mailbox.errors():
-            return mailbox.client.folder_status(name, ["MESSAGES"])[b"MESSAGES"]
+            return mailbox.status(name, ["MESSAGES"])[b"MESSAGES"]
     except MailSyncError as error:
         _logger.info("STATUS of folder %s failed: %s", name, error)
         return None

@@ -20,6 +20,15 @@ _MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
 _INTERNALDATE_RE = re.compile(r"\s*(\d{1,2})-(\w{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
 
 
+def as_text(value: bytes | str | None) -> str:
+    """A value the server sent (bytes, or text imapclient already decoded) as text; None is ""."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
 class ResponseError(ValueError):
     """The response does not have the shape of FETCH data."""
 
@@ -75,7 +84,7 @@ def parse_fetch(pieces: list) -> dict[int, dict[bytes, Any]]:
     return messages
 
 
-def zoned_datetime(
+def zoned_datetime(  # noqa: PLR0913 - takes a date pattern's groups as they come
     day: str,
     month: str,
     year: str,

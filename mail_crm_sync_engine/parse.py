@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from email import policy
 from typing import NamedTuple
 
-from .imap_response import zoned_datetime
+from .imap_response import as_text, zoned_datetime
 from .quoting import new_text
 from .types import Address, Attachment, Direction, FolderRole, MessageRecord
 
@@ -65,26 +65,13 @@ class BodyPart(NamedTuple):
         )
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
 _ENCODED_WORD_RE = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _BETWEEN_WORDS_RE = re.compile(r"[ \t\r\n]*")
 
 
 def _word_bytes(encoding: str, payload: str) -> bytes:
     if encoding in "bB":
-        data = re.sub(r"[^A-Za-z0-9+/]", "", payload)
-        data += "=" * (-len(data) % 4)
-        try:
-            return binascii.a2b_base64(data[:-1] if len(data) % 4 == 1 else data)
-        except binascii.Error:
-            return payload.encode("ascii", "replace")
+        return lenient_base64(payload.encode("ascii", "replace"))
     return binascii.a2b_qp(payload.encode("ascii", "replace"), header=True)
 
 
@@ -132,7 +119,7 @@ def _params(raw) -> dict[str, str]:
     """BODYSTRUCTURE parameter list to a dict, RFC 2231 continuations and charsets resolved."""
     if not raw or not isinstance(raw, list | tuple):
         return {}
-    pairs = [(_text(raw[i]).lower(), _text(raw[i + 1])) for i in range(0, len(raw) - 1, 2)]
+    pairs = [(as_text(raw[i]).lower(), as_text(raw[i + 1])) for i in range(0, len(raw) - 1, 2)]
     if any("*" in key for key, _ in pairs):
         try:
             collapsed = email.utils.decode_params([("", ""), *pairs])[1:]
@@ -158,7 +145,7 @@ def walk_bodystructure(structure, prefix: str = "") -> list[BodyPart]:
             leaves.extend(walk_bodystructure(child, number))
         return leaves
     fields = list(structure)
-    main, sub = _text(fields[0]).lower(), _text(fields[1]).lower()
+    main, sub = as_text(fields[0]).lower(), as_text(fields[1]).lower()
     content_type = f"{main}/{sub}"
     extension = 7
     if main == "text":
@@ -168,20 +155,20 @@ def walk_bodystructure(structure, prefix: str = "") -> list[BodyPart]:
     disposition, disposition_params = None, {}
     if len(fields) > extension + 1 and isinstance(fields[extension + 1], list | tuple):
         raw_disposition = fields[extension + 1]
-        disposition = _text(raw_disposition[0]).lower() or None
+        disposition = as_text(raw_disposition[0]).lower() or None
         disposition_params = _params(raw_disposition[1] if len(raw_disposition) > 1 else None)
     try:
         size = int(fields[6] or 0)
     except (TypeError, ValueError):
         size = 0
-    content_id = _text(fields[3]).strip().strip("<>") or None
+    content_id = as_text(fields[3]).strip().strip("<>") or None
     return [
         BodyPart(
             part=prefix or "1",
             content_type=content_type,
             params=_params(fields[2]),
             content_id=content_id,
-            encoding=_text(fields[5]).lower() or "7bit",
+            encoding=as_text(fields[5]).lower() or "7bit",
             size=size,
             disposition=disposition,
             disposition_params=disposition_params,
@@ -218,16 +205,25 @@ def attachment_of(leaf: BodyPart) -> Attachment:
 # -- decoding ----------------------------------------------------------------------------------
 
 
+_NOT_BASE64_RE = re.compile(rb"[^A-Za-z0-9+/]")
+
+
+def lenient_base64(data: bytes) -> bytes:
+    """Base64 as mailers really write it: stray characters and padding ignored, and a truncated
+    last group (one character too many) dropped, so broken input yields what could be read."""
+    cleaned = _NOT_BASE64_RE.sub(b"", data)
+    missing = -len(cleaned) % 4
+    cleaned = cleaned[:-1] if missing == 3 else cleaned + b"=" * missing
+    try:
+        return base64.b64decode(cleaned)
+    except binascii.Error:
+        return b""
+
+
 def decode_transfer(data: bytes, encoding: str) -> bytes:
     """Undo Content-Transfer-Encoding; broken base64 yields what could be read."""
     if encoding == "base64":
-        cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
-        missing = -len(cleaned) % 4
-        cleaned = cleaned[:-1] if missing == 3 else cleaned + b"=" * missing
-        try:
-            return base64.b64decode(cleaned)
-        except binascii.Error:
-            return b""
+        return lenient_base64(data)
     if encoding == "quoted-printable":
         return quopri.decodestring(data)
     return data
@@ -492,7 +488,7 @@ def direction_of(from_: Iterable[Address], own_addresses: frozenset[str], role: 
     return Direction.INCOMING
 
 
-def build_record(
+def build_record(  # noqa: PLR0913 - the pieces of a message as the sync and record_from_bytes hold them
     header_bytes: bytes,
     body_texts: Sequence[tuple[BodyPart, bytes]],
     attachments: Sequence[Attachment],

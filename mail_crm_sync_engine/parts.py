@@ -7,7 +7,6 @@ import logging
 from .connection import Mailbox
 from .errors import MessageGone
 from .parse import decode_transfer, walk_bodystructure
-from .sync import folder_errors
 
 _logger = logging.getLogger(__name__)
 
@@ -15,15 +14,15 @@ _logger = logging.getLogger(__name__)
 def _locate(
     mailbox: Mailbox, uidvalidity: int, uid: int, message_id: str | None, current_validity: int
 ) -> int | None:
-    if current_validity == uidvalidity and mailbox.client.search(["UID", str(uid)]) == [uid]:
+    if current_validity == uidvalidity and mailbox.search(["UID", str(uid)]) == [uid]:
         return uid
     if not message_id:
         return None
-    found = mailbox.client.search(["HEADER", "Message-ID", message_id])
+    found = mailbox.search(["HEADER", "Message-ID", message_id])
     return max(found) if found else None
 
 
-def fetch_part(
+def fetch_part(  # noqa: PLR0913 - public: where a part was stored, as the addon keeps it
     mailbox: Mailbox,
     folder: str,
     uidvalidity: int,
@@ -36,8 +35,8 @@ def fetch_part(
     If (UIDVALIDITY, UID) no longer points at the message, it is looked up by ``message_id`` in
     the same folder. Raises MessageGone when it is not there any more.
     """
-    with folder_errors(mailbox, folder):
-        selected = mailbox.client.select_folder(folder, readonly=True)
+    with mailbox.folder_errors(folder):
+        selected = mailbox.select(folder, readonly=True)
         found = _locate(mailbox, uidvalidity, uid, message_id, selected[b"UIDVALIDITY"])
         if found is None:
             raise MessageGone(f"The message is no longer in folder {folder!r} on the server.")

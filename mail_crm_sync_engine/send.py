@@ -19,8 +19,7 @@ import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .actions import leave_folder, refusals, take_response_code
-from .connection import _THROTTLE_MARKERS, Mailbox, _ssl_context
+from .connection import Mailbox
 from .errors import (
     AuthenticationFailed,
     MailSyncError,
@@ -31,8 +30,10 @@ from .errors import (
     Throttled,
     Timeout,
     TlsFailure,
+    says_throttled,
 )
 from .folders import list_folders, special_folder
+from .tls import client_context
 from .types import FolderRole, MessageLocation, Security
 
 _logger = logging.getLogger(__name__)
@@ -101,25 +102,22 @@ def append_to_sent(
     Raises FolderError when the server refuses (quota, rights).
     """
     folder = _sent_folder(mailbox)
-    with refusals(mailbox, f"Reading folder {folder!r}"):
+    with mailbox.refusals(f"Reading folder {folder!r}"):
         try:
-            uidvalidity = mailbox.client.select_folder(folder, readonly=True)[b"UIDVALIDITY"]
-            there = mailbox.client.search(["HEADER", "Message-ID", message_id])
+            uidvalidity = mailbox.select(folder, readonly=True)[b"UIDVALIDITY"]
+            there = mailbox.search(["HEADER", "Message-ID", message_id])
         finally:
-            leave_folder(mailbox, folder)
+            mailbox.leave_folder(folder)
     if there:
         _logger.info("%s is already in %s: not filed again", message_id, folder)
         return MessageLocation(folder, uidvalidity, max(there))
     if sent_at.tzinfo is None:
         sent_at = sent_at.replace(tzinfo=datetime.UTC)
-    with refusals(mailbox, f"Filing the sent message in {folder!r}"):
-        take_response_code(mailbox, "APPENDUID")
-        mailbox.client.append(folder, _crlf(message_bytes), flags=[_SEEN], msg_time=sent_at)
-        for value in take_response_code(mailbox, "APPENDUID"):
-            validity, _, uid = value.partition(" ")
-            if validity.isdigit() and uid.isdigit():
-                return MessageLocation(folder, int(validity), int(uid))
-        status = mailbox.client.folder_status(folder, ["UIDVALIDITY"])
+    with mailbox.refusals(f"Filing the sent message in {folder!r}"):
+        appended = mailbox.append(folder, _crlf(message_bytes), [_SEEN], sent_at)
+        if appended:
+            return MessageLocation(folder, *appended)
+        status = mailbox.status(folder, ["UIDVALIDITY"])
     return MessageLocation(folder, status[b"UIDVALIDITY"], None)
 
 
@@ -139,20 +137,20 @@ def _sent_folder(mailbox: Mailbox) -> str:
     if sent:
         return sent.name
     prefix = ""
-    with refusals(mailbox, "Reading the folder namespace"):
-        if mailbox.has("NAMESPACE") and (personal := mailbox.client.namespace().personal):
-            prefix = personal[0][0] or ""  # "INBOX." on servers that keep folders under INBOX
+    with mailbox.refusals("Reading the folder namespace"):
+        if mailbox.has("NAMESPACE"):
+            prefix = mailbox.personal_namespace()  # "INBOX." on servers that keep folders under INBOX
     name = f"{prefix}Sent"
     _logger.info("no Sent folder: creating %s", name)
     try:
-        with refusals(mailbox, f"Creating folder {name!r}"):
-            mailbox.client.create_folder(name)
+        with mailbox.refusals(f"Creating folder {name!r}"):
+            mailbox.create_folder(name)
     except MailSyncError as error:
         if "ALREADYEXISTS" not in str(error).upper():  # made meanwhile by another client
             raise
     try:
-        with refusals(mailbox, f"Subscribing to folder {name!r}"):
-            mailbox.client.subscribe_folder(name)
+        with mailbox.refusals(f"Subscribing to folder {name!r}"):
+            mailbox.subscribe_folder(name)
     except MailSyncError as error:  # the copy is filed all the same; a client may not list it
         _logger.warning("could not subscribe to %s: %s", name, error)
     return name
@@ -162,7 +160,7 @@ def _sent_folder(mailbox: Mailbox) -> str:
 
 
 def _open(settings: SmtpSettings) -> smtplib.SMTP:
-    context = _ssl_context(settings.verify_certificate) if settings.security != Security.NONE else None
+    context = client_context(settings.verify_certificate) if settings.security != Security.NONE else None
     # Connects and reads the greeting; the host name is kept for the certificate check.
     if settings.security == Security.SSL:
         smtp = smtplib.SMTP_SSL(
@@ -234,12 +232,14 @@ def _refusal(code: int, reply: bytes | str, sentence: str) -> MailSyncError:
     text = _reply(code, reply)
     if code == 530:
         return AuthenticationFailed(f"{sentence}: it wants a login first ({text}).")
-    if code == 421 or any(marker.lower() in text.lower() for marker in _THROTTLE_MARKERS):
+    if code == 421 or says_throttled(text):
         return Throttled(f"{sentence}, asking to slow down: {text}")
     return MessageRefused(f"{sentence}: {text}")
 
 
-def _translate(error: OSError, settings: SmtpSettings) -> MailSyncError:
+def _translate(  # noqa: C901, PLR0911 - one return per kind of failure: a table read top down
+    error: OSError, settings: SmtpSettings
+) -> MailSyncError:
     """Map what smtplib, ssl and socket raise to the engine's typed errors."""
     where = _where(settings)
     if isinstance(error, smtplib.SMTPAuthenticationError):

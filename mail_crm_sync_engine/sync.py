@@ -6,18 +6,14 @@ BODY.PEEK, no flag is set and nothing is expunged.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import datetime
-import imaplib
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
-
-from .connection import Mailbox
-from .errors import FolderError, MailSyncError
+from .connection import COMMAND_REFUSED, CONNECTION_LOST, Mailbox
 from .folders import folder_role as guess_role
 from .imap_response import imap_date, parse_internaldate
 from .parse import (
@@ -46,26 +42,11 @@ WindowStart = datetime.date | None | Callable[[], datetime.date | None]
 MAX_TEXT_BYTES = 2_000_000
 
 
-@contextlib.contextmanager
-def folder_errors(mailbox: Mailbox, folder: str) -> Iterator[None]:
-    """A NO or BAD about this folder becomes FolderError; losing the connection stays fatal."""
-    try:
-        with mailbox.errors():
-            yield
-    except MailSyncError as error:
-        cause = error.__cause__
-        if isinstance(cause, imaplib.IMAP4.error) and not isinstance(
-            cause, imaplib.IMAP4.abort | IMAPClientAbortError
-        ):
-            raise FolderError(f"Folder {folder!r} could not be read: {error}") from cause
-        raise
-
-
 def _status(mailbox: Mailbox, folder: str) -> dict[bytes, int]:
     items = ["UIDNEXT", "UIDVALIDITY", "MESSAGES"]
     if mailbox.condstore:
         items.append("HIGHESTMODSEQ")
-    return mailbox.client.folder_status(folder, items)
+    return mailbox.status(folder, items)
 
 
 def _unchanged(state: FolderState | None, status: dict[bytes, int]) -> bool:
@@ -104,7 +85,7 @@ def _gone(mailbox: Mailbox, state: FolderState, known_uids: KnownUids) -> list[i
     return sorted(known - present)
 
 
-def sync_folder(
+def sync_folder(  # noqa: PLR0913 - the public entry point: its settings are explicit keywords
     mailbox: Mailbox,
     folder: str,
     state: FolderState | None,
@@ -124,23 +105,95 @@ def sync_folder(
     from the server.
     Nothing new costs one STATUS and yields nothing. Raises FolderError for this folder only.
     """
-    role = folder_role or guess_role(folder, ())
-    own = frozenset(address.lower() for address in own_addresses)
-    with folder_errors(mailbox, folder):
+    job = _FolderSync(
+        name=folder,
+        role=folder_role or guess_role(folder, ()),
+        own_addresses=frozenset(address.lower() for address in own_addresses),
+        window_start=window_start,
+        known_uids=known_uids,
+        batch_size=batch_size,
+    )
+    with mailbox.folder_errors(folder):
         status = _status(mailbox, folder)
         if _unchanged(state, status):
             return
-        selected = mailbox.client.select_folder(folder, readonly=True)
+        selected = mailbox.select(folder, readonly=True)
     try:
-        yield from _sync_selected(
-            mailbox, folder, selected, state, window_start, own, known_uids, role, batch_size
-        )
+        yield from _sync_selected(mailbox, job, selected, state)
     finally:
         # STATUS of a selected folder may show the session's stale view: leave nothing selected.
-        _unselect(mailbox)
+        mailbox.unselect()
 
 
-def _sync_selected(mailbox, folder, selected, state, window_start, own, known_uids, role, batch_size):
+# -- the data between the stages ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _FolderSync:
+    """What the caller asked of one folder's sync; shared by all its batches."""
+
+    name: str
+    role: FolderRole
+    own_addresses: frozenset[str]
+    window_start: WindowStart
+    known_uids: KnownUids
+    batch_size: int
+
+
+class MessagePlan(NamedTuple):
+    """One message once its head is read: what the server said of it, and its text parts to fetch.
+
+    A named tuple rather than a frozen dataclass: a sync makes one per message.
+    """
+
+    uid: int
+    head: Mapping[bytes, Any]  # the FETCH data of HEAD_ITEMS
+    internal_date: datetime.datetime | None  # UTC
+    body: tuple[BodyPart, ...]  # the text parts to fetch
+    attachments: tuple[BodyPart, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _HeadsSent:
+    """A batch whose head FETCH is on its way."""
+
+    uids: Sequence[int]
+    tag: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """A batch whose heads are read: its messages inside the window, and those the server refused."""
+
+    uids: Sequence[int]
+    plans: tuple[MessagePlan, ...]
+    failed: tuple[FailedMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _TextsSent:
+    """A planned batch whose text FETCHes (one per group of messages needing the same parts) are sent."""
+
+    planned: _Planned
+    groups: Mapping[TextSpec, list[int]]
+    tags: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """A planned batch with its text parts: {UID: {part number: bytes}}."""
+
+    planned: _Planned
+    texts: Mapping[int, Mapping[str, bytes]]
+
+
+# -- the stages --------------------------------------------------------------------------------
+
+
+def _sync_selected(
+    mailbox: Mailbox, job: _FolderSync, selected: Mapping[bytes, Any], state: FolderState | None
+) -> Iterator[Batch]:
     uidvalidity = selected[b"UIDVALIDITY"]
     final = FolderState(
         uidvalidity=uidvalidity,
@@ -152,124 +205,105 @@ def _sync_selected(mailbox, folder, selected, state, window_start, own, known_ui
     reset = state is not None and state.uidvalidity != uidvalidity
     if reset:
         _logger.info(
-            "UIDVALIDITY of %s changed (%s -> %s): rescanning", folder, state.uidvalidity, uidvalidity
+            "UIDVALIDITY of %s changed (%s -> %s): rescanning", job.name, state.uidvalidity, uidvalidity
         )
     fresh = state is None or reset
-    if fresh and callable(window_start):
-        window_start = window_start()
-    with folder_errors(mailbox, folder):
+    window_start = job.window_start() if fresh and callable(job.window_start) else job.window_start
+    with mailbox.folder_errors(job.name):
         uids = _search_since(mailbox, window_start) if fresh else _search_above(mailbox, state.last_uid)
-        gone = [] if fresh else _gone(mailbox, state, known_uids)
+        gone = () if fresh else tuple(_gone(mailbox, state, job.known_uids))
     not_before = (
         datetime.datetime.combine(window_start, datetime.time(), datetime.UTC)
         if fresh and window_start
         else None
     )
     if not uids:
-        yield Batch(folder, (), _final_state(final, state, fresh), tuple(gone), reset)
+        yield Batch(job.name, (), _final_state(final, state, fresh), gone, reset)
         return
     previous = state if not fresh else FolderState(uidvalidity=uidvalidity)
-    chunks = [uids[start : start + batch_size] for start in range(0, len(uids), batch_size)]
-    for index, (chunk, heads, plans, texts, failed) in enumerate(
-        _pipeline(mailbox, folder, chunks, not_before)
-    ):
-        records = _build(folder, uidvalidity, heads, plans, texts, own, role, failed)
+    chunks = [uids[start : start + job.batch_size] for start in range(0, len(uids), job.batch_size)]
+    for index, fetched in enumerate(_pipeline(mailbox, job.name, chunks, not_before)):
+        records, failed = _build(fetched, job, uidvalidity)
+        last_uid = max(fetched.planned.uids)
         if index + 1 == len(chunks):
-            batch_state = _final_state(final, state, fresh, max(chunk))
+            batch_state = _final_state(final, state, fresh, last_uid)
         else:
-            batch_state = FolderState(uidvalidity, max(chunk), previous.highest_modseq)
+            batch_state = FolderState(uidvalidity, last_uid, previous.highest_modseq)
         first = index == 0
-        yield Batch(
-            folder, tuple(records), batch_state, tuple(gone) if first else (), reset and first, tuple(failed)
-        )
+        yield Batch(job.name, records, batch_state, gone if first else (), reset and first, failed)
 
 
-@dataclasses.dataclass
-class _InFlight:
-    """One batch on its way: its UIDs, then its heads and plans, then its text FETCHes."""
-
-    uids: list[int]
-    head_tag: bytes = b""
-    heads: dict[int, dict] = dataclasses.field(default_factory=dict)
-    failed: list[FailedMessage] = dataclasses.field(default_factory=list)
-    plans: dict[int, Plan] = dataclasses.field(default_factory=dict)
-    text_groups: dict = dataclasses.field(default_factory=dict)
-    text_tags: list[bytes] = dataclasses.field(default_factory=list)
-
-
-def _pipeline(mailbox: Mailbox, folder: str, chunks: list[list[int]], not_before):
-    """(chunk, heads, plans, texts, failed) per batch, with the server always a step ahead.
+def _pipeline(
+    mailbox: Mailbox, folder: str, chunks: list[list[int]], not_before: datetime.datetime | None
+) -> Iterator[_Fetched]:
+    """Each batch with its heads and text parts, with the server always a step ahead.
 
     While the caller builds and stores batch N, the server already works on the text parts of
     N+1 and the heads of N+2: commands are pipelined (RFC 3501 5.5) and read back in one go.
     """
-    mailbox.client._imap.untagged_responses.pop("FETCH", None)  # leftovers of an abandoned run
+    mailbox.discard_untagged("FETCH")  # leftovers of an abandoned run
 
-    def send_heads(index: int) -> _InFlight | None:
-        return (
-            _InFlight(chunks[index], mailbox.send_fetch(chunks[index], HEAD_ITEMS))
-            if index < len(chunks)
-            else None
-        )
+    def send_heads(index: int) -> _HeadsSent | None:
+        if index >= len(chunks):
+            return None
+        return _HeadsSent(chunks[index], mailbox.send_fetch(chunks[index], HEAD_ITEMS))
 
-    with folder_errors(mailbox, folder):
-        current = send_heads(0)
-        data, refused = mailbox.collect(current.uids, [current.head_tag])
-        _take_heads(mailbox, current, data, refused, not_before)
-        _send_texts(mailbox, current)
+    with mailbox.folder_errors(folder):
+        first = send_heads(0)
+        data, refused = mailbox.collect(first.uids, [first.tag])
+        current = _send_texts(mailbox, _take_heads(mailbox, first, data, refused, not_before))
         following = send_heads(1)
     for index in range(len(chunks)):
         # In flight now: the text parts of `current` and the heads of `following`.
-        with folder_errors(mailbox, folder):
-            tags = current.text_tags + ([following.head_tag] if following else [])
-            wanted = current.uids + (following.uids if following else [])
+        with mailbox.folder_errors(folder):
+            tags = [*current.tags, following.tag] if following else list(current.tags)
+            wanted = [*current.planned.uids, *(following.uids if following else ())]
             data, refused = mailbox.collect(wanted, tags)
-            texts = _take_texts(mailbox, current, data, refused)
-            after = None
+            fetched = _take_texts(mailbox, current, data, refused)
+            after_texts = after_heads = None
             if following:
-                _take_heads(mailbox, following, data, refused, not_before)
-                _send_texts(mailbox, following)
-                after = send_heads(index + 2)
-        yield current.uids, current.heads, current.plans, texts, current.failed
-        current, following = following, after
+                after_texts = _send_texts(mailbox, _take_heads(mailbox, following, data, refused, not_before))
+                after_heads = send_heads(index + 2)
+        yield fetched
+        current, following = after_texts, after_heads
 
 
-def _take_heads(mailbox: Mailbox, batch: _InFlight, data: dict, refused: dict, not_before) -> None:
-    if batch.head_tag in refused:
-        _logger.warning("batch FETCH refused (%s): fetching one by one", refused[batch.head_tag])
-        batch.heads, batch.failed = _heads_one_by_one(mailbox, batch.uids)
+def _take_heads(
+    mailbox: Mailbox,
+    sent: _HeadsSent,
+    data: Mapping[int, dict],
+    refused: Mapping[bytes, str],
+    not_before: datetime.datetime | None,
+) -> _Planned:
+    failed: tuple[FailedMessage, ...] = ()
+    if sent.tag in refused:
+        _logger.warning("batch FETCH refused (%s): fetching one by one", refused[sent.tag])
+        heads, failed = _heads_one_by_one(mailbox, sent.uids)
     else:
-        batch.heads = {uid: data[uid] for uid in batch.uids if uid in data}
-    batch.plans = _plan(batch.heads, not_before)
+        heads = {uid: data[uid] for uid in sent.uids if uid in data}
+    return _Planned(sent.uids, _plan(heads, not_before), failed)
 
 
-def _send_texts(mailbox: Mailbox, batch: _InFlight) -> None:
-    batch.text_groups = _text_groups(batch.plans)
-    batch.text_tags = [
-        mailbox.send_fetch(uids, _text_items(spec)) for spec, uids in batch.text_groups.items()
-    ]
+def _send_texts(mailbox: Mailbox, planned: _Planned) -> _TextsSent:
+    groups = _text_groups(planned.plans)
+    tags = tuple(mailbox.send_fetch(uids, _text_items(spec)) for spec, uids in groups.items())
+    return _TextsSent(planned, groups, tags)
 
 
-def _take_texts(mailbox: Mailbox, batch: _InFlight, data: dict, refused: dict) -> dict[int, dict[str, bytes]]:
-    if any(tag in refused for tag in batch.text_tags):
+def _take_texts(
+    mailbox: Mailbox, sent: _TextsSent, data: Mapping[int, dict], refused: Mapping[bytes, str]
+) -> _Fetched:
+    if any(tag in refused for tag in sent.tags):
         # One group was refused: ask again for the whole batch, one group at a time.
         data = {}
-        for spec, uids in batch.text_groups.items():
+        for spec, uids in sent.groups.items():
             try:
                 data.update(mailbox.fetch(uids, _text_items(spec)))
-            except (IMAPClientError, imaplib.IMAP4.error) as error:
-                if isinstance(error, IMAPClientAbortError | imaplib.IMAP4.abort):
-                    raise
+            except CONNECTION_LOST:
+                raise
+            except COMMAND_REFUSED as error:
                 _logger.warning("text parts of %s could not be fetched: %s", uids, error)
-    return _texts_from(batch.text_groups, data)
-
-
-def _unselect(mailbox: Mailbox) -> None:
-    with contextlib.suppress(MailSyncError), mailbox.errors():
-        if mailbox.has("UNSELECT"):
-            mailbox.client.unselect_folder()
-        else:
-            mailbox.client.close_folder()  # read-only: CLOSE expunges nothing
+    return _Fetched(sent.planned, _texts_from(sent.groups, data))
 
 
 def _final_state(
@@ -286,17 +320,16 @@ def _final_state(
     )
 
 
-Plan = tuple[list[BodyPart], list[BodyPart], list[str]]  # body text parts, attachments, warnings
-
-
-def _plan(heads: dict[int, dict], not_before: datetime.datetime | None) -> dict[int, Plan]:
+def _plan(
+    heads: Mapping[int, Mapping[bytes, Any]], not_before: datetime.datetime | None
+) -> tuple[MessagePlan, ...]:
     """From each message's structure, the text parts to fetch; mail before the window is dropped."""
-    plans: dict[int, Plan] = {}
+    plans = []
     for uid, head in heads.items():
-        head[b"INTERNALDATE"] = _utc(parse_internaldate(head.get(b"INTERNALDATE")))
-        if not_before and head[b"INTERNALDATE"] and head[b"INTERNALDATE"] < not_before:
+        internal_date = _utc(parse_internaldate(head.get(b"INTERNALDATE")))
+        if not_before and internal_date and internal_date < not_before:
             continue
-        warnings: list[str] = []
+        warnings = []
         try:
             body, attachments = plan_parts(walk_bodystructure(head.get(b"BODYSTRUCTURE")))
         except (IndexError, TypeError, ValueError, AttributeError) as error:
@@ -304,61 +337,63 @@ def _plan(heads: dict[int, dict], not_before: datetime.datetime | None) -> dict[
             body, attachments = [], []
         if b"BODYSTRUCTURE" not in head:
             warnings.append("the server gave no MIME structure: body not shown")
-        plans[uid] = (body, attachments, warnings)
-    return plans
+        plans.append(MessagePlan(uid, head, internal_date, tuple(body), tuple(attachments), tuple(warnings)))
+    return tuple(plans)
 
 
 def _build(
-    folder: str,
-    uidvalidity: int,
-    heads: dict[int, dict],
-    plans: dict[int, Plan],
-    texts: dict[int, dict[str, bytes]],
-    own_addresses: frozenset[str],
-    role: FolderRole,
-    failed: list[FailedMessage],
-) -> list[MessageRecord]:
+    fetched: _Fetched, job: _FolderSync, uidvalidity: int
+) -> tuple[tuple[MessageRecord, ...], tuple[FailedMessage, ...]]:
+    """The batch's records, and its messages that could not be read (a poison message never
+    aborts its batch)."""
     records = []
-    for uid, (body, attachments, warnings) in plans.items():
-        head = heads[uid]
-        place = Place(
-            folder=folder,
-            uid=uid,
-            uidvalidity=uidvalidity,
-            size=head.get(b"RFC822.SIZE") or 0,
-            # \Recent belongs to one session, not to the message.
-            flags=tuple(_flag(flag) for flag in head.get(b"FLAGS") or () if _flag(flag) != "\\Recent"),
-            internal_date=head.get(b"INTERNALDATE"),
-            folder_role=role,
-        )
-        fetched = texts.get(uid, {})
-        body_texts = []
-        for leaf in body:
-            data = fetched.get(leaf.part)
-            if data is None:
-                warnings.append(f"text part {leaf.part} could not be fetched")
-                continue
-            if leaf.size > MAX_TEXT_BYTES:
-                warnings.append(f"text part {leaf.part} cut at {MAX_TEXT_BYTES} bytes of {leaf.size}")
-            body_texts.append((leaf, data))
+    failed = list(fetched.planned.failed)
+    for plan in fetched.planned.plans:
         try:
-            records.append(
-                build_record(
-                    _header_block(head),
-                    body_texts,
-                    [attachment_of(a) for a in attachments],
-                    place,
-                    own_addresses,
-                    warnings,
-                )
-            )
-        except Exception as error:  # a poison message never aborts its batch
-            _logger.exception("message UID %s in %s could not be read", uid, folder)
-            failed.append(FailedMessage(uid, f"could not be read: {error}"))
-    return records
+            records.append(_record(plan, fetched.texts.get(plan.uid, {}), job, uidvalidity))
+        except Exception as error:  # whatever the mail, the batch goes on
+            _logger.exception("message UID %s in %s could not be read", plan.uid, job.name)
+            failed.append(FailedMessage(plan.uid, f"could not be read: {error}"))
+    return tuple(records), tuple(failed)
 
 
-def _heads_one_by_one(mailbox: Mailbox, uids: Sequence[int]) -> tuple[dict[int, dict], list[FailedMessage]]:
+def _record(
+    plan: MessagePlan, fetched: Mapping[str, bytes], job: _FolderSync, uidvalidity: int
+) -> MessageRecord:
+    head = plan.head
+    place = Place(
+        folder=job.name,
+        uid=plan.uid,
+        uidvalidity=uidvalidity,
+        size=head.get(b"RFC822.SIZE") or 0,
+        # \Recent belongs to one session, not to the message.
+        flags=tuple(_flag(flag) for flag in head.get(b"FLAGS") or () if _flag(flag) != "\\Recent"),
+        internal_date=plan.internal_date,
+        folder_role=job.role,
+    )
+    warnings = list(plan.warnings)
+    body_texts = []
+    for leaf in plan.body:
+        data = fetched.get(leaf.part)
+        if data is None:
+            warnings.append(f"text part {leaf.part} could not be fetched")
+            continue
+        if leaf.size > MAX_TEXT_BYTES:
+            warnings.append(f"text part {leaf.part} cut at {MAX_TEXT_BYTES} bytes of {leaf.size}")
+        body_texts.append((leaf, data))
+    return build_record(
+        _header_block(head),
+        body_texts,
+        [attachment_of(a) for a in plan.attachments],
+        place,
+        job.own_addresses,
+        warnings,
+    )
+
+
+def _heads_one_by_one(
+    mailbox: Mailbox, uids: Sequence[int]
+) -> tuple[dict[int, dict], tuple[FailedMessage, ...]]:
     """Heads one message at a time, without the structure if need be: one bad message is one failure."""
     heads, failed = {}, []
     for uid in uids:
@@ -366,24 +401,24 @@ def _heads_one_by_one(mailbox: Mailbox, uids: Sequence[int]) -> tuple[dict[int, 
             try:
                 heads.update(mailbox.fetch([uid], items))
                 break
-            except (IMAPClientAbortError, imaplib.IMAP4.abort, OSError):
+            except CONNECTION_LOST:
                 raise
-            except (IMAPClientError, imaplib.IMAP4.error, ValueError, IndexError) as error:
+            except (*COMMAND_REFUSED, ValueError, IndexError) as error:
                 reason = str(error)
         else:
             failed.append(FailedMessage(uid, f"the server would not hand it over: {reason}"))
-    return heads, failed
+    return heads, tuple(failed)
 
 
 TextSpec = tuple[tuple[str, bool], ...]  # (part number, cut at MAX_TEXT_BYTES) per body text part
 
 
-def _text_groups(plans: dict[int, Plan]) -> dict[TextSpec, list[int]]:
+def _text_groups(plans: Sequence[MessagePlan]) -> dict[TextSpec, list[int]]:
     """Messages grouped by the set of text parts they need: one FETCH per group."""
     groups: dict[TextSpec, list[int]] = defaultdict(list)
-    for uid, (body, _attachments, _warnings) in plans.items():
-        if body:
-            groups[tuple((leaf.part, leaf.size > MAX_TEXT_BYTES) for leaf in body)].append(uid)
+    for plan in plans:
+        if plan.body:
+            groups[tuple((leaf.part, leaf.size > MAX_TEXT_BYTES) for leaf in plan.body)].append(plan.uid)
     return groups
 
 
@@ -391,7 +426,9 @@ def _text_items(spec: TextSpec) -> list[str]:
     return [f"BODY.PEEK[{part}]<0.{MAX_TEXT_BYTES}>" if cut else f"BODY.PEEK[{part}]" for part, cut in spec]
 
 
-def _texts_from(groups: dict[TextSpec, list[int]], fetched: dict[int, dict]) -> dict[int, dict[str, bytes]]:
+def _texts_from(
+    groups: Mapping[TextSpec, list[int]], fetched: Mapping[int, dict]
+) -> dict[int, dict[str, bytes]]:
     texts: dict[int, dict[str, bytes]] = defaultdict(dict)
     for spec, uids in groups.items():
         for uid in uids:
@@ -403,7 +440,7 @@ def _texts_from(groups: dict[TextSpec, list[int]], fetched: dict[int, dict]) -> 
     return texts
 
 
-def _header_block(head: dict[bytes, object]) -> bytes:
+def _header_block(head: Mapping[bytes, object]) -> bytes:
     # The server echoes the section it was asked for; match it loosely, not byte for byte.
     return next((value for key, value in head.items() if key.startswith(b"BODY[HEADER")), None) or b""
 

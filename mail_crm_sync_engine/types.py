@@ -16,6 +16,11 @@ class Security(enum.StrEnum):
     NONE = "none"  # no encryption: loopback and test servers only
 
 
+# The usual port for each kind of security: the one source for the CLI's and the addon's defaults.
+DEFAULT_IMAP_PORTS = {Security.SSL: 993, Security.STARTTLS: 143, Security.NONE: 143}
+DEFAULT_SMTP_PORTS = {Security.SSL: 465, Security.STARTTLS: 587, Security.NONE: 25}
+
+
 class FolderRole(enum.StrEnum):
     INBOX = "inbox"
     SENT = "sent"

@@ -150,7 +150,7 @@ def _fill(dovecot: DovecotServer, mail: dict[Person, tuple[DemoMail, ...]]) -> d
     return mailboxes
 
 
-def _set_up_and_sync(
+def _set_up_and_sync(  # noqa: PLR0913 - the demo's steps hand on what main() set up
     config, database, addons_path, dovecot, mailboxes, port
 ) -> tuple[DemoRecords, SyncFigures]:
     """The demo's records, then the first sync as the scheduled action runs it, in this process."""
@@ -182,7 +182,9 @@ def _set_up_and_sync(
     return records, figures
 
 
-def _start_server(odoo_bin, config, database, addons_path, port, log_path) -> subprocess.Popen:
+def _start_server(  # noqa: PLR0913 - the command line of odoo-bin, piece by piece
+    odoo_bin, config, database, addons_path, port, log_path
+) -> subprocess.Popen:
     """Odoo's server on loopback only, in a session of its own so that we stop it in order."""
     _logger.info("Starting Odoo on http://127.0.0.1:%s", port)
     command = [odoo_bin, "-c", str(config), f"--addons-path={addons_path}", "-d", database]
@@ -222,7 +224,9 @@ def _stop(server: subprocess.Popen) -> None:
             server.wait()
 
 
-def _print_welcome(url, records, figures, mail, log_path, args) -> None:
+def _print_welcome(  # noqa: PLR0913 - all the demo tells, printed once
+    url, records, figures, mail, log_path, args
+) -> None:
     """Where to go, who to be, what to look at first; then what the sync took and what it left."""
     salesman = OPPORTUNITIES[0][0]
     login = LOGINS[salesman]

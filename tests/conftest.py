@@ -94,6 +94,23 @@ def append(client: IMAPClient, folder: str, message: bytes, flags=(), when=None)
     return int(response.split(b"]")[0].split()[-1])
 
 
+@contextlib.contextmanager
+def sent_commands(mailbox):
+    """The IMAP commands ``mailbox`` sends inside the block, each as (name, *arguments).
+
+    Spies on imaplib's ``_command``, through which imapclient and the engine send every command:
+    the one place the tests reach under Mailbox (connection.IMAPLIB_INTERNALS names it).
+    """
+    imap = mailbox._imap
+    sent = []
+    original = imap._command
+    imap._command = lambda name, *args: sent.append((name, *args)) or original(name, *args)
+    try:
+        yield sent
+    finally:
+        imap._command = original
+
+
 @pytest.fixture(scope="session")
 def oauth_dovecot():
     """A Dovecot that also accepts XOAUTH2 bearer tokens, checked against our token endpoint."""

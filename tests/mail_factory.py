@@ -7,7 +7,7 @@ import email.utils
 from mail_crm_sync_engine.testing.mail import build_mail
 
 
-def make_mail(
+def make_mail(  # noqa: PLR0913 - keyword-only parts of a mail, all with defaults
     index: int = 0,
     *,
     sender: str = "Zoë Martin <zoe@client.example>",

@@ -19,7 +19,9 @@ REQUIRED_KEYS = {"message_id", "subject", "date", "from", "to", "cc", "text", "h
 REQUIRED_KEYS |= {"uid", "folder", "warnings"}
 
 
-def run_cli(server, user, *args, port=None, security="none", password=None, module=False):
+def run_cli(  # noqa: PLR0913 - the command line's options as keywords
+    server, user, *args, port=None, security="none", password=None, module=False
+):
     """Run the command with the given arguments; returns the CompletedProcess (text mode)."""
     port = port or (server.ssl_port if security == "ssl" else server.port)
     program = [sys.executable, "-m", "mail_crm_sync_engine"] if module else ["mail-crm-sync"]

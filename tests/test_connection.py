@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import imaplib
 import socket
 import threading
 
@@ -18,6 +19,7 @@ from mail_crm_sync_engine import (
     TlsFailure,
     connect,
 )
+from mail_crm_sync_engine.connection import IMAPLIB_INTERNALS, _read_responses
 from mail_crm_sync_engine.testing import free_port
 from tests.conftest import settings_for
 
@@ -96,6 +98,22 @@ def test_password_never_shows_in_the_settings_repr(dovecot, mail_user):
     assert mail_user.password not in repr(settings)
 
 
+def test_the_imaplib_internals_the_engine_relies_on_are_there(settings):
+    # connection.py reads answers and pipelines FETCH on imapclient's imaplib connection: a new
+    # imapclient or Python that moves these must fail here, not in the middle of a sync.
+    with connect(settings) as mailbox:
+        imap = mailbox._imap
+        assert isinstance(imap, imaplib.IMAP4)
+        missing = [name for name in IMAPLIB_INTERNALS if not hasattr(imap, name)]
+        assert missing == []
+        assert isinstance(imap.untagged_responses, dict) and isinstance(imap.tagged_commands, dict)
+        tag = imap._command("NOOP")
+        assert isinstance(tag, bytes) and tag in imap.tagged_commands
+        assert _read_responses(imap, [tag]) == ([], {})
+        imap._append_untagged("X-PROBE", b"1")
+        assert imap.untagged_responses.pop("X-PROBE") == [b"1"]
+
+
 def test_oauth_bearer_token_logs_in_through_xoauth2(oauth_dovecot):
     user = oauth_dovecot.add_user()
     token = oauth_dovecot.oauth.issue_token(user.login)
@@ -103,7 +121,7 @@ def test_oauth_bearer_token_logs_in_through_xoauth2(oauth_dovecot):
         oauth_dovecot.host, oauth_dovecot.port, Security.NONE, user.login, oauth_token=token
     )
     with connect(settings) as mailbox:
-        assert mailbox.client.select_folder("INBOX", readonly=True)[b"EXISTS"] == 0
+        assert mailbox.select("INBOX", readonly=True)[b"EXISTS"] == 0
     oauth_dovecot.oauth.revoke(token)
     with pytest.raises(AuthenticationFailed):
         with connect(settings):

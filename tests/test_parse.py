@@ -112,6 +112,12 @@ def test_broken_base64_gives_what_could_be_read():
     assert decode_transfer(b"abc", "base64") == b"i\xb7"
 
 
+def test_a_truncated_encoded_word_gives_what_could_be_read_as_a_body_does():
+    # "Hello!" is SGVsbG8h; one more character is a group cut short, dropped in both places.
+    assert decode_transfer(b"SGVsbG8hI", "base64") == b"Hello!"
+    assert decode_words("=?utf-8?B?SGVsbG8hI?=") == "Hello!"
+
+
 def test_rfc2231_and_rfc2047_filenames():
     assert _params(["filename*", "utf-8''offre%20sign%C3%A9e.pdf"]) == {"filename": "offre signée.pdf"}
     assert _params(["name*0*", "utf-8''a%C3%A9", "name*1", "b.txt"]) == {"name": "aéb.txt"}

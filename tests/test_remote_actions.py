@@ -17,7 +17,7 @@ from mail_crm_sync_engine import (
     move_message,
 )
 from mail_crm_sync_engine.parse import decode_words
-from tests.conftest import append, imap_view, settings_for
+from tests.conftest import append, imap_view, sent_commands, settings_for
 from tests.mail_factory import make_mail
 
 
@@ -109,12 +109,8 @@ def test_move_uses_move_and_returns_the_new_uid(settings, server_view):
     put(server_view, "Clients/Müller", 9)
     with connect(settings) as mailbox:
         assert mailbox.has("MOVE")
-        sent = []
-        original = mailbox.client._imap._command
-        mailbox.client._imap._command = lambda name, *args: (
-            sent.append((name, *args)) or original(name, *args)
-        )
-        moved = move_message(mailbox, target, "Clients/Müller")
+        with sent_commands(mailbox) as sent:
+            moved = move_message(mailbox, target, "Clients/Müller")
     assert ("UID", "MOVE") in [command[:2] for command in sent]
     assert not any(name in ("CLOSE", "EXPUNGE") for name, *_ in sent)
     uidvalidity = server_view.folder_status("Clients/Müller", ["UIDVALIDITY"])[b"UIDVALIDITY"]
@@ -154,7 +150,7 @@ def test_a_failed_expunge_after_the_copy_takes_the_copy_back(dovecot_bare, bare_
     bare_view.create_folder("Archive")
     target = put(bare_view, "INBOX", 1)
     with connect(settings_for(dovecot_bare, bare_user)) as mailbox:
-        real_expunge = mailbox.client.uid_expunge
+        real_expunge = mailbox.uid_expunge
         calls = []
 
         def expunge_refused_once(uids):
@@ -164,7 +160,7 @@ def test_a_failed_expunge_after_the_copy_takes_the_copy_back(dovecot_bare, bare_
                 raise imaplib.IMAP4.error("EXPUNGE failed: [SERVERBUG] disk full")
             return real_expunge(uids)
 
-        mailbox.client.uid_expunge = expunge_refused_once
+        mailbox.uid_expunge = expunge_refused_once
         with pytest.raises(FolderError, match="disk full"):
             move_message(mailbox, target, "Archive")
     assert contents(bare_view, "INBOX") == {target.uid: set()}

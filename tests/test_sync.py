@@ -18,7 +18,7 @@ from mail_crm_sync_engine import (
     list_folders,
     sync_folder,
 )
-from tests.conftest import append, settings_for
+from tests.conftest import append, imap_view, sent_commands, settings_for
 from tests.mail_factory import make_mail
 
 DAY = 86400
@@ -79,13 +79,9 @@ def test_idle_poll_costs_one_status_round_trip(dovecot, mail_user, settings):
     dovecot.deliver(mail_user, make_mail(1))
     with connect(settings) as mailbox:
         _, _, state, _ = run(mailbox)
-        sent = []
-        imap = mailbox.client._imap
-        original = imap._command
-        imap._command = lambda name, *args: sent.append(name) or original(name, *args)
-        run(mailbox, state=state)
-        imap._command = original
-    assert sent == ["STATUS"]
+        with sent_commands(mailbox) as sent:
+            run(mailbox, state=state)
+    assert [name for name, *_ in sent] == ["STATUS"]
 
 
 def test_batches_carry_the_state_to_save_after_each(dovecot, mail_user, settings):
@@ -131,10 +127,10 @@ def test_message_deleted_on_the_server_is_reported_gone(request, server_name):
     with connect(settings) as mailbox:
         _, records, state, _ = run(mailbox)
         assert mailbox.qresync is (server_name == "dovecot")
-        with connect(settings) as other:
-            other.client.select_folder("INBOX")
-            other.client.delete_messages([records[1].uid])
-            other.client.expunge()
+        with imap_view(server, user) as other:
+            other.select_folder("INBOX")
+            other.delete_messages([records[1].uid])
+            other.expunge()
         server.deliver(user, make_mail(20))
         _, new, _, gone = run(mailbox, state=state, known=[record.uid for record in records])
     assert gone == [records[1].uid]

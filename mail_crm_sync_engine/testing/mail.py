@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from email.message import EmailMessage
 
 
-def build_mail(
+def build_mail(  # noqa: PLR0913 - keyword-only parts of a mail, most optional
     *,
     sender: str,
     to: str,
