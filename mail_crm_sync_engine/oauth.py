@@ -297,13 +297,27 @@ def smtp_settings(provider: OAuthProvider, login: str, access_token: str, **opti
 # -- Google (google-auth) ----------------------------------------------------------------------
 
 
-def _google_request(provider: OAuthProvider):
+def _http_session(provider: OAuthProvider):
+    """A requests session for the sign-in endpoints, with the provider's timeout and CA bundle.
+
+    Given per request: requests lets REQUESTS_CA_BUNDLE override a session's ``verify``.
+    """
     import requests  # noqa: PLC0415
+
+    class Session(requests.Session):
+        def request(self, method, url, *args, **kwargs):
+            kwargs.setdefault("timeout", provider.timeout)
+            if provider.ca_file:
+                kwargs.setdefault("verify", provider.ca_file)
+            return super().request(method, url, *args, **kwargs)
+
+    return Session()
+
+
+def _google_request(provider: OAuthProvider):
     from google.auth.transport.requests import Request  # noqa: PLC0415
 
-    session = requests.Session()
-    session.verify = provider.ca_file or True
-    return functools.partial(Request(session), timeout=provider.timeout)
+    return functools.partial(Request(_http_session(provider)), timeout=provider.timeout)
 
 
 def _google_exchange(
@@ -390,8 +404,7 @@ def _msal_app(provider: OAuthProvider, client_id: str, client_secret: str, raw_c
         # The authority is configured, not discovered: no call to Microsoft's instance list.
         instance_discovery=False,
         token_cache=cache,
-        verify=provider.ca_file or True,
-        timeout=provider.timeout,
+        http_client=_http_session(provider),
     )
     return app, cache
 
@@ -434,11 +447,20 @@ def _msal_token_set(
         raise _refusal(provider, result)
     return TokenSet(
         access_token=result["access_token"],
-        refresh_token=result.get("refresh_token") or previous_refresh_token,
+        refresh_token=result.get("refresh_token") or _cached_refresh_token(cache) or previous_refresh_token,
         expires_at=_expiry(result.get("expires_in")),
         scope=result.get("scope") or " ".join(provider.scopes),
         raw_cache=cache.serialize(),
     )
+
+
+def _cached_refresh_token(cache) -> str | None:
+    """The refresh token msal keeps for the account: the cache holds one account."""
+    import msal  # noqa: PLC0415
+
+    for item in cache.search(msal.TokenCache.CredentialType.REFRESH_TOKEN):
+        return item.get("secret")
+    return None
 
 
 # -- errors ------------------------------------------------------------------------------------
