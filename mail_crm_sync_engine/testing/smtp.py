@@ -107,7 +107,9 @@ class _OAuthMailbag(_Mailbag):
         challenge = json.dumps({"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"})
         if await server.challenge_auth(challenge) is MISSING:  # the client aborted: answered already
             return AuthResult(success=False, handled=True)
-        return AuthResult(success=False, message="535 5.7.8 Username and Password not accepted")
+        return AuthResult(
+            success=False, handled=False, message="535 5.7.8 Username and Password not accepted"
+        )
 
     def _introspect(self, token: str) -> str | None:
         request = urllib.request.Request(
