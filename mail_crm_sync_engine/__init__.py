@@ -12,6 +12,18 @@ bytes once with ``compose(Draft(...))`` (a reply takes ``reply_headers`` of the 
 them with ``send_message(SmtpSettings(...), ...)``, then file the same bytes with
 ``append_to_sent`` unless ``provider_files_sent_mail`` says the provider does it itself.
 
+Gmail and Microsoft 365 (oauth.py): ``GMAIL`` and ``MICROSOFT_365`` are ``OAuthProvider`` presets
+(servers, scopes, sign-in endpoints, ``use_condstore``, ``files_sent_mail``); ``configure`` points
+them at a tenant or at other endpoints (the loopback server of the tests). The consent flow:
+``new_pkce()`` and ``new_state()``, ``authorization_url(provider, client_id, redirect_uri, state,
+challenge)``, then ``exchange_code(provider, client_id, client_secret, code, redirect_uri,
+verifier)`` gives a ``TokenSet`` to save. Before a sync or a send, ``if needs_refresh(tokens):
+tokens = refresh(provider, client_id, client_secret, tokens)`` and save it again (the refresh
+token may have been rotated; msal's cache travels in ``raw_cache``); log in with
+``imap_settings``/``smtp_settings(provider, login, tokens.access_token)``. A refused access token
+is ``AuthenticationFailed``: refresh once and retry. ``GrantRevoked`` means only connecting again
+helps, and does not count as a connection failure.
+
 Changing the mailbox from the CRM (actions.py): ``delete_message`` and ``move_message`` act on
 one ``MessageLocation`` (folder, UIDVALIDITY, UID) and return where the message went.
 """
@@ -30,6 +42,7 @@ from .connection import Mailbox, connect
 from .errors import (
     AuthenticationFailed,
     FolderError,
+    GrantRevoked,
     MailSyncError,
     MessageGone,
     MessageRefused,
@@ -42,6 +55,23 @@ from .errors import (
     Unsupported,
 )
 from .folders import default_selection, folder_role, list_folders, special_folder
+from .oauth import (
+    GMAIL,
+    MICROSOFT_365,
+    PROVIDERS,
+    OAuthProvider,
+    ProviderKind,
+    TokenSet,
+    authorization_url,
+    configure,
+    exchange_code,
+    imap_settings,
+    needs_refresh,
+    new_pkce,
+    new_state,
+    refresh,
+    smtp_settings,
+)
 from .parse import Place, record_from_bytes
 from .parts import fetch_part
 from .send import SmtpSettings, append_to_sent, provider_files_sent_mail, send_message
@@ -67,6 +97,9 @@ __all__ = [
     "DEFAULT_BLOCKED_EXTENSIONS",
     "DEFAULT_IMAP_PORTS",
     "DEFAULT_SMTP_PORTS",
+    "GMAIL",
+    "MICROSOFT_365",
+    "PROVIDERS",
     "Address",
     "Attachment",
     "AuthenticationFailed",
@@ -79,14 +112,17 @@ __all__ = [
     "FolderInfo",
     "FolderRole",
     "FolderState",
+    "GrantRevoked",
     "MailSyncError",
     "Mailbox",
     "MessageGone",
     "MessageLocation",
     "MessageRecord",
     "MessageRefused",
+    "OAuthProvider",
     "OutgoingMessage",
     "Place",
+    "ProviderKind",
     "RecipientsRefused",
     "ReplyHeaders",
     "Security",
@@ -96,21 +132,31 @@ __all__ = [
     "Throttled",
     "Timeout",
     "TlsFailure",
+    "TokenSet",
     "Unsupported",
     "append_to_sent",
+    "authorization_url",
     "blocked_attachments",
     "compose",
+    "configure",
     "connect",
     "default_selection",
     "delete_message",
+    "exchange_code",
     "fetch_part",
     "folder_role",
+    "imap_settings",
     "list_folders",
     "move_message",
+    "needs_refresh",
+    "new_pkce",
+    "new_state",
     "provider_files_sent_mail",
     "record_from_bytes",
+    "refresh",
     "reply_headers",
     "send_message",
+    "smtp_settings",
     "special_folder",
     "sync_folder",
 ]

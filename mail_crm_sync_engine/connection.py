@@ -178,7 +178,7 @@ class Mailbox:
         if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
             self._imap.debug = 0
         self.capabilities = frozenset(c.decode().upper() for c in client.capabilities())
-        self.condstore = "CONDSTORE" in self.capabilities
+        self.condstore = settings.use_condstore and "CONDSTORE" in self.capabilities
         self.qresync = self.condstore and "QRESYNC" in self.capabilities
         if self.condstore:
             # Must come before the first SELECT, or HIGHESTMODSEQ is silently missing.

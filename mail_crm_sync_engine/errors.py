@@ -84,3 +84,11 @@ class Unsupported(MailSyncError):
     """The server lacks what an action needs to be done safely; nothing was changed."""
 
     counts_as_connection_failure = False
+
+
+class GrantRevoked(MailSyncError):
+    """The provider no longer honours the user's consent (``invalid_grant``): it was revoked,
+    expired or never completed. Only the user can fix it, by connecting the account again; it is
+    not a connection failure."""
+
+    counts_as_connection_failure = False

@@ -42,7 +42,9 @@ class ConnectionSettings:
     """How to reach and log in to one IMAP account.
 
     ``login`` is the email address, or the separate user name some servers (Exchange) want.
-    Give ``password`` for LOGIN, or ``oauth_token`` for XOAUTH2.
+    Give ``password`` for LOGIN, or ``oauth_token`` for XOAUTH2. ``use_condstore=False`` keeps
+    to the path for servers without CONDSTORE even where one is advertised (a provider preset's
+    choice, see ``oauth.MICROSOFT_365``).
     """
 
     host: str
@@ -54,6 +56,7 @@ class ConnectionSettings:
     verify_certificate: bool = True
     connect_timeout: float = 15.0
     read_timeout: float = 120.0
+    use_condstore: bool = True
 
 
 @dataclass(frozen=True, slots=True)

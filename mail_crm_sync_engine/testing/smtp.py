@@ -2,21 +2,29 @@
 
 Plain, STARTTLS or implicit TLS, with a self-signed certificate made on the fly; it can be told
 to refuse some recipients or messages, so the client's error paths run against a real server.
+Given an OAuth introspection URL (``OAuthServer.introspection_url``) it also takes AUTH XOAUTH2,
+asking that server about each bearer token as Dovecot does, and refusing as Gmail does.
 """
 
 from __future__ import annotations
 
+import asyncio
+import binascii
+import json
 import logging
 import shutil
 import ssl
 import tempfile
 import threading
+import urllib.parse
+import urllib.request
 import warnings
+from base64 import b64decode
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, AuthResult, LoginPassword
 
 from ..types import Security
 from .dovecot import free_port
@@ -69,19 +77,65 @@ class _Mailbag:
         return "250 OK kept"
 
 
+class _OAuthMailbag(_Mailbag):
+    """A mail bag whose server also takes AUTH XOAUTH2 (aiosmtpd finds ``auth_*`` on the handler)."""
+
+    def __init__(self, introspection_url: str) -> None:
+        super().__init__()
+        self.introspection_url = introspection_url
+
+    async def auth_XOAUTH2(self, server, args):
+        if len(args) == 1:
+            blob = await server.challenge_auth("", encode_to_b64=False)
+            if blob is MISSING:
+                return AuthResult(success=False, handled=True)
+        else:
+            try:
+                blob = b64decode(args[1].encode(), validate=True)
+            except binascii.Error:
+                await server.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+        # user=<login>^Aauth=Bearer <token>^A^A
+        fields = dict(
+            part.split("=", 1) for part in blob.decode("utf-8", "replace").split("\x01") if "=" in part
+        )
+        login, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
+        username = await asyncio.get_running_loop().run_in_executor(None, self._introspect, token)
+        if username and login and username == login:
+            return AuthResult(success=True, auth_data=login)
+        # As Gmail: an error challenge the client answers with an empty line, then the refusal.
+        challenge = json.dumps({"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"})
+        if await server.challenge_auth(challenge) is MISSING:  # the client aborted: answered already
+            return AuthResult(success=False, handled=True)
+        return AuthResult(
+            success=False, handled=False, message="535 5.7.8 Username and Password not accepted"
+        )
+
+    def _introspect(self, token: str) -> str | None:
+        request = urllib.request.Request(
+            self.introspection_url, data=urllib.parse.urlencode({"token": token}).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer = json.load(response)
+        return answer.get("username") if answer.get("active") else None
+
+
 class SmtpServer:
     """Start with ``start()``; ``add_user`` gives a login; ``received`` lists what arrived.
 
     AUTH is required before MAIL FROM. ``security`` is ``Security.NONE`` (loopback only),
     ``STARTTLS`` (offered, not required) or ``SSL`` (implicit TLS from the first byte).
+    With ``oauth_introspection_url``, AUTH XOAUTH2 is offered too and its tokens checked there.
     """
 
     host = "127.0.0.1"
 
-    def __init__(self, security: Security = Security.NONE) -> None:
+    def __init__(
+        self, security: Security = Security.NONE, oauth_introspection_url: str | None = None
+    ) -> None:
         self.security = security
         self.port = free_port()
-        self._bag = _Mailbag()
+        self._bag = _OAuthMailbag(oauth_introspection_url) if oauth_introspection_url else _Mailbag()
         self._tls_dir: Path | None = None
         tls = {}
         if security != Security.NONE:
