@@ -346,6 +346,27 @@ _MALFORMED_RE = re.compile(r"^(?![^:\s]+[ \t]*:)(.*\S.*)$", re.MULTILINE)
 _SINGLE = ("subject", "from", "date", "message-id")
 
 
+@functools.lru_cache(maxsize=16)
+def _headers_re(names: tuple[str, ...]) -> re.Pattern:
+    return re.compile(
+        rf"^({'|'.join(re.escape(name) for name in names)})[ \t]*:(.*)$", re.MULTILINE | re.IGNORECASE
+    )
+
+
+def header_values(header_bytes: bytes, names: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """(lowercase name, decoded first value) of the headers ``names`` that the block has."""
+    text = (
+        header_bytes.decode("utf-8", "replace")
+        .replace("\r\n", "\n")
+        .replace("\n ", " ")
+        .replace("\n\t", "\t")
+    )
+    found: dict[str, str] = {}
+    for name, value in _headers_re(tuple(name.lower() for name in names)).findall(text):
+        found.setdefault(name.lower(), " ".join(decode_words(value.strip()).split()))
+    return tuple(found.items())
+
+
 def parse_headers(header_bytes: bytes, warnings: list[str]) -> Headers:
     """The headers a record needs, unfolded. Raw 8-bit headers are read as UTF-8 (RFC 6532),
     else as Windows-1252; lines that are not headers become warnings."""
@@ -495,8 +516,10 @@ def build_record(  # noqa: PLR0913 - the pieces of a message as the sync and rec
     place: Place,
     own_addresses: frozenset[str],
     warnings: Sequence[str] = (),
+    extra_headers: Sequence[str] = (),
 ) -> MessageRecord:
-    """One MessageRecord from the header block, the fetched body text parts and attachment metadata."""
+    """One MessageRecord from the header block, the fetched body text parts and attachment metadata;
+    ``extra_headers`` (lowercase names) are read from the header block too."""
     notes = list(warnings)
     headers = parse_headers(header_bytes, notes)
     message_id = normalize_message_id(headers.first("message-id"))
@@ -545,6 +568,7 @@ def build_record(  # noqa: PLR0913 - the pieces of a message as the sync and rec
         warnings=tuple(dict.fromkeys(notes)),
         message_id_synthetic=synthetic,
         new_text=new_text(text_body),
+        extra_headers=header_values(header_bytes, extra_headers) if extra_headers else (),
     )
 
 

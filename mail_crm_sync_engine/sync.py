@@ -32,6 +32,15 @@ _logger = logging.getLogger(__name__)
 # Only the header fields a record needs: real headers are mostly Received, DKIM and ARC lines.
 HEADER_ITEM = f"BODY.PEEK[HEADER.FIELDS ({' '.join(name.upper() for name in NEEDED_HEADERS)})]"
 HEAD_ITEMS = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "BODYSTRUCTURE", HEADER_ITEM]
+
+
+def _header_item(extra_headers: Sequence[str]) -> str:
+    if not extra_headers:
+        return HEADER_ITEM
+    names = dict.fromkeys(name.upper() for name in (*NEEDED_HEADERS, *extra_headers))
+    return f"BODY.PEEK[HEADER.FIELDS ({' '.join(names)})]"
+
+
 # The UIDs the caller stored for a folder, or a function giving them: called only when the folder
 # changed, so an idle poll does not load them.
 KnownUids = Collection[int] | Callable[[], Collection[int]]
@@ -94,6 +103,7 @@ def sync_folder(  # noqa: PLR0913 - the public entry point: its settings are exp
     known_uids: KnownUids = (),
     folder_role: FolderRole | None = None,
     batch_size: int = 200,
+    extra_headers: Collection[str] = (),
 ) -> Iterator[Batch]:
     """Batches of what is new in ``folder`` since ``state``, each with the state to save after it.
 
@@ -102,7 +112,8 @@ def sync_folder(  # noqa: PLR0913 - the public entry point: its settings are exp
     A changed UIDVALIDITY starts over from the window and sets ``reset`` on the first batch.
     ``known_uids`` (the UIDs the caller stored for this folder at ``state.uidvalidity``, or a
     function returning them, called only when the folder changed) let the engine report those gone
-    from the server.
+    from the server. ``extra_headers`` are fetched besides the engine's own and given on each
+    record (``MessageRecord.extra_headers``).
     Nothing new costs one STATUS and yields nothing. Raises FolderError for this folder only.
     """
     job = _FolderSync(
@@ -112,6 +123,7 @@ def sync_folder(  # noqa: PLR0913 - the public entry point: its settings are exp
         window_start=window_start,
         known_uids=known_uids,
         batch_size=batch_size,
+        extra_headers=tuple(sorted({name.lower() for name in extra_headers})),
     )
     with mailbox.folder_errors(folder):
         status = _status(mailbox, folder)
@@ -138,6 +150,11 @@ class _FolderSync:
     window_start: WindowStart
     known_uids: KnownUids
     batch_size: int
+    extra_headers: tuple[str, ...] = ()
+
+    @property
+    def head_items(self) -> list[str]:
+        return [*HEAD_ITEMS[:-1], _header_item(self.extra_headers)]
 
 
 class MessagePlan(NamedTuple):
@@ -222,7 +239,7 @@ def _sync_selected(
         return
     previous = state if not fresh else FolderState(uidvalidity=uidvalidity)
     chunks = [uids[start : start + job.batch_size] for start in range(0, len(uids), job.batch_size)]
-    for index, fetched in enumerate(_pipeline(mailbox, job.name, chunks, not_before)):
+    for index, fetched in enumerate(_pipeline(mailbox, job.name, chunks, not_before, job.head_items)):
         records, failed = _build(fetched, job, uidvalidity)
         last_uid = max(fetched.planned.uids)
         if index + 1 == len(chunks):
@@ -234,7 +251,11 @@ def _sync_selected(
 
 
 def _pipeline(
-    mailbox: Mailbox, folder: str, chunks: list[list[int]], not_before: datetime.datetime | None
+    mailbox: Mailbox,
+    folder: str,
+    chunks: list[list[int]],
+    not_before: datetime.datetime | None,
+    head_items: Sequence[str] = tuple(HEAD_ITEMS),
 ) -> Iterator[_Fetched]:
     """Each batch with its heads and text parts, with the server always a step ahead.
 
@@ -246,12 +267,12 @@ def _pipeline(
     def send_heads(index: int) -> _HeadsSent | None:
         if index >= len(chunks):
             return None
-        return _HeadsSent(chunks[index], mailbox.send_fetch(chunks[index], HEAD_ITEMS))
+        return _HeadsSent(chunks[index], mailbox.send_fetch(chunks[index], head_items))
 
     with mailbox.folder_errors(folder):
         first = send_heads(0)
         data, refused = mailbox.collect(first.uids, [first.tag])
-        current = _send_texts(mailbox, _take_heads(mailbox, first, data, refused, not_before))
+        current = _send_texts(mailbox, _take_heads(mailbox, first, (data, refused), not_before, head_items))
         following = send_heads(1)
     for index in range(len(chunks)):
         # In flight now: the text parts of `current` and the heads of `following`.
@@ -262,7 +283,8 @@ def _pipeline(
             fetched = _take_texts(mailbox, current, data, refused)
             after_texts = after_heads = None
             if following:
-                after_texts = _send_texts(mailbox, _take_heads(mailbox, following, data, refused, not_before))
+                planned = _take_heads(mailbox, following, (data, refused), not_before, head_items)
+                after_texts = _send_texts(mailbox, planned)
                 after_heads = send_heads(index + 2)
         yield fetched
         current, following = after_texts, after_heads
@@ -271,14 +293,15 @@ def _pipeline(
 def _take_heads(
     mailbox: Mailbox,
     sent: _HeadsSent,
-    data: Mapping[int, dict],
-    refused: Mapping[bytes, str],
+    collected: tuple[Mapping[int, dict], Mapping[bytes, str]],
     not_before: datetime.datetime | None,
+    head_items: Sequence[str],
 ) -> _Planned:
+    data, refused = collected
     failed: tuple[FailedMessage, ...] = ()
     if sent.tag in refused:
         _logger.warning("batch FETCH refused (%s): fetching one by one", refused[sent.tag])
-        heads, failed = _heads_one_by_one(mailbox, sent.uids)
+        heads, failed = _heads_one_by_one(mailbox, sent.uids, head_items)
     else:
         heads = {uid: data[uid] for uid in sent.uids if uid in data}
     return _Planned(sent.uids, _plan(heads, not_before), failed)
@@ -388,16 +411,17 @@ def _record(
         place,
         job.own_addresses,
         warnings,
+        job.extra_headers,
     )
 
 
 def _heads_one_by_one(
-    mailbox: Mailbox, uids: Sequence[int]
+    mailbox: Mailbox, uids: Sequence[int], head_items: Sequence[str]
 ) -> tuple[dict[int, dict], tuple[FailedMessage, ...]]:
     """Heads one message at a time, without the structure if need be: one bad message is one failure."""
     heads, failed = {}, []
     for uid in uids:
-        for items in (HEAD_ITEMS, ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE", HEADER_ITEM]):
+        for items in (head_items, [item for item in head_items if item != "BODYSTRUCTURE"]):
             try:
                 heads.update(mailbox.fetch([uid], items))
                 break

@@ -153,6 +153,9 @@ class MessageRecord:
     message_id_synthetic: bool = False
     # ``text`` without the history a reply quotes: what full-text search indexes (quoting.py).
     new_text: str = ""
+    # The headers asked for besides the engine's own (sync_folder's ``extra_headers``): (lowercase
+    # name, decoded first value) for those the message has.
+    extra_headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def addresses(self) -> tuple[Address, ...]:

@@ -287,3 +287,19 @@ def test_known_uids_are_asked_for_only_when_the_folder_changed(dovecot, mail_use
         _, new, _, gone = run(mailbox, state=state, known=known)
     assert asked == [True]
     assert len(new) == 1 and gone == []
+
+
+def test_extra_headers_are_fetched_when_asked_for(dovecot, mail_user, settings):
+    dovecot.deliver(
+        mail_user,
+        make_mail(
+            1, extra_headers={"X-Priority": "1 (Highest)", "X-Campaign": "=?utf-8?q?Hiver_=C3=A9t=C3=A9?="}
+        ),
+    )
+    dovecot.deliver(mail_user, make_mail(2))
+    with connect(settings) as mailbox:
+        _, plain, _, _ = run(mailbox)
+        _, asked, _, _ = run(mailbox, extra_headers=("X-Priority", "x-campaign", "X-Absent"))
+    assert [record.extra_headers for record in plain] == [(), ()]
+    by_uid = {record.uid: dict(record.extra_headers) for record in asked}
+    assert by_uid == {1: {"x-priority": "1 (Highest)", "x-campaign": "Hiver été"}, 2: {}}

@@ -556,6 +556,7 @@ class MailSyncAccount(models.Model):
                 limit=BATCHES_PER_RUN,
                 own_addresses=self._own_addresses(),
                 batch_size=BATCH_SIZE,
+                extra_headers=self.env["mail.sync.message"]._extra_headers(),
             ) as reader:
                 for kind, folder, item in reader:
                     if kind == "folder_error":

@@ -514,6 +514,12 @@ class MailSyncMessage(models.Model):
             "attachment_count": [],
             "new_text": [],  # not a column: what search_document indexes
         }
+        types = {
+            "date": "timestamp",
+            "size": "int4",
+            "message_id_synthetic": "bool",
+            "attachment_count": "int4",
+        }
         for record in records:
             emails = dict.fromkeys(a.email for a in record.addresses if a.email)
             columns["message_id"].append(record.message_id)
@@ -534,12 +540,11 @@ class MailSyncMessage(models.Model):
             columns["message_id_synthetic"].append(record.message_id_synthetic)
             columns["attachment_count"].append(len(record.attachments))
             columns["new_text"].append(record.new_text.replace("\x00", ""))
-        types = {
-            "date": "timestamp",
-            "size": "int4",
-            "message_id_synthetic": "bool",
-            "attachment_count": "int4",
-        }
+        extra = [self._extra_message_values(record) for record in records]
+        for name in sorted({name for values in extra for name in values}):
+            columns[name] = [values.get(name) for values in extra]
+            types[name] = self._fields[name].column_type[1]
+        columns["new_text"] = columns.pop("new_text")  # last, as the unnest below names it
         self.env.cr.execute(
             SQL(
                 """INSERT INTO mail_sync_message (%(names)s, search_document, thread_key, gone_from_server,
@@ -560,6 +565,19 @@ class MailSyncMessage(models.Model):
             log_exceptions=False,  # a concurrent worker storing the same mail is retried, not an error
         )
         return [message_id for (message_id,) in self.env.cr.fetchall()]
+
+    @api.model
+    def _extra_headers(self):
+        """Headers the sync fetches besides its own, for ``_extra_message_values`` (names; case does
+        not matter). None by default: each one costs a little on every email."""
+        return ()
+
+    @api.model
+    def _extra_message_values(self, record):
+        """{field: value} stored with each new email, read from the engine's record (e.g. its
+        ``extra_headers``). The fields must be stored columns of this model. Runs per email:
+        keep it to plain Python, no queries."""
+        return {}
 
     def _ids_by_message_id(self, message_ids):
         self.env.cr.execute(

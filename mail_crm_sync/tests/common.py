@@ -18,9 +18,10 @@ def make_email(
     attachment=None,
     in_reply_to=None,
     references=None,
+    headers=None,
 ):
     """Raw bytes of an email as a mail client would send it; a reply names what it answers."""
-    threading = {}
+    threading = dict(headers or {})
     if in_reply_to:
         threading["In-Reply-To"] = in_reply_to
         threading["References"] = " ".join([*(references or []), in_reply_to])

@@ -1,6 +1,6 @@
 {
-    "name": "Mail CRM Sync: Example Link Rule (tests)",
-    "summary": "Shows and tests how an addon adds a link rule: emails linked to contacts by another address",
+    "name": "Mail CRM Sync: Example Extension (tests)",
+    "summary": "How an addon adds a link rule (contacts by another address) and stores a header of its own",
     "version": "18.0.1.0.0",
     "category": "Hidden/Tests",
     "author": "mail_crm_sync contributors",

@@ -1,1 +1,1 @@
-from . import mail_sync_message_link, res_partner
+from . import mail_sync_message, mail_sync_message_link, res_partner

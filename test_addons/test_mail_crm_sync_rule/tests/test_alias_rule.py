@@ -57,3 +57,19 @@ class TestAliasRule(MailSyncCase):
         self.assertEqual(set(emails.mapped("partner_ids")), {self.carol, self.company})
         reasons = emails.link_ids.filtered(lambda link: link.partner_id == self.carol).mapped("reason")
         self.assertEqual(sorted(set(reasons)), ["address", "alias"])
+
+    def test_a_header_of_its_own_is_stored_with_each_email(self):
+        account, box = self.create_account()
+        urgent = make_email(
+            sender="carol@alias-corp.example",
+            to=box.email,
+            message_id="<urgent@x.example>",
+            headers={"X-Priority": "1 (Highest)"},
+        )
+        self.deliver(box, urgent)
+        self.deliver(
+            box, make_email(sender="carol@alias-corp.example", to=box.email, message_id="<calm@x.example>")
+        )
+        self.sync(account)
+        self.assertEqual(self.messages("<urgent@x.example>").mail_priority, "1 (Highest)")
+        self.assertFalse(self.messages("<calm@x.example>").mail_priority)
