@@ -4,6 +4,8 @@ from datetime import timedelta
 import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 from mail_crm_sync_engine import (
+    DEFAULT_IMAP_PORTS,
+    DEFAULT_SMTP_PORTS,
     AuthenticationFailed,
     ConnectionSettings,
     FolderError,
@@ -100,7 +102,7 @@ class MailSyncAccount(models.Model):
     )
     provider = fields.Selection([("imap", "IMAP")], required=True, default="imap")
     imap_host = fields.Char(string="IMAP Server", required=True)
-    imap_port = fields.Integer(string="IMAP Port", required=True, default=993)
+    imap_port = fields.Integer(string="IMAP Port", required=True, default=DEFAULT_IMAP_PORTS[Security.SSL])
     imap_security = fields.Selection(
         SECURITY_SELECTION, string="IMAP Encryption", required=True, default="ssl"
     )
@@ -125,7 +127,7 @@ class MailSyncAccount(models.Model):
         "Only for servers you trust."
     )
     smtp_host = fields.Char(string="SMTP Server")
-    smtp_port = fields.Integer(string="SMTP Port", default=465)
+    smtp_port = fields.Integer(string="SMTP Port", default=DEFAULT_SMTP_PORTS[Security.SSL])
     smtp_security = fields.Selection(SECURITY_SELECTION, string="SMTP Encryption", default="ssl")
     smtp_login = fields.Char(
         string="SMTP Login", help="Only when the SMTP server wants another login than the IMAP one."
@@ -295,7 +297,11 @@ class MailSyncAccount(models.Model):
 
     @api.onchange("imap_security")
     def _onchange_imap_security(self):
-        self.imap_port = 993 if self.imap_security == "ssl" else 143
+        self.imap_port = DEFAULT_IMAP_PORTS[Security(self.imap_security or "ssl")]
+
+    @api.onchange("smtp_security")
+    def _onchange_smtp_security(self):
+        self.smtp_port = DEFAULT_SMTP_PORTS[Security(self.smtp_security or "ssl")]
 
     @api.onchange("account_type")
     def _onchange_account_type(self):

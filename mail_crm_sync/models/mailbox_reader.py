@@ -142,7 +142,7 @@ class MailboxReader:
                     if self.truncated:
                         break
         except _Stopped:
-            pass
+            _logger.debug("Reading stopped by the sync")
         except Exception as error:  # raised in the cursor's thread by __iter__
             if not self._stopped.is_set():
                 self._items.put(("error", error))

@@ -6,7 +6,7 @@ from mail_crm_sync_engine.testing import DovecotServer, build_mail
 from odoo.tests import HttpCase, TransactionCase, new_test_user
 
 
-def make_email(
+def make_email(  # noqa: PLR0913 - the parts of an email, each with a default
     sender="alice@client.example",
     to="me@example.test",
     cc=None,

@@ -6,6 +6,5 @@
     "author": "mail_crm_sync contributors",
     "license": "LGPL-3",
     "depends": ["mail_crm_sync"],
-    "data": [],
     "installable": True,  # pylint: disable=manifest-superfluous-key
 }
