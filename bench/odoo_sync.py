@@ -279,7 +279,7 @@ def _print_links(env, account) -> None:
     env.cr.execute(
         """SELECT k.reason, COUNT(*)
              FROM mail_sync_message_link k
-             JOIN mail_sync_account_message_rel r ON r.message_id = k.message_id
+             JOIN mail_sync_account_message_rel r ON r.message_id = k.email_id
             WHERE r.account_id = %s AND k.active
          GROUP BY k.reason ORDER BY k.reason""",
         [account.id],

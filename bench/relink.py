@@ -312,7 +312,7 @@ def _recording(calls: list, started: float):
 
 def _link_counts(env) -> tuple[int, int]:
     env.cr.execute(
-        "SELECT COUNT(*), COUNT(DISTINCT message_id) FILTER (WHERE active) FROM mail_sync_message_link"
+        "SELECT COUNT(*), COUNT(DISTINCT email_id) FILTER (WHERE active) FROM mail_sync_message_link"
     )
     return env.cr.fetchone()
 

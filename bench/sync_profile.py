@@ -67,7 +67,7 @@ STEPS = {
         "_insert_messages",
         "_ids_by_message_id",
         "_insert_attachments",
-        "_insert_places",
+        "_insert_locations",
         "_link_messages",
         "_mark_gone",
         "_create_sender_contacts",

@@ -1,7 +1,7 @@
 {
     "name": "Mail CRM Sync",
     "summary": "Sync users' IMAP mailboxes into the CRM: every email with a known contact in its history",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "website": "https://github.com/mail-crm-sync/mail_crm_sync",
     "author": "mail_crm_sync contributors",

@@ -29,7 +29,7 @@ class MailCrmSyncController(http.Controller):
             )
         except MailSyncError as error:
             _logger.info("Attachment %s could not be fetched: %s", attachment_id, error)
-            account = attachment.sudo().message_id.location_ids[:1].account_id
+            account = attachment.sudo().email_id.location_ids[:1].account_id
             return self._unavailable(503, account._error_message(error), attachment)
         inline = attachment._opens_inline() and not download
         content_type = attachment.content_type if inline else "application/octet-stream"
@@ -52,7 +52,7 @@ class MailCrmSyncController(http.Controller):
     def _unavailable(self, status, reason, attachment):
         title = request.env._("The attachment cannot be downloaded")
         back = request.env._("Back to the email")
-        url = f"/odoo/action-mail_crm_sync.mail_sync_message_action/{attachment.message_id.id}"
+        url = f"/odoo/action-mail_crm_sync.mail_sync_message_action/{attachment.email_id.id}"
         page = Markup(
             "<!DOCTYPE html><html><head><meta charset='utf-8'><title>%(title)s</title></head>"
             "<body style='font-family: sans-serif; max-width: 40em; margin: 4em auto'>"

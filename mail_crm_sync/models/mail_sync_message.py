@@ -108,9 +108,9 @@ class MailSyncMessage(models.Model):
         readonly=True,
         help="The email had no Message-ID; one was derived from it.",
     )
-    attachment_ids = fields.One2many("mail.sync.message.attachment", "message_id", string="Attachments")
+    attachment_ids = fields.One2many("mail.sync.message.attachment", "email_id", string="Attachments")
     attachment_count = fields.Integer(readonly=True)
-    location_ids = fields.One2many("mail.sync.message.location", "message_id", string="Seen At")
+    location_ids = fields.One2many("mail.sync.message.location", "email_id", string="Locations")
     account_ids = fields.Many2many(
         "mail.sync.account",
         "mail_sync_account_message_rel",
@@ -119,10 +119,10 @@ class MailSyncMessage(models.Model):
         string="Accounts",
         readonly=True,
     )
-    link_ids = fields.One2many("mail.sync.message.link", "message_id", string="Links")
+    link_ids = fields.One2many("mail.sync.message.link", "email_id", string="Links")
     link_history_ids = fields.One2many(
         "mail.sync.message.link",
-        "message_id",
+        "email_id",
         string="Changes by Hand",
         domain=["|", ("reason", "=", "manual"), ("active", "=", False)],
         context={"active_test": False},
@@ -247,11 +247,11 @@ class MailSyncMessage(models.Model):
     def _compute_is_assigned(self):
         assigned = set()
         if self.ids:
-            self.env["mail.sync.message.link"].flush_model(["message_id", "active"])
+            self.env["mail.sync.message.link"].flush_model(["email_id", "active"])
             self.env.cr.execute(
                 SQL(
-                    "SELECT DISTINCT message_id FROM mail_sync_message_link "
-                    "WHERE message_id = ANY(%s) AND active",
+                    "SELECT DISTINCT email_id FROM mail_sync_message_link "
+                    "WHERE email_id = ANY(%s) AND active",
                     self.ids,
                 )
             )
@@ -262,7 +262,7 @@ class MailSyncMessage(models.Model):
     def _search_is_assigned(self, operator, value):
         if operator not in ("=", "!="):
             return NotImplemented
-        linked = SQL("(SELECT message_id FROM mail_sync_message_link WHERE active)")
+        linked = SQL("(SELECT email_id FROM mail_sync_message_link WHERE active)")
         return [("id", "in" if (operator == "=") == bool(value) else "not in", linked)]
 
     def _visible_ids_sql(self):
@@ -304,13 +304,13 @@ class MailSyncMessage(models.Model):
             readable = self.env["mail.sync.message.link"]._readable_targets_sql("k")
             selects.append(
                 SQL(
-                    """SELECT k.message_id FROM mail_sync_message_link k
+                    """SELECT k.email_id FROM mail_sync_message_link k
                         WHERE k.active AND %s
                           AND (EXISTS (SELECT 1 FROM mail_sync_account_message_rel r
                                          JOIN mail_sync_account a ON a.id = r.account_id
-                                        WHERE r.message_id = k.message_id AND a.visibility = 'records')
+                                        WHERE r.message_id = k.email_id AND a.visibility = 'records')
                                OR NOT EXISTS (SELECT 1 FROM mail_sync_account_message_rel r
-                                               WHERE r.message_id = k.message_id))""",
+                                               WHERE r.message_id = k.email_id))""",
                     readable,
                 )
             )
@@ -372,7 +372,7 @@ class MailSyncMessage(models.Model):
             "res_model": "mail.sync.link.wizard",
             "view_mode": "form",
             "target": "new",
-            "context": {"default_message_id": self.id},
+            "context": {"default_email_id": self.id},
         }
 
     def action_reply(self):
@@ -389,7 +389,7 @@ class MailSyncMessage(models.Model):
         self.check_access("read")
         return self.env["mail.sync.compose"]._action_open(mode=mode, parent_id=self.id)
 
-    def _changeable_places(self):
+    def _changeable_locations(self):
         """This email's places on servers in accounts the user may change: their own, shared ones
         they may send from, or any for an administrator."""
         self.ensure_one()
@@ -417,7 +417,7 @@ class MailSyncMessage(models.Model):
         """Delete this email in the user's mailboxes (to the Trash where there is one), then in the
         CRM. A refusal from a server is shown and the CRM keeps the email."""
         for message in self:
-            for account, places in message._changeable_places().grouped("account_id").items():
+            for account, places in message._changeable_locations().grouped("account_id").items():
                 try:
                     with connect(account._connection_settings()) as mailbox:
                         for place in places:
@@ -429,7 +429,7 @@ class MailSyncMessage(models.Model):
 
     def action_open_move_wizard(self):
         self.ensure_one()
-        place = self._changeable_places()[:1]
+        place = self._changeable_locations()[:1]
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Move to Folder"),
@@ -437,7 +437,7 @@ class MailSyncMessage(models.Model):
             "view_mode": "form",
             "views": [(False, "form")],
             "target": "new",
-            "context": {"default_message_id": self.id, "default_location_id": place.id},
+            "context": {"default_email_id": self.id, "default_location_id": place.id},
         }
 
     def action_show_images(self):
@@ -452,7 +452,7 @@ class MailSyncMessage(models.Model):
         }
 
     def _visible_link_count(self):
-        return self.env["mail.sync.message.link"].search_count([("message_id", "in", self.ids)])
+        return self.env["mail.sync.message.link"].search_count([("email_id", "in", self.ids)])
 
     # -- storing what the engine returns ----------------------------------------------------
 
@@ -476,7 +476,7 @@ class MailSyncMessage(models.Model):
             created = self._insert_messages(list(records.values()))
             message_ids = self._ids_by_message_id(list(records))
             self._insert_attachments({message_ids[key]: records[key] for key in created})
-            self._insert_places(folder, batch.state.uidvalidity, records, message_ids)
+            self._insert_locations(folder, batch.state.uidvalidity, records, message_ids)
             self._link_messages(list(message_ids.values()))
         if batch.gone_uids:
             self._mark_gone(folder, batch.state.uidvalidity, batch.gone_uids)
@@ -596,7 +596,7 @@ class MailSyncMessage(models.Model):
         self.env.cr.execute(
             SQL(
                 """INSERT INTO mail_sync_message_attachment
-                          (message_id, name, content_type, size, part, content_id, inline)
+                          (email_id, name, content_type, size, part, content_id, inline)
                    SELECT *
                      FROM unnest(%(ids)s::int4[], %(names)s::text[], %(types)s::text[], %(sizes)s::int4[],
                                  %(parts)s::text[], %(cids)s::text[], %(inline)s::bool[])""",
@@ -610,17 +610,17 @@ class MailSyncMessage(models.Model):
             )
         )
 
-    def _insert_places(self, folder, uidvalidity, records, message_ids):
+    def _insert_locations(self, folder, uidvalidity, records, message_ids):
         """Remember where each email was seen, and that its account holds it."""
         keys = list(records)
         self.env.cr.execute(
             SQL(
                 """INSERT INTO mail_sync_message_location
-                          (message_id, account_id, folder_id, uidvalidity, uid, gone)
+                          (email_id, account_id, folder_id, uidvalidity, uid, gone)
                    SELECT m, %(account)s, %(folder)s, %(uidvalidity)s, u, false
                      FROM unnest(%(ids)s::int4[], %(uids)s::int8[]) AS t(m, u)
               ON CONFLICT (folder_id, uidvalidity, uid)
-                 DO UPDATE SET message_id = EXCLUDED.message_id, gone = false""",
+                 DO UPDATE SET email_id = EXCLUDED.email_id, gone = false""",
                 account=folder.account_id.id,
                 folder=folder.id,
                 uidvalidity=uidvalidity,
@@ -671,7 +671,7 @@ class MailSyncMessage(models.Model):
         message_ids = self._ids_by_message_id([record.message_id])
         self._insert_attachments({message_ids[key]: record for key in created})
         if location and location.uid:
-            self._insert_places(folder, location.uidvalidity, {record.message_id: record}, message_ids)
+            self._insert_locations(folder, location.uidvalidity, {record.message_id: record}, message_ids)
         else:
             self.env.cr.execute(
                 SQL(
@@ -686,7 +686,7 @@ class MailSyncMessage(models.Model):
             field = "partner_id" if origin._name == "res.partner" else "lead_id"
             self.env.cr.execute(
                 SQL(
-                    """INSERT INTO mail_sync_message_link (message_id, %s, reason, active,
+                    """INSERT INTO mail_sync_message_link (email_id, %s, reason, active,
                                                           create_uid, write_uid, create_date, write_date)
                        VALUES (%s, %s, 'sent_from', true, %s, %s, now() at time zone 'UTC',
                                now() at time zone 'UTC')
@@ -708,7 +708,7 @@ class MailSyncMessage(models.Model):
         self.env.cr.execute(
             SQL(
                 "DELETE FROM mail_sync_message_location "
-                "WHERE folder_id = %s AND uidvalidity <> %s RETURNING message_id",
+                "WHERE folder_id = %s AND uidvalidity <> %s RETURNING email_id",
                 folder.id,
                 uidvalidity,
             )
@@ -719,7 +719,7 @@ class MailSyncMessage(models.Model):
         self.env.cr.execute(
             SQL(
                 """UPDATE mail_sync_message_location SET gone = true
-                    WHERE folder_id = %s AND uidvalidity = %s AND uid = ANY(%s) RETURNING message_id""",
+                    WHERE folder_id = %s AND uidvalidity = %s AND uid = ANY(%s) RETURNING email_id""",
                 folder.id,
                 uidvalidity,
                 list(uids),
@@ -734,7 +734,7 @@ class MailSyncMessage(models.Model):
             SQL(
                 """UPDATE mail_sync_message m
                       SET gone_from_server = NOT EXISTS (
-                          SELECT 1 FROM mail_sync_message_location l WHERE l.message_id = m.id AND NOT l.gone)
+                          SELECT 1 FROM mail_sync_message_location l WHERE l.email_id = m.id AND NOT l.gone)
                     WHERE m.id = ANY(%s)""",
                 list(set(message_ids)),
             )
@@ -794,7 +794,7 @@ class MailSyncMessage(models.Model):
     def _unassigned_after(self, after_id):
         return SQL(
             "FROM mail_sync_message m WHERE m.id > %s AND NOT EXISTS "
-            "(SELECT 1 FROM mail_sync_message_link k WHERE k.message_id = m.id AND k.active)",
+            "(SELECT 1 FROM mail_sync_message_link k WHERE k.email_id = m.id AND k.active)",
             after_id,
         )
 

@@ -12,11 +12,11 @@ class MailSyncMessageAttachment(models.Model):
     _name = "mail.sync.message.attachment"
     _inherit = ["mail.sync.visibility.mixin"]
     _description = "Synced Email Attachment"
-    _order = "message_id, id"
+    _order = "email_id, id"
     # Written by the sync only, from the email's structure: no audit columns and their foreign keys.
     _log_access = False
 
-    message_id = fields.Many2one(
+    email_id = fields.Many2one(
         "mail.sync.message", string="Email", required=True, ondelete="cascade", index=True
     )
     name = fields.Char(string="File Name", readonly=True)
@@ -27,11 +27,11 @@ class MailSyncMessageAttachment(models.Model):
     )
     content_id = fields.Char(string="Content-ID", readonly=True)
     inline = fields.Boolean(readonly=True)
-    gone_from_server = fields.Boolean(related="message_id.gone_from_server")
+    gone_from_server = fields.Boolean(related="email_id.gone_from_server")
 
     def _visible_ids_sql(self):
         """Attachments follow their email."""
-        visible = self._visible_messages_sql("message_id")
+        visible = self._visible_messages_sql("email_id")
         return SQL("(SELECT id FROM mail_sync_message_attachment WHERE %s)", visible)
 
     def action_download(self):
@@ -44,7 +44,7 @@ class MailSyncMessageAttachment(models.Model):
         that still holds its email. Raises MessageGone when none does, another MailSyncError when
         the server cannot be reached."""
         self.ensure_one()
-        message = self.message_id
+        message = self.email_id
         places = message.sudo().location_ids.sorted(lambda place: (place.gone, place.id))
         error = MessageGone("The email is not in any synced folder any more.")
         for place in places:

@@ -38,9 +38,9 @@ class MailSyncMessageLink(models.Model):
     _name = "mail.sync.message.link"
     _inherit = ["mail.sync.visibility.mixin"]
     _description = "Synced Email Link"
-    _order = "message_id, reason, id"
+    _order = "email_id, reason, id"
 
-    message_id = fields.Many2one(
+    email_id = fields.Many2one(
         "mail.sync.message", string="Email", required=True, ondelete="cascade", index=True
     )
     partner_id = fields.Many2one("res.partner", string="Contact", ondelete="cascade", index="btree_not_null")
@@ -66,7 +66,7 @@ class MailSyncMessageLink(models.Model):
         for column in ("partner_id", "lead_id"):
             self.env.cr.execute(
                 SQL(
-                    "CREATE UNIQUE INDEX IF NOT EXISTS %s ON mail_sync_message_link (message_id, %s) "
+                    "CREATE UNIQUE INDEX IF NOT EXISTS %s ON mail_sync_message_link (email_id, %s) "
                     "WHERE %s IS NOT NULL",
                     SQL.identifier(f"mail_sync_message_link_{column}_uniq"),
                     SQL.identifier(column),
@@ -80,7 +80,7 @@ class MailSyncMessageLink(models.Model):
         whether the user may read those emails is for the caller to ask."""
         if not ids:
             return {}
-        groups = self.sudo()._read_group([(field, "in", ids)], [field], ["message_id:array_agg"])
+        groups = self.sudo()._read_group([(field, "in", ids)], [field], ["email_id:array_agg"])
         return {target.id: set(message_ids) for target, message_ids in groups}
 
     # -- linking ---------------------------------------------------------------------------------
@@ -143,9 +143,9 @@ class MailSyncMessageLink(models.Model):
 
     @api.model
     def _link_addresses(self, message_ids):
-        """(message_id, email) for every From, To and Cc address of these emails."""
+        """(email_id, email) for every From, To and Cc address of these emails."""
         return SQL(
-            """SELECT m.id AS message_id, e.email
+            """SELECT m.id AS email_id, e.email
                  FROM mail_sync_message m, unnest(string_to_array(m.address_emails, E'\\n')) AS e(email)
                 WHERE m.id = ANY(%s) AND e.email <> ''""",
             message_ids,
@@ -153,9 +153,9 @@ class MailSyncMessageLink(models.Model):
 
     @api.model
     def _link_stage_contacts(self, message_ids, found):
-        """Rules of this stage select (message_id, partner_id, email) and may use:
-        ``address(message_id, email)``: the emails' From, To and Cc addresses;
-        ``person(message_id, partner_id, commercial_partner_id, email)``: the active contacts of
+        """Rules of this stage select (email_id, partner_id, email) and may use:
+        ``address(email_id, email)``: the emails' From, To and Cc addresses;
+        ``person(email_id, partner_id, commercial_partner_id, email)``: the active contacts of
         those addresses (not internal users), found through the addon's lookup index."""
         return SQL(
             """WITH address AS (%(address)s), known AS MATERIALIZED (
@@ -164,15 +164,15 @@ class MailSyncMessageLink(models.Model):
                        AND p.active
                        AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = p.id AND NOT u.share)
                ), person AS (
-                    SELECT a.message_id, p.id AS partner_id, p.commercial_partner_id, a.email
+                    SELECT a.email_id, p.id AS partner_id, p.commercial_partner_id, a.email
                       FROM address a JOIN known p ON p.email_normalized = a.email
                ), found AS (%(found)s)
                INSERT INTO mail_sync_message_link
-                      (message_id, partner_id, reason, email, active, %(audit_columns)s)
-               SELECT DISTINCT ON (message_id, partner_id)
-                      message_id, partner_id, reason, email, true, %(audit)s
+                      (email_id, partner_id, reason, email, active, %(audit_columns)s)
+               SELECT DISTINCT ON (email_id, partner_id)
+                      email_id, partner_id, reason, email, true, %(audit)s
                  FROM found WHERE partner_id IS NOT NULL
-             ORDER BY message_id, partner_id, rank, email
+             ORDER BY email_id, partner_id, rank, email
           ON CONFLICT DO NOTHING""",
             address=self._link_addresses(message_ids),
             found=found,
@@ -182,18 +182,18 @@ class MailSyncMessageLink(models.Model):
 
     @api.model
     def _link_rule_address(self, message_ids):
-        return SQL("SELECT message_id, partner_id, email FROM person")
+        return SQL("SELECT email_id, partner_id, email FROM person")
 
     @api.model
     def _link_rule_company(self, message_ids):
         return SQL(
-            "SELECT message_id, commercial_partner_id AS partner_id, email FROM person "
+            "SELECT email_id, commercial_partner_id AS partner_id, email FROM person "
             "WHERE commercial_partner_id <> partner_id"
         )
 
     @api.model
     def _link_stage_opportunities(self, message_ids, found):
-        """Rules of this stage select (message_id, lead_id, email) and may use ``address`` (as for
+        """Rules of this stage select (email_id, lead_id, email) and may use ``address`` (as for
         contacts), ``lead_by_email(id, email_normalized)``: the leads of those addresses, and the
         links the contacts stage just made (mail_sync_message_link). Only active opportunities that
         are not won are linked."""
@@ -203,14 +203,14 @@ class MailSyncMessageLink(models.Model):
                      WHERE (email_normalized COLLATE "C") = ANY(ARRAY(SELECT DISTINCT email FROM address))
                ), found AS (%(found)s)
                INSERT INTO mail_sync_message_link
-                      (message_id, lead_id, reason, email, active, %(audit_columns)s)
-               SELECT DISTINCT ON (f.message_id, f.lead_id) f.message_id, f.lead_id, f.reason, f.email, true,
+                      (email_id, lead_id, reason, email, active, %(audit_columns)s)
+               SELECT DISTINCT ON (f.email_id, f.lead_id) f.email_id, f.lead_id, f.reason, f.email, true,
                       %(audit)s
                  FROM found f
                  JOIN crm_lead l ON l.id = f.lead_id
             LEFT JOIN crm_stage s ON s.id = l.stage_id
                 WHERE l.active AND NOT coalesce(s.is_won, false)
-             ORDER BY f.message_id, f.lead_id, f.rank
+             ORDER BY f.email_id, f.lead_id, f.rank
           ON CONFLICT DO NOTHING""",
             address=self._link_addresses(message_ids),
             found=found,
@@ -222,29 +222,29 @@ class MailSyncMessageLink(models.Model):
     def _link_rule_lead_partner(self, message_ids):
         # The address on the email that found the contact.
         return SQL(
-            """SELECT k.message_id, l.id AS lead_id, k.email
+            """SELECT k.email_id, l.id AS lead_id, k.email
                  FROM mail_sync_message_link k JOIN crm_lead l ON l.partner_id = k.partner_id
-                WHERE k.message_id = ANY(%s) AND k.active AND k.partner_id IS NOT NULL""",
+                WHERE k.email_id = ANY(%s) AND k.active AND k.partner_id IS NOT NULL""",
             message_ids,
         )
 
     @api.model
     def _link_rule_lead_email(self, message_ids):
         return SQL(
-            "SELECT a.message_id, l.id AS lead_id, a.email "
+            "SELECT a.email_id, l.id AS lead_id, a.email "
             "FROM address a JOIN lead_by_email l ON l.email_normalized = a.email"
         )
 
     @api.model
     def _link_stage_thread(self, message_ids, found):
-        """Rules of this stage select (message_id, partner_id, lead_id) and may use
-        ``named(message_id, ref)``: the Message-IDs each email names (In-Reply-To, References), and
+        """Rules of this stage select (email_id, partner_id, lead_id) and may use
+        ``named(email_id, ref)``: the Message-IDs each email names (In-Reply-To, References), and
         ``earlier(id, message_id)``: the stored emails among them, looked up through the unique
         index on Message-IDs. Runs after the other stages, so an email and its reply in the same
         batch are linked alike."""
         return SQL(
             """WITH named AS (
-                    SELECT m.id AS message_id, r.ref
+                    SELECT m.id AS email_id, r.ref
                       FROM mail_sync_message m,
                            unnest(string_to_array(coalesce(m.message_references, ''), ' ') || m.in_reply_to)
                            AS r(ref)
@@ -254,13 +254,13 @@ class MailSyncMessageLink(models.Model):
                      WHERE message_id = ANY(ARRAY(SELECT DISTINCT ref FROM named))
                ), found AS (%(found)s)
                INSERT INTO mail_sync_message_link
-                      (message_id, partner_id, lead_id, reason, active, %(audit_columns)s)
-               SELECT DISTINCT ON (f.message_id, f.partner_id, f.lead_id)
-                      f.message_id, f.partner_id, f.lead_id, f.reason, true, %(audit)s
+                      (email_id, partner_id, lead_id, reason, active, %(audit_columns)s)
+               SELECT DISTINCT ON (f.email_id, f.partner_id, f.lead_id)
+                      f.email_id, f.partner_id, f.lead_id, f.reason, true, %(audit)s
                  FROM found f
             LEFT JOIN crm_lead l ON l.id = f.lead_id
                 WHERE f.lead_id IS NULL OR l.active
-             ORDER BY f.message_id, f.partner_id, f.lead_id, f.rank
+             ORDER BY f.email_id, f.partner_id, f.lead_id, f.rank
           ON CONFLICT DO NOTHING""",
             ids=message_ids,
             found=found,
@@ -273,10 +273,10 @@ class MailSyncMessageLink(models.Model):
         # A reply or forward goes where the emails it names went, even when its own addresses
         # would not take it there.
         return SQL(
-            """SELECT n.message_id, k.partner_id, k.lead_id
+            """SELECT n.email_id, k.partner_id, k.lead_id
                  FROM named n
-                 JOIN earlier e ON e.message_id = n.ref AND e.id <> n.message_id
-                 JOIN mail_sync_message_link k ON k.message_id = e.id AND k.active"""
+                 JOIN earlier e ON e.message_id = n.ref AND e.id <> n.email_id
+                 JOIN mail_sync_message_link k ON k.email_id = e.id AND k.active"""
         )
 
     def _visible_ids_sql(self):
@@ -284,7 +284,7 @@ class MailSyncMessageLink(models.Model):
         to someone who could not open it."""
         return SQL(
             "(SELECT k.id FROM mail_sync_message_link k WHERE %s AND %s)",
-            self._visible_messages_sql("message_id"),
+            self._visible_messages_sql("email_id"),
             self._readable_targets_sql("k"),
         )
 
@@ -309,7 +309,7 @@ class MailSyncMessageLink(models.Model):
     def action_unlink(self):
         """Hide the email from the record, for good: relinking does not bring it back."""
         for link in self:
-            link._check_may_change(link.message_id, link.partner_id, link.lead_id)
+            link._check_may_change(link.email_id, link.partner_id, link.lead_id)
         self.sudo().write({"active": False})
         self.env["mail.sync.message"].invalidate_model(["link_ids", "partner_ids", "lead_ids", "is_assigned"])
         return {"type": "ir.actions.client", "tag": "soft_reload"}
@@ -322,12 +322,12 @@ class MailSyncMessageLink(models.Model):
         existing = (
             self.sudo()
             .with_context(active_test=False)
-            .search([("message_id", "=", message.id), (target[0], "=", target[1])])
+            .search([("email_id", "=", message.id), (target[0], "=", target[1])])
         )
         if existing:
             existing.write({"active": True, "reason": "manual"})
             return existing
-        return self.sudo().create({"message_id": message.id, target[0]: target[1], "reason": "manual"})
+        return self.sudo().create({"email_id": message.id, target[0]: target[1], "reason": "manual"})
 
     @api.model
     def _check_may_change(self, message, partner, lead):

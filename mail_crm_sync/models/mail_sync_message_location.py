@@ -14,12 +14,12 @@ class MailSyncMessageLocation(models.Model):
 
     _name = "mail.sync.message.location"
     _inherit = ["mail.sync.visibility.mixin"]
-    _description = "Synced Email Place"
-    _order = "message_id, account_id, folder_id"
+    _description = "Synced Email Location"
+    _order = "email_id, account_id, folder_id"
     # Written by the sync only, several per email: no audit columns and their foreign keys.
     _log_access = False
 
-    message_id = fields.Many2one(
+    email_id = fields.Many2one(
         "mail.sync.message", string="Email", required=True, ondelete="cascade", index=True
     )
     account_id = fields.Many2one("mail.sync.account", required=True, ondelete="cascade", index=True)
@@ -42,6 +42,6 @@ class MailSyncMessageLocation(models.Model):
         accounts = self.env["mail.sync.account"].with_user(self.env.user).with_context(active_test=False)
         return SQL(
             "(SELECT id FROM mail_sync_message_location WHERE %s AND account_id IN %s)",
-            self._visible_messages_sql("message_id"),
+            self._visible_messages_sql("email_id"),
             accounts._search([]).subselect(),
         )

@@ -36,7 +36,7 @@ class TestAttachmentDownload(MailSyncHttpCase):
         cls.account._sync_accounts()
 
     def _attachment(self, message_id):
-        return self.env["mail.sync.message.attachment"].search([("message_id.message_id", "=", message_id)])
+        return self.env["mail.sync.message.attachment"].search([("email_id.message_id", "=", message_id)])
 
     def _get(self, login, message_id):
         self.authenticate(login, login)

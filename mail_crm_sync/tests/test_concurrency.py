@@ -68,7 +68,7 @@ class TestConcurrentRuns(BaseCase):
         with self.registry.cursor() as cr:
             cr.execute(
                 """SELECT COUNT(DISTINCT m.id), COUNT(l.id), COUNT(DISTINCT l.account_id)
-                     FROM mail_sync_message m JOIN mail_sync_message_location l ON l.message_id = m.id
+                     FROM mail_sync_message m JOIN mail_sync_message_location l ON l.email_id = m.id
                     WHERE m.message_id LIKE %s""",
                 [f"%-{self.tag}@x.example>"],
             )

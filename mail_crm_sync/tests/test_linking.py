@@ -156,7 +156,7 @@ class TestLinking(MailSyncCase):
         self.sync(account)
         many = self.Message.search([("account_ids", "in", account.ids)])
         self.assertEqual(len(many), 30)
-        self.env.cr.execute("DELETE FROM mail_sync_message_link WHERE message_id = ANY(%s)", [many.ids])
+        self.env.cr.execute("DELETE FROM mail_sync_message_link WHERE email_id = ANY(%s)", [many.ids])
         # People and companies; leads; replies in a thread.
         with self.assertQueryCount(3):
             self.Message._link_messages(many[:1].ids)
@@ -236,7 +236,7 @@ class TestLinking(MailSyncCase):
         message = self.messages("<h@x.example>").with_user(self.salesman)
         self.assertFalse(message.is_assigned)
         self.env["mail.sync.link.wizard"].with_user(self.salesman).create(
-            {"message_id": message.id, "lead_id": self.open_lead.id}
+            {"email_id": message.id, "lead_id": self.open_lead.id}
         ).action_link()
         self.assertEqual(message.lead_ids, self.open_lead)
         self.assertEqual(message.link_ids.reason, "manual")

@@ -16,7 +16,7 @@ class TestLinkByHand(MailSyncCase):
 
     def _link(self, user, **target):
         wizard = Form(
-            self.env["mail.sync.link.wizard"].with_user(user).with_context(default_message_id=self.message.id)
+            self.env["mail.sync.link.wizard"].with_user(user).with_context(default_email_id=self.message.id)
         )
         for field, record in target.items():
             setattr(wizard, field, record)
@@ -53,7 +53,7 @@ class TestLinkByHand(MailSyncCase):
     def test_users_cannot_write_links_directly(self):
         with self.assertRaises(AccessError):
             self.env["mail.sync.message.link"].with_user(self.salesman).create(
-                {"message_id": self.message.id, "partner_id": self.customer.id}
+                {"email_id": self.message.id, "partner_id": self.customer.id}
             )
 
 

@@ -26,11 +26,11 @@ class TestVisibility(MailSyncCase):
         with self.assertRaises(AccessError):
             message.with_user(self.other_salesman).read(["subject"])
         Attachment = self.env["mail.sync.message.attachment"].with_user(self.other_salesman)
-        self.assertFalse(Attachment.search([("message_id", "=", message.id)]))
+        self.assertFalse(Attachment.search([("email_id", "=", message.id)]))
         self.assertFalse(
             self.env["mail.sync.message.location"]
             .with_user(self.other_salesman)
-            .search([("message_id", "=", message.id)])
+            .search([("email_id", "=", message.id)])
         )
 
     def test_owner_and_managers_mail(self):

@@ -283,7 +283,7 @@ class TestSend(MailSyncCase):
         wizard = (
             self.env["mail.sync.move"]
             .with_user(self.salesman)
-            .with_context(default_message_id=moved.id)
+            .with_context(default_email_id=moved.id)
             .create({"folder_id": archive.id})
         )
         wizard.action_move()
@@ -309,7 +309,7 @@ class TestSend(MailSyncCase):
         wizard = (
             self.env["mail.sync.move"]
             .with_user(self.salesman)
-            .with_context(default_message_id=message.id)
+            .with_context(default_email_id=message.id)
             .create({"folder_id": missing.id})
         )
         with self.assertRaises(UserError):

@@ -187,7 +187,7 @@ class TestVisibilityMatrix(MailSyncHttpCase):
         links = (
             self.env["mail.sync.message.link"]
             .sudo()
-            .search([("message_id", "in", [e.id for e in self.emails.values()])])
+            .search([("email_id", "in", [e.id for e in self.emails.values()])])
         )
         self.assertTrue(links.filtered("lead_id") and links.filtered("partner_id"))
 

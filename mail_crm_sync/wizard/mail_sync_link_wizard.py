@@ -8,11 +8,11 @@ class MailSyncLinkWizard(models.TransientModel):
     _name = "mail.sync.link.wizard"
     _description = "Link an Email by Hand"
 
-    message_id = fields.Many2one("mail.sync.message", string="Email", required=True, readonly=True)
+    email_id = fields.Many2one("mail.sync.message", string="Email", required=True, readonly=True)
     partner_id = fields.Many2one("res.partner", string="Contact")
     lead_id = fields.Many2one("crm.lead", string="Opportunity")
 
     def action_link(self):
         self.ensure_one()
-        self.env["mail.sync.message.link"]._link_by_hand(self.message_id, self.partner_id, self.lead_id)
+        self.env["mail.sync.message.link"]._link_by_hand(self.email_id, self.partner_id, self.lead_id)
         return {"type": "ir.actions.client", "tag": "soft_reload"}

@@ -9,9 +9,9 @@ class MailSyncMove(models.TransientModel):
     _name = "mail.sync.move"
     _description = "Move an Email to Another Folder"
 
-    message_id = fields.Many2one("mail.sync.message", string="Email", required=True, readonly=True)
+    email_id = fields.Many2one("mail.sync.message", string="Email", required=True, readonly=True)
     location_id = fields.Many2one(
-        "mail.sync.message.location", string="From", required=True, domain="[('message_id', '=', message_id)]"
+        "mail.sync.message.location", string="From", required=True, domain="[('email_id', '=', email_id)]"
     )
     account_id = fields.Many2one(related="location_id.account_id")
     folder_id = fields.Many2one(
@@ -26,9 +26,9 @@ class MailSyncMove(models.TransientModel):
     @api.model
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
-        message = self.env["mail.sync.message"].browse(values.get("message_id"))
+        message = self.env["mail.sync.message"].browse(values.get("email_id"))
         if message:
-            values.setdefault("location_id", message._changeable_places()[:1].id)
+            values.setdefault("location_id", message._changeable_locations()[:1].id)
         return values
 
     def action_move(self):
@@ -36,7 +36,7 @@ class MailSyncMove(models.TransientModel):
         the server did it."""
         self.ensure_one()
         place = self.location_id
-        if place not in self.message_id._changeable_places():
+        if place not in self.email_id._changeable_locations():
             raise UserError(self.env._("You may not change this mailbox."))
         account = place.sudo().account_id
         try:

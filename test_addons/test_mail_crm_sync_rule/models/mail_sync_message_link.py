@@ -19,9 +19,9 @@ class MailSyncMessageLink(models.Model):
     @api.model
     def _link_rule_alias(self, message_ids):
         """Contacts whose Other Email is on the email. ``address`` is the contacts stage's
-        (message_id, email) of every From, To and Cc address; the addresses are lowercase."""
+        (email_id, email) of every From, To and Cc address; the addresses are lowercase."""
         return SQL(
-            """SELECT a.message_id, p.id AS partner_id, a.email
+            """SELECT a.email_id, p.id AS partner_id, a.email
                  FROM address a JOIN res_partner p ON lower(p.mail_alias_email) = a.email
                 WHERE p.active"""
         )

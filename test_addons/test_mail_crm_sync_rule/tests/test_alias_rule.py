@@ -48,7 +48,7 @@ class TestAliasRule(MailSyncCase):
             self.deliver(box, make_email(sender=sender, to=box.email, message_id=f"<q{index}@x.example>"))
         self.sync(account)
         emails = self.Message.search([("account_ids", "in", account.ids)])
-        self.env.cr.execute("DELETE FROM mail_sync_message_link WHERE message_id = ANY(%s)", [emails.ids])
+        self.env.cr.execute("DELETE FROM mail_sync_message_link WHERE email_id = ANY(%s)", [emails.ids])
         with self.assertQueryCount(3):  # contacts, opportunities, threads
             self.env["mail.sync.message.link"]._link_emails(emails[:1].ids)
         with self.assertQueryCount(3):
