@@ -390,38 +390,38 @@ class MailSyncMessage(models.Model):
         return self.env["mail.sync.compose"]._action_open(mode=mode, parent_id=self.id)
 
     def _changeable_locations(self):
-        """This email's places on servers in accounts the user may change: their own, shared ones
+        """This email's locations on servers in accounts the user may change: their own, shared ones
         they may send from, or any for an administrator."""
         self.ensure_one()
         self.check_access("read")
         administrator = self.env.user.has_group("base.group_system")
-        places = self.sudo().location_ids.filtered(
-            lambda place: (
-                not place.gone
+        locations = self.sudo().location_ids.filtered(
+            lambda location: (
+                not location.gone
                 and (
                     administrator
-                    or place.account_id.user_id == self.env.user
-                    or (place.account_id.account_type == "shared" and place.account_id._may_send())
+                    or location.account_id.user_id == self.env.user
+                    or (location.account_id.account_type == "shared" and location.account_id._may_send())
                 )
             )
         )
-        if not places:
+        if not locations:
             raise UserError(
                 self.env._(
                     "This email is not in any mailbox of yours on the server: there is nothing to change."
                 )
             )
-        return places
+        return locations
 
     def action_delete_on_server(self):
         """Delete this email in the user's mailboxes (to the Trash where there is one), then in the
         CRM. A refusal from a server is shown and the CRM keeps the email."""
         for message in self:
-            for account, places in message._changeable_locations().grouped("account_id").items():
+            for account, locations in message._changeable_locations().grouped("account_id").items():
                 try:
                     with connect(account._connection_settings()) as mailbox:
-                        for place in places:
-                            delete_message(mailbox, place._engine_location())
+                        for location in locations:
+                            delete_message(mailbox, location._engine_location())
                 except MailSyncError as error:
                     raise UserError(account._error_message(error)) from error
             message.sudo().unlink()
@@ -429,7 +429,7 @@ class MailSyncMessage(models.Model):
 
     def action_open_move_wizard(self):
         self.ensure_one()
-        place = self._changeable_locations()[:1]
+        location = self._changeable_locations()[:1]
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Move to Folder"),
@@ -437,7 +437,7 @@ class MailSyncMessage(models.Model):
             "view_mode": "form",
             "views": [(False, "form")],
             "target": "new",
-            "context": {"default_email_id": self.id, "default_location_id": place.id},
+            "context": {"default_email_id": self.id, "default_location_id": location.id},
         }
 
     def action_show_images(self):

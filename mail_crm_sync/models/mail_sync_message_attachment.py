@@ -40,21 +40,21 @@ class MailSyncMessageAttachment(models.Model):
         return {"type": "ir.actions.act_url", "url": f"/mail_crm_sync/attachment/{self.id}", "target": "new"}
 
     def _fetch_content(self):
-        """The attachment's bytes, read from the server (they are not stored) through the first place
+        """The attachment's bytes, read from the server (they are not stored) through the first location
         that still holds its email. Raises MessageGone when none does, another MailSyncError when
         the server cannot be reached."""
         self.ensure_one()
         message = self.email_id
-        places = message.sudo().location_ids.sorted(lambda place: (place.gone, place.id))
+        locations = message.sudo().location_ids.sorted(lambda location: (location.gone, location.id))
         error = MessageGone("The email is not in any synced folder any more.")
-        for place in places:
+        for location in locations:
             try:
-                with connect(place.account_id._connection_settings()) as mailbox:
+                with connect(location.account_id._connection_settings()) as mailbox:
                     return fetch_part(
                         mailbox,
-                        place.folder_id.name,
-                        place.uidvalidity,
-                        place.uid,
+                        location.folder_id.name,
+                        location.uidvalidity,
+                        location.uid,
                         self.part,
                         message_id=None if message.message_id_synthetic else message.message_id,
                     )

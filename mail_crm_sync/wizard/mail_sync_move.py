@@ -35,21 +35,21 @@ class MailSyncMove(models.TransientModel):
         """MOVE on the server (or COPY and expunge of that one message); the CRM follows only when
         the server did it."""
         self.ensure_one()
-        place = self.location_id
-        if place not in self.email_id._changeable_locations():
+        location = self.location_id
+        if location not in self.email_id._changeable_locations():
             raise UserError(self.env._("You may not change this mailbox."))
-        account = place.sudo().account_id
+        account = location.sudo().account_id
         try:
             with connect(account._connection_settings()) as mailbox:
-                moved = move_message(mailbox, place._engine_location(), self.folder_id.name)
+                moved = move_message(mailbox, location._engine_location(), self.folder_id.name)
         except MailSyncError as error:
             raise UserError(account._error_message(error)) from error
         if moved.uid:
-            place.sudo().write(
+            location.sudo().write(
                 {"folder_id": self.folder_id.id, "uidvalidity": moved.uidvalidity, "uid": moved.uid}
             )
         else:  # the server did not say where: the next sync of that folder finds it
-            place.sudo().unlink()
+            location.sudo().unlink()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
