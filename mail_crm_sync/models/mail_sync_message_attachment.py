@@ -16,9 +16,7 @@ class MailSyncMessageAttachment(models.Model):
     # Written by the sync only, from the email's structure: no audit columns and their foreign keys.
     _log_access = False
 
-    email_id = fields.Many2one(
-        "mail.sync.message", string="Email", required=True, ondelete="cascade", index=True
-    )
+    email_id = fields.Many2one("mail.sync.message", required=True, ondelete="cascade", index=True)
     name = fields.Char(string="File Name", readonly=True)
     content_type = fields.Char(readonly=True)
     size = fields.Integer(readonly=True)

@@ -40,9 +40,7 @@ class MailSyncMessageLink(models.Model):
     _description = "Synced Email Link"
     _order = "email_id, reason, id"
 
-    email_id = fields.Many2one(
-        "mail.sync.message", string="Email", required=True, ondelete="cascade", index=True
-    )
+    email_id = fields.Many2one("mail.sync.message", required=True, ondelete="cascade", index=True)
     partner_id = fields.Many2one("res.partner", string="Contact", ondelete="cascade", index="btree_not_null")
     lead_id = fields.Many2one("crm.lead", string="Opportunity", ondelete="cascade", index="btree_not_null")
     reason = fields.Selection(

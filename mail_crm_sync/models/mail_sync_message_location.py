@@ -19,9 +19,7 @@ class MailSyncMessageLocation(models.Model):
     # Written by the sync only, several per email: no audit columns and their foreign keys.
     _log_access = False
 
-    email_id = fields.Many2one(
-        "mail.sync.message", string="Email", required=True, ondelete="cascade", index=True
-    )
+    email_id = fields.Many2one("mail.sync.message", required=True, ondelete="cascade", index=True)
     account_id = fields.Many2one("mail.sync.account", required=True, ondelete="cascade", index=True)
     folder_id = fields.Many2one("mail.sync.folder", required=True, ondelete="cascade")
     uidvalidity = ImapNumber(string="UIDVALIDITY", required=True)

@@ -8,7 +8,7 @@ class MailSyncLinkWizard(models.TransientModel):
     _name = "mail.sync.link.wizard"
     _description = "Link an Email by Hand"
 
-    email_id = fields.Many2one("mail.sync.message", string="Email", required=True, readonly=True)
+    email_id = fields.Many2one("mail.sync.message", required=True, readonly=True)
     partner_id = fields.Many2one("res.partner", string="Contact")
     lead_id = fields.Many2one("crm.lead", string="Opportunity")
 

@@ -9,7 +9,7 @@ class MailSyncMove(models.TransientModel):
     _name = "mail.sync.move"
     _description = "Move an Email to Another Folder"
 
-    email_id = fields.Many2one("mail.sync.message", string="Email", required=True, readonly=True)
+    email_id = fields.Many2one("mail.sync.message", required=True, readonly=True)
     location_id = fields.Many2one(
         "mail.sync.message.location", string="From", required=True, domain="[('email_id', '=', email_id)]"
     )
