@@ -4,6 +4,7 @@ from . import mail_sync_credentials, mail_sync_visibility_mixin  # isort: split
 from . import (
     crm_lead,
     mail_sync_account,
+    mail_sync_account_oauth,
     mail_sync_folder,
     mail_sync_message,
     mail_sync_message_attachment,

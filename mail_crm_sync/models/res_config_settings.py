@@ -61,6 +61,21 @@ class ResConfigSettings(models.TransientModel):
         "themselves, besides Gmail and Microsoft 365: no copy is added there.",
     )
 
+    # Gmail and Microsoft 365 sign-in (OAuth 2). The secrets are kept encrypted like passwords.
+    mail_sync_google_client_id = fields.Char(
+        string="Google Client ID", config_parameter="mail_crm_sync.google_client_id"
+    )
+    mail_sync_google_client_secret = fields.Char(string="Google Client Secret")
+    mail_sync_microsoft_client_id = fields.Char(
+        string="Microsoft Client ID", config_parameter="mail_crm_sync.microsoft_client_id"
+    )
+    mail_sync_microsoft_client_secret = fields.Char(string="Microsoft Client Secret")
+    mail_sync_microsoft_tenant = fields.Char(
+        string="Microsoft Tenant",
+        config_parameter="mail_crm_sync.microsoft_tenant",
+        help="Your directory's id or domain; empty: any organization (common).",
+    )
+
     mail_sync_parallel_jobs = fields.Integer(
         string="Parallel Sync Jobs",
         config_parameter="mail_crm_sync.parallel_jobs",
@@ -69,8 +84,27 @@ class ResConfigSettings(models.TransientModel):
         "Set it to the cron threads you give mail sync across your servers (--max-cron-threads).",
     )
 
+    @api.model
+    def get_values(self):
+        values = super().get_values()
+        for kind in ("google", "microsoft"):
+            # Never sent to the browser: the field shows whether one is set.
+            values[f"mail_sync_{kind}_client_secret"] = (
+                "********" if self._mail_sync_param(f"{kind}_client_secret", "") else ""
+            )
+        return values
+
     def set_values(self):
         result = super().set_values()
+        Credentials = self.env["mail.sync.credentials"]
+        for kind in ("google", "microsoft"):
+            secret = self[f"mail_sync_{kind}_client_secret"]
+            if secret and secret != "********":
+                self.env["ir.config_parameter"].sudo().set_param(
+                    f"mail_crm_sync.{kind}_client_secret", Credentials._encrypt_secret(secret)
+                )
+            elif not secret:
+                self.env["ir.config_parameter"].sudo().set_param(f"mail_crm_sync.{kind}_client_secret", False)
         self.env["mail.sync.account"]._set_parallel_sync_jobs(self.mail_sync_parallel_jobs)
         cron = self.env.ref("mail_crm_sync.ir_cron_mail_relink", raise_if_not_found=False)
         if cron:
@@ -116,6 +150,37 @@ class ResConfigSettings(models.TransientModel):
         if self._mail_sync_param("connect_policy", "sales") == "group":
             return user.has_group("mail_crm_sync.group_mail_sync_connect")
         return user.has_group("sales_team.group_sale_salesman")
+
+    @api.model
+    def _mail_sync_oauth_client(self, kind):
+        """(client id, client secret) of a provider ("google" or "microsoft")."""
+        secret = self.env["mail.sync.credentials"]._decrypt_secret(
+            self._mail_sync_param(f"{kind}_client_secret", "")
+        )
+        return self._mail_sync_param(f"{kind}_client_id", ""), secret or ""
+
+    @api.model
+    def _mail_sync_oauth_endpoints(self, kind):
+        """Where a provider signs users in, for the engine's ``configure``. System parameters
+        (mail_crm_sync.<kind>_authorization_endpoint, _token_endpoint, microsoft_authority,
+        oauth_ca_file) point them elsewhere: a test server, a sovereign cloud."""
+        endpoints = {
+            "authorization_endpoint": self._mail_sync_param(f"{kind}_authorization_endpoint", "") or None,
+            "token_endpoint": self._mail_sync_param(f"{kind}_token_endpoint", "") or None,
+            "ca_file": self._mail_sync_param("oauth_ca_file", "") or None,
+        }
+        if kind == "microsoft":
+            endpoints["tenant"] = self._mail_sync_param("microsoft_tenant", "") or None
+            endpoints["authority"] = self._mail_sync_param("microsoft_authority", "") or None
+        return endpoints
+
+    @api.model
+    def _mail_sync_oauth_grant_days(self, kind):
+        """How long a grant lasts at this provider, when it lasts a fixed time (0: until revoked)."""
+        try:
+            return int(self._mail_sync_param(f"{kind}_grant_days", 0) or 0)
+        except ValueError:
+            return 0
 
     @api.model
     def _mail_sync_max_sending_accounts(self):

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 
 class ResUsers(models.Model):
@@ -44,6 +45,50 @@ class ResUsers(models.Model):
         action["domain"] = [("user_id", "=", self.id)]
         action["context"] = {"default_user_id": self.id}
         return action
+
+    def action_mail_sync_connect_gmail(self):
+        return self._mail_sync_connect("gmail")
+
+    def action_mail_sync_connect_microsoft(self):
+        return self._mail_sync_connect("microsoft")
+
+    def _mail_sync_connect(self, provider):
+        """Connect one's own mailbox in one click: an account for one's email at that provider
+        (the one already there if any), then the provider's sign-in."""
+        self.ensure_one()
+        if self != self.env.user:
+            raise UserError(self.env._("Only %(user)s can connect their own mailbox.", user=self.name))
+        if not self.email:
+            raise UserError(self.env._("Set your email address first (Preferences)."))
+        Account = self.env["mail.sync.account"]
+        account = Account.search(
+            [("user_id", "=", self.id), ("provider", "=", provider), ("email", "=ilike", self.email)], limit=1
+        )
+        if not account:
+            presets = Account._provider_presets()[provider]
+            values = self._mail_sync_account_values(
+                {name: value for name, value in presets.items() if name in Account._fields}
+            )
+            label = dict(Account._fields["provider"]._description_selection(self.env))[provider]
+            account = Account.create(
+                {
+                    **values,
+                    "name": self.env._("%(provider)s of %(user)s", provider=label, user=self.name),
+                    "email": self.email,
+                    "user_id": self.id,
+                    "provider": provider,
+                    "sending_enabled": Account.search_count(
+                        [("user_id", "=", self.id), ("sending_enabled", "=", True)]
+                    )
+                    < self.env["res.config.settings"]._mail_sync_max_sending_accounts(),
+                }
+            )
+        return account.action_oauth_connect()
+
+    def _mail_sync_account_values(self, values):
+        """The values of an account connected from the preferences (the provider's preset); a seam
+        for addons and tests."""
+        return values
 
     def _mail_sync_stop_accounts(self, reason):
         accounts = self.env["mail.sync.account"].sudo().with_context(active_test=False)

@@ -1,0 +1,270 @@
+import urllib.parse
+from datetime import timedelta
+from unittest.mock import patch
+
+import requests
+from mail_crm_sync_engine import Security
+from mail_crm_sync_engine.testing import DovecotServer
+from mail_crm_sync_engine.testing.oauth import OAuthServer
+from mail_crm_sync_engine.testing.smtp import SmtpServer
+from odoo import fields
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import ChromeBrowser
+
+from .common import make_email
+
+
+@tagged("post_install", "-at_install")
+class TestOAuth(HttpCase):
+    """Gmail and Microsoft 365 accounts signed in through a loopback authorization server, which
+    the harness Dovecot and SMTP server ask about the bearer tokens they are given."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.oauth = OAuthServer().start()
+        cls.addClassCleanup(cls.oauth.stop)
+        cls.server = DovecotServer(oauth_introspection_url=cls.oauth.introspection_url).start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.smtp = SmtpServer(Security.NONE, oauth_introspection_url=cls.oauth.introspection_url).start()
+        cls.addClassCleanup(cls.smtp.stop)
+        cls.salesman = new_test_user(
+            cls.env, login="mcs_oauth_salesman", groups="sales_team.group_sale_salesman", name="Olga OAuth"
+        )
+        cls.other = new_test_user(cls.env, login="mcs_oauth_other", groups="sales_team.group_sale_salesman")
+        google_id, google_secret = cls.oauth.add_client()
+        microsoft_id, microsoft_secret = cls.oauth.add_client()
+        settings = cls.env["res.config.settings"].create(
+            {
+                "mail_sync_google_client_id": google_id,
+                "mail_sync_google_client_secret": google_secret,
+                "mail_sync_microsoft_client_id": microsoft_id,
+                "mail_sync_microsoft_client_secret": microsoft_secret,
+            }
+        )
+        settings.execute()
+        Param = cls.env["ir.config_parameter"].sudo()
+        # The browser-facing sign-in page over plain HTTP (Chromium would refuse the test
+        # certificate); the token endpoints over HTTPS, trusting the test certificate.
+        Param.set_param(
+            "mail_crm_sync.google_authorization_endpoint",
+            f"http://{cls.oauth.host}:{cls.oauth.port}/o/oauth2/v2/auth",
+        )
+        Param.set_param("mail_crm_sync.google_token_endpoint", cls.oauth.google_token_uri)
+        Param.set_param("mail_crm_sync.microsoft_authority", cls.oauth.microsoft_authority("tenant-1"))
+        Param.set_param("mail_crm_sync.oauth_ca_file", cls.oauth.ca_file)
+
+    def setUp(self):
+        super().setUp()
+        self.oauth.auto_approve = True
+        self.oauth.rotate_refresh_tokens = False
+        self.oauth.access_token_lifetime = 3600
+
+    def account(self, provider="gmail", user=None):
+        box = self.server.add_user()
+        user = user or self.salesman
+        account = (
+            self.env["mail.sync.account"]
+            .with_user(user)
+            .create(
+                {
+                    "name": f"{provider} of {user.name}",
+                    "provider": provider,
+                    "email": box.email,
+                    "user_id": user.id,
+                    "imap_host": self.server.host,
+                    "imap_port": self.server.port,
+                    "imap_security": "none",
+                    "sending_enabled": True,
+                    "smtp_host": self.smtp.host,
+                    "smtp_port": self.smtp.port,
+                    "smtp_security": "none",
+                }
+            )
+            .sudo()
+        )
+        return account, box
+
+    def sign_in(self, account, login=None):
+        """The browser's round trip: Odoo → the provider's consent → Odoo's callback."""
+        self.authenticate(login or account.user_id.login, login or account.user_id.login)
+        started = self.url_open(f"/mail_crm_sync/oauth/connect/{account.id}", allow_redirects=False)
+        self.assertIn(started.status_code, (302, 303))
+        consent = requests.get(
+            started.headers["Location"], allow_redirects=False, verify=self.oauth.ca_file, timeout=10
+        )
+        self.assertIn(consent.status_code, (302, 303))
+        back = urllib.parse.urlsplit(consent.headers["Location"])
+        self.assertEqual(back.path, "/mail_crm_sync/oauth/callback")
+        response = self.url_open(f"{back.path}?{back.query}", allow_redirects=False)
+        self.env.invalidate_all()
+        return started, response
+
+    def test_the_connect_flow_signs_in_with_pkce_and_a_state_bound_to_the_session(self):
+        for provider in ("gmail", "microsoft"):
+            with self.subTest(provider):
+                account, _box = self.account(provider)
+                started, response = self.sign_in(account)
+                query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(started.headers["Location"]).query))
+                self.assertEqual(query["code_challenge_method"], "S256")
+                self.assertTrue(query["state"] and query["code_challenge"])
+                self.assertEqual(query["login_hint"], account.email)
+                self.assertIn(response.status_code, (302, 303))
+                self.assertEqual(account.state, "active")
+                self.assertFalse(account.last_error)
+                self.assertIn("INBOX", account.folder_ids.mapped("name"))
+                self.assertTrue(account.oauth_connected_at)
+                self.assertFalse(account.password)
+
+    def test_a_callback_this_session_did_not_start_is_refused(self):
+        account, _box = self.account()
+        self.authenticate(self.salesman.login, self.salesman.login)
+        self.url_open(f"/mail_crm_sync/oauth/connect/{account.id}", allow_redirects=False)
+        forged = self.url_open(
+            "/mail_crm_sync/oauth/callback?state=forged&code=stolen", allow_redirects=False
+        )
+        self.assertEqual(forged.status_code, 400)
+        self.env.invalidate_all()
+        self.assertEqual(account.state, "draft")
+        self.assertFalse(account.sudo().oauth_access_token_stored)
+        # Another user's session cannot finish this user's sign-in either.
+        started = self.url_open(f"/mail_crm_sync/oauth/connect/{account.id}", allow_redirects=False)
+        consent = requests.get(started.headers["Location"], allow_redirects=False, timeout=10)
+        back = urllib.parse.urlsplit(consent.headers["Location"])
+        self.authenticate(self.other.login, self.other.login)
+        stolen = self.url_open(f"{back.path}?{back.query}", allow_redirects=False)
+        self.assertEqual(stolen.status_code, 400)
+        self.env.invalidate_all()
+        self.assertEqual(account.state, "draft")
+
+    def test_imap_sync_and_smtp_send_with_xoauth2(self):
+        account, box = self.account()
+        self.sign_in(account)
+        self.server.deliver(
+            box, make_email(sender="alice@client.example", to=box.email, message_id="<o1@c.example>")
+        )
+        self.assertEqual(account._sync_accounts(), {account.id: "done"})
+        self.env.invalidate_all()
+        self.assertEqual(account.message_count, 1)
+        before = len(self.smtp.received)
+        wizard = (
+            self.env["mail.sync.compose"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "account_id": account.id,
+                    "email_to": "alice@client.example",
+                    "subject": "Hi",
+                    "body": "<p>Hi</p>",
+                }
+            )
+        )
+        wizard.action_send()
+        self.assertEqual(len(self.smtp.received), before + 1)
+        self.assertEqual(self.smtp.received[-1].login, box.login, "XOAUTH2 as the mailbox's user")
+
+    def test_refreshed_shortly_before_expiry_and_the_rotated_refresh_token_kept(self):
+        self.oauth.rotate_refresh_tokens = True
+        account, _box = self.account("microsoft")
+        self.sign_in(account)
+        first_refresh_token = account._oauth_tokens().refresh_token
+        refreshes = self.oauth.token_requests["refresh_token"]
+
+        account._sync_accounts()  # an hour left: no refresh
+        self.assertEqual(self.oauth.token_requests["refresh_token"], refreshes)
+
+        account.sudo().oauth_expires_at = fields.Datetime.now() + timedelta(minutes=2)
+        self.assertEqual(account._sync_accounts(), {account.id: "done"})
+        self.env.invalidate_all()
+        self.assertEqual(self.oauth.token_requests["refresh_token"], refreshes + 1)
+        tokens = account._oauth_tokens()
+        self.assertNotEqual(tokens.refresh_token, first_refresh_token, "the rotated one is saved")
+        self.assertGreater(
+            tokens.expires_at.replace(tzinfo=None), fields.Datetime.now() + timedelta(minutes=30)
+        )
+        self.assertEqual(account.state, "active")
+
+    def test_a_revoked_grant_asks_for_reconnect_without_counting_failures(self):
+        account, _box = self.account()
+        self.sign_in(account)
+        tokens = account._oauth_tokens()
+        self.oauth.revoke_grant(tokens.refresh_token)
+        account.sudo().oauth_expires_at = fields.Datetime.now() - timedelta(minutes=1)
+
+        self.assertEqual(account._sync_accounts(), {account.id: "failed"})
+        self.env.invalidate_all()
+        self.assertEqual((account.state, account.failure_count), ("reconnect", 0))
+        self.assertIn("Re-connect", account.last_error)
+        warning = account.activity_ids.filtered(lambda activity: activity.user_id == self.salesman)
+        self.assertTrue(warning, "the owner is told at once")
+        self.assertNotIn(
+            account, self.env["mail.sync.account"].search([("state", "in", ("active", "failing"))])
+        )
+
+        self.sign_in(account)  # Re-connect
+        self.assertEqual((account.state, account.failure_count), ("active", 0))
+        self.assertEqual(account._sync_accounts(), {account.id: "done"})
+
+    def test_the_owner_is_warned_a_week_before_a_grant_lapses(self):
+        self.env["ir.config_parameter"].sudo().set_param("mail_crm_sync.google_grant_days", "30")
+        account, _box = self.account()
+        self.sign_in(account)
+        account._sync_accounts()
+        self.env.invalidate_all()
+        self.assertFalse(account.activity_ids, "a month left: no warning yet")
+        account.sudo().oauth_connected_at = fields.Datetime.now() - timedelta(days=23, minutes=1)
+        account._sync_accounts()
+        account._sync_accounts()
+        self.env.invalidate_all()
+        warnings = account.activity_ids.filtered(lambda activity: activity.user_id == self.salesman)
+        self.assertEqual(len(warnings), 1, "once per sign-in")
+        self.assertIn("Re-connect", warnings.summary)
+
+    def test_tokens_are_not_readable_by_other_users(self):
+        account, _box = self.account()
+        self.sign_in(account)
+        for user in (self.other, self.salesman):
+            with self.assertRaises(AccessError):
+                account.with_user(user).read(["oauth_access_token_stored"])
+            with self.assertRaises(AccessError):
+                account.with_user(user).read(["oauth_refresh_token_stored"])
+        self.assertFalse(
+            self.env["mail.sync.account"].with_user(self.other).search([("id", "=", account.id)])
+        )
+        secret = self.env["ir.config_parameter"].sudo().get_param("mail_crm_sync.google_client_secret")
+        with self.assertRaises(AccessError):
+            self.env["ir.config_parameter"].with_user(self.salesman).get_param(
+                "mail_crm_sync.google_client_secret"
+            )
+        self.assertTrue(secret)
+
+    def test_a_salesman_connects_gmail_from_preferences_and_sees_mail_arrive(self):
+        self.salesman.email = "olga@example.test"
+        box = self.server.add_user(login="olga@example.test")
+        self.server.deliver(
+            box,
+            make_email(sender="alice@client.example", to=box.email, subject="OAuth tour: hello from Alice"),
+        )
+
+        def accounts_on_loopback(self_, values):  # the Gmail preset points at Google: here, the harness
+            values.update(imap_host=self.server.host, imap_port=self.server.port, imap_security="none")
+            values.update(smtp_host=self.smtp.host, smtp_port=self.smtp.port, smtp_security="none")
+            return values
+
+        stop = ChromeBrowser.stop
+
+        def stop_after_a_screenshot(browser):
+            browser.take_screenshot("sc_oauth_").result(10)
+            stop(browser)
+
+        with (
+            patch.object(
+                type(self.env["res.users"]), "_mail_sync_account_values", accounts_on_loopback, create=True
+            ),
+            patch.object(ChromeBrowser, "stop", stop_after_a_screenshot),
+        ):
+            self.start_tour("/odoo", "mail_crm_sync_oauth_tour", login=self.salesman.login)
+        account = self.env["mail.sync.account"].search([("user_id", "=", self.salesman.id)])
+        self.assertEqual((account.provider, account.state), ("gmail", "active"))
+        self.assertEqual(account.message_count, 1)
