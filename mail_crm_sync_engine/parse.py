@@ -501,6 +501,8 @@ class Place(NamedTuple):
     flags: tuple[str, ...] = ()
     internal_date: datetime.datetime | None = None
     folder_role: FolderRole = FolderRole.OTHER
+    # The server's own id of the message, the same in every folder (Gmail's X-GM-MSGID).
+    server_id: str | None = None
 
 
 def direction_of(from_: Iterable[Address], own_addresses: frozenset[str], role: FolderRole) -> Direction:
@@ -524,7 +526,11 @@ def build_record(  # noqa: PLR0913 - the pieces of a message as the sync and rec
     headers = parse_headers(header_bytes, notes)
     message_id = normalize_message_id(headers.first("message-id"))
     synthetic = message_id is None
-    if synthetic:
+    if synthetic and place.server_id:
+        # The same in every label (folder) of a Gmail mailbox, so a label never duplicates it.
+        message_id = f"<{place.server_id}@x-gm-msgid.invalid>"
+        notes.append("no Message-ID header: the server's id of the message (X-GM-MSGID) was used")
+    elif synthetic:
         message_id = synthetic_message_id(headers)
         notes.append("no Message-ID header: an id was derived from the headers")
     subject = " ".join(decode_words(headers.first("subject")).split())

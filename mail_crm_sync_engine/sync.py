@@ -124,6 +124,7 @@ def sync_folder(  # noqa: PLR0913 - the public entry point: its settings are exp
         known_uids=known_uids,
         batch_size=batch_size,
         extra_headers=tuple(sorted({name.lower() for name in extra_headers})),
+        server_ids=mailbox.has("X-GM-EXT-1"),
     )
     with mailbox.folder_errors(folder):
         status = _status(mailbox, folder)
@@ -151,10 +152,15 @@ class _FolderSync:
     known_uids: KnownUids
     batch_size: int
     extra_headers: tuple[str, ...] = ()
+    server_ids: bool = False  # Gmail: each message's X-GM-MSGID, the same in every label
 
     @property
     def head_items(self) -> list[str]:
-        return [*HEAD_ITEMS[:-1], _header_item(self.extra_headers)]
+        return [
+            *HEAD_ITEMS[:-1],
+            *(["X-GM-MSGID"] if self.server_ids else []),
+            _header_item(self.extra_headers),
+        ]
 
 
 class MessagePlan(NamedTuple):
@@ -393,6 +399,7 @@ def _record(
         flags=tuple(_flag(flag) for flag in head.get(b"FLAGS") or () if _flag(flag) != "\\Recent"),
         internal_date=plan.internal_date,
         folder_role=job.role,
+        server_id=str(head[b"X-GM-MSGID"]) if head.get(b"X-GM-MSGID") else None,
     )
     warnings = list(plan.warnings)
     body_texts = []

@@ -57,6 +57,24 @@ def test_missing_message_id_gets_a_stable_id_from_the_headers():
     assert first.message_id.endswith("@mail-crm-sync.invalid>")
 
 
+def test_without_a_message_id_gmails_own_id_keeps_labels_from_duplicating_mail():
+    headers = b"From: a@b.test\r\nSubject: twins\r\nDate: Mon, 2 Nov 2026 10:00:00 +0100\r\n\r\n"
+    in_inbox, in_label, other = (
+        build_record(headers, [], [], PLACE._replace(folder=folder, server_id=server_id), frozenset())
+        for folder, server_id in (
+            ("INBOX", "1278455344230334865"),
+            ("Work", "1278455344230334865"),
+            ("INBOX", "99"),
+        )
+    )
+    assert in_inbox.message_id == in_label.message_id == "<1278455344230334865@x-gm-msgid.invalid>"
+    assert other.message_id != in_inbox.message_id, "same headers, another Gmail message"
+    with_id = build_record(
+        b"Message-ID: <real@b.test>\r\n" + headers, [], [], PLACE._replace(server_id="1"), frozenset()
+    )
+    assert with_id.message_id == "<real@b.test>", "a Message-ID stays the key: sent mail and replies name it"
+
+
 def test_message_id_is_normalized():
     assert normalize_message_id("  < Abc.123@Mail.Example.COM >") == "<Abc.123@mail.example.com>"
     assert normalize_message_id("abc@EXAMPLE.com") == "<abc@example.com>"

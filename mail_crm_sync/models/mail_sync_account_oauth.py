@@ -6,6 +6,7 @@ import logging
 
 from mail_crm_sync_engine import (
     PROVIDERS,
+    AuthenticationFailed,
     GrantRevoked,
     ProviderKind,
     TokenSet,
@@ -172,6 +173,18 @@ class MailSyncAccount(models.Model):
     # -- outcomes ---------------------------------------------------------------------------------
 
     def _record_outcome(self, status, error):
+        if self.provider in OAUTH_PROVIDERS and isinstance(error, AuthenticationFailed):
+            # The server refused a token we held valid (revoked there, or a clock apart): not a
+            # connection failure. The next run refreshes it; a refused refresh asks to re-connect.
+            self.sudo().oauth_expires_at = fields.Datetime.now()
+            self._write_outcome(
+                {
+                    "last_error": self._error_message(error),
+                    "last_attempt_date": fields.Datetime.now(),
+                    "sync_pending": False,
+                }
+            )
+            return
         if isinstance(error, GrantRevoked):
             self._write_outcome(
                 {

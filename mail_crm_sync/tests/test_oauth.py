@@ -3,6 +3,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 import requests
+from imapclient import IMAPClient
 from mail_crm_sync_engine import Security
 from mail_crm_sync_engine.testing import DovecotServer
 from mail_crm_sync_engine.testing.oauth import OAuthServer
@@ -220,6 +221,61 @@ class TestOAuth(HttpCase):
         warnings = account.activity_ids.filtered(lambda activity: activity.user_id == self.salesman)
         self.assertEqual(len(warnings), 1, "once per sign-in")
         self.assertIn("Re-connect", warnings.summary)
+
+    def test_a_token_the_server_refuses_is_refreshed_without_counting_a_failure(self):
+        account, box = self.account()
+        self.sign_in(account)
+        self.oauth.expire(account._oauth_tokens().access_token)  # the provider says no before we expect it
+
+        self.assertEqual(account._sync_accounts(), {account.id: "failed"})
+        self.env.invalidate_all()
+        self.assertEqual((account.state, account.failure_count), ("active", 0))
+        refreshes = self.oauth.token_requests["refresh_token"]
+        self.server.deliver(
+            box, make_email(sender="alice@client.example", to=box.email, message_id="<o2@c.example>")
+        )
+        self.assertEqual(account._sync_accounts(), {account.id: "done"})
+        self.assertEqual(self.oauth.token_requests["refresh_token"], refreshes + 1)
+        self.env.invalidate_all()
+        self.assertEqual(account.message_count, 1)
+
+    def test_gmail_folders_by_special_use_and_no_sent_copy_from_us(self):
+        gmail = DovecotServer(
+            oauth_introspection_url=self.oauth.introspection_url,
+            special_folders={
+                "[Gmail]/Sent Mail": r"\Sent",
+                "[Gmail]/All Mail": r"\All",
+                "[Gmail]/Trash": r"\Trash",
+            },
+        ).start()
+        self.addCleanup(gmail.stop)
+        account, box = self.account()
+        account.write({"imap_host": gmail.host, "imap_port": gmail.port})
+        box = gmail.add_user(login=box.login)
+        self.sign_in(account)
+        roles = {folder.name: (folder.role, folder.active) for folder in account.folder_ids}
+        self.assertEqual(roles["[Gmail]/Sent Mail"], ("sent", True))
+        self.assertEqual(roles["[Gmail]/All Mail"], ("all", False), "never chosen by default")
+        wizard = (
+            self.env["mail.sync.compose"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "account_id": account.id,
+                    "email_to": "alice@client.example",
+                    "subject": "Hi",
+                    "body": "<p>Hi</p>",
+                }
+            )
+        )
+        wizard.action_send()
+        client = IMAPClient(gmail.host, port=gmail.port, ssl=False)
+        client.oauth2_login(box.login, account._oauth_tokens().access_token)
+        self.addCleanup(client.logout)
+        self.assertEqual(
+            client.folder_status("[Gmail]/Sent Mail", ["MESSAGES"])[b"MESSAGES"], 0, "Gmail files it"
+        )
+        self.assertEqual(len(self.env["mail.sync.message"].search([("account_ids", "in", account.ids)])), 1)
 
     def test_tokens_are_not_readable_by_other_users(self):
         account, _box = self.account()

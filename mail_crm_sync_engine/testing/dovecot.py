@@ -188,7 +188,8 @@ class DovecotServer:
         user = MailUser(login, password, self.mail_root / login)
         # One passwd-file per user: Dovecot re-reads a changed file only once a second.
         (self.passwd_dir / login).write_text(f"{login}:{{PLAIN}}{password}::::::\n")
-        for folder in ("", *(f".{name}" for name in self.special_folders)):
+        # Maildir++ keeps "[Gmail]/Sent Mail" as the directory ".[Gmail].Sent Mail".
+        for folder in ("", *(f".{name.replace('/', '.')}" for name in self.special_folders)):
             for sub in ("cur", "new", "tmp"):
                 (user.maildir / folder / sub).mkdir(parents=True, exist_ok=True)
         (user.maildir / "subscriptions").write_text("".join(f"{name}\n" for name in self.special_folders))
@@ -241,7 +242,7 @@ class DovecotServer:
             shown = " ".join(name for name in advertised if name.upper() not in self.hide_capabilities)
             capability = f"imap_capability = {shown}\n"
         mailboxes = "".join(
-            f"  mailbox {name} {{\n    special_use = {flag}\n    auto = subscribe\n  }}\n"
+            f'  mailbox "{name}" {{\n    special_use = {flag}\n    auto = subscribe\n  }}\n'
             for name, flag in self.special_folders.items()
         )
         oauth = ""
