@@ -321,7 +321,7 @@ class MailSyncAccount(models.Model):
     def _check_sending_accounts(self):
         limit = self.env["res.config.settings"]._mail_sync_max_sending_accounts()
         for user in self.filtered(lambda account: account.sending_enabled).user_id:
-            count = self.search_count([("user_id", "=", user.id), ("sending_enabled", "=", True)])
+            count = self.sudo().search_count([("user_id", "=", user.id), ("sending_enabled", "=", True)])
             if count > limit:
                 raise ValidationError(
                     self.env._(

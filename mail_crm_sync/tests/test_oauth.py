@@ -87,6 +87,17 @@ class TestOAuth(HttpCase):
         )
         return account, box
 
+    def send_from(self, account):
+        """Write to Alice from ``account``, as its owner."""
+        self.env["mail.sync.compose"].with_user(account.user_id).create(
+            {
+                "account_id": account.id,
+                "email_to": "alice@client.example",
+                "subject": "Hi",
+                "body": "<p>Hi</p>",
+            }
+        ).action_send()
+
     def sign_in(self, account, login=None):
         """The browser's round trip: Odoo → the provider's consent → Odoo's callback."""
         self.authenticate(login or account.user_id.login, login or account.user_id.login)
@@ -149,19 +160,7 @@ class TestOAuth(HttpCase):
         self.env.invalidate_all()
         self.assertEqual(account.message_count, 1)
         before = len(self.smtp.received)
-        wizard = (
-            self.env["mail.sync.compose"]
-            .with_user(self.salesman)
-            .create(
-                {
-                    "account_id": account.id,
-                    "email_to": "alice@client.example",
-                    "subject": "Hi",
-                    "body": "<p>Hi</p>",
-                }
-            )
-        )
-        wizard.action_send()
+        self.send_from(account)
         self.assertEqual(len(self.smtp.received), before + 1)
         self.assertEqual(self.smtp.received[-1].login, box.login, "XOAUTH2 as the mailbox's user")
 
@@ -256,19 +255,7 @@ class TestOAuth(HttpCase):
         roles = {folder.name: (folder.role, folder.active) for folder in account.folder_ids}
         self.assertEqual(roles["[Gmail]/Sent Mail"], ("sent", True))
         self.assertEqual(roles["[Gmail]/All Mail"], ("all", False), "never chosen by default")
-        wizard = (
-            self.env["mail.sync.compose"]
-            .with_user(self.salesman)
-            .create(
-                {
-                    "account_id": account.id,
-                    "email_to": "alice@client.example",
-                    "subject": "Hi",
-                    "body": "<p>Hi</p>",
-                }
-            )
-        )
-        wizard.action_send()
+        self.send_from(account)
         client = IMAPClient(gmail.host, port=gmail.port, ssl=False)
         client.oauth2_login(box.login, account._oauth_tokens().access_token)
         self.addCleanup(client.logout)

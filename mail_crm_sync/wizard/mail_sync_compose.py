@@ -215,6 +215,10 @@ class MailSyncCompose(models.TransientModel):
         if not (to or cc or bcc):
             raise UserError(self.env._("Add at least one recipient."))
         self._check_attachments()
+        origin = None
+        if self.res_model in ("res.partner", "crm.lead") and self.res_id:
+            origin = self.env[self.res_model].browse(self.res_id)
+            origin.check_access("read")  # the sent email is linked to it
         outgoing = self._compose(account, to, cc, bcc)
         try:
             send_message(account._smtp_settings(), outgoing.envelope_from, outgoing.recipients, outgoing.data)
@@ -222,11 +226,6 @@ class MailSyncCompose(models.TransientModel):
             raise UserError(account._error_message(error)) from error
         _logger.info("Mail %s sent from mail account %s", outgoing.message_id, account.id)
         location, warning = self._file_in_sent(account, outgoing)
-        origin = (
-            self.env[self.res_model].browse(self.res_id)
-            if self.res_model in ("res.partner", "crm.lead")
-            else None
-        )
         message = self.env["mail.sync.message"].sudo()._store_sent(account, outgoing, location, origin)
         notification = {
             "type": "warning" if warning else "success",
