@@ -310,7 +310,39 @@ class MailSyncMessageLink(models.Model):
             link._check_may_change(link.email_id, link.partner_id, link.lead_id)
         self.sudo().write({"active": False})
         self.env["mail.sync.message"].invalidate_model(["link_ids", "partner_ids", "lead_ids", "is_assigned"])
-        return {"type": "ir.actions.client", "tag": "soft_reload"}
+        return self._notify(
+            self.env._(
+                "Hidden from %(records)s. To undo, press Link Again under Changes by Hand.",
+                records=", ".join(
+                    self.partner_id.mapped("display_name") + self.lead_id.mapped("display_name")
+                ),
+            )
+        )
+
+    def action_link_again(self):
+        """Undo an unlink: the email shows on the record again, as linked by hand."""
+        for link in self.with_context(active_test=False):
+            self._link_by_hand(link.email_id, link.partner_id, link.lead_id)
+        self.env["mail.sync.message"].invalidate_model(["link_ids", "partner_ids", "lead_ids", "is_assigned"])
+        return self._notify(
+            self.env._(
+                "Shown on %(records)s again.",
+                records=", ".join(
+                    self.partner_id.mapped("display_name") + self.lead_id.mapped("display_name")
+                ),
+            )
+        )
+
+    def _notify(self, message):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     @api.model
     def _link_by_hand(self, message, partner, lead):

@@ -50,6 +50,32 @@ class TestLinkByHand(MailSyncCase):
         with self.assertRaises(UserError):
             self._link(self.salesman)
 
+    def test_a_salesman_neither_sees_nor_changes_a_link_to_an_opportunity_they_cannot_read(self):
+        self.account.visibility = "everyone"
+        others_lead = self.env["crm.lead"].create({"name": "Not yours", "user_id": self.other_salesman.id})
+        link = self.env["mail.sync.message.link"]._link_by_hand(self.message, None, others_lead)
+        self._link(self.salesman, partner_id=self.customer)
+        self.env.invalidate_all()
+        seen = self.message.with_user(self.salesman).link_ids
+        self.assertEqual(seen.partner_id, self.customer)
+        self.assertNotIn(link.id, seen.ids, "not listed, not even by name")
+        with self.assertRaises(AccessError):
+            link.with_user(self.salesman).action_unlink()
+        self.assertTrue(link.active)
+
+    def test_an_unlink_is_undone_by_link_again(self):
+        self._link(self.salesman, partner_id=self.customer)
+        link = self.message.link_ids.filtered(lambda link: link.partner_id == self.customer)
+        said = link.with_user(self.salesman).action_unlink()
+        self.assertIn("Link Again", said["params"]["message"])
+        self.assertFalse(link.active)
+        said = link.with_user(self.salesman).action_link_again()
+        self.assertIn("Picked Customer", said["params"]["message"])
+        self.assertTrue(link.active)
+        self.assertEqual((link.reason, link.write_uid), ("manual", self.salesman))
+        self.env.invalidate_all()
+        self.assertIn(self.message, self.customer.with_user(self.salesman).mail_sync_message_ids)
+
     def test_users_cannot_write_links_directly(self):
         with self.assertRaises(AccessError):
             self.env["mail.sync.message.link"].with_user(self.salesman).create(
