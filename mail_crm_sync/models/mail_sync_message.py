@@ -1,3 +1,4 @@
+import email.utils as email_utils
 import logging
 import re
 
@@ -49,6 +50,77 @@ def create_email_lookup_index(cr, table):
             SQL.identifier(table),
         )
     )
+
+
+# Addresses at these domains say nothing of a company.
+FREE_MAIL_DOMAINS = frozenset(
+    (
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "yahoo.fr",
+        "yahoo.de",
+        "yahoo.co.uk",
+        "ymail.com",
+        "hotmail.com",
+        "hotmail.fr",
+        "hotmail.de",
+        "hotmail.co.uk",
+        "outlook.com",
+        "outlook.fr",
+        "live.com",
+        "live.fr",
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "gmx.de",
+        "gmx.net",
+        "gmx.com",
+        "web.de",
+        "t-online.de",
+        "freenet.de",
+        "orange.fr",
+        "wanadoo.fr",
+        "free.fr",
+        "laposte.net",
+        "sfr.fr",
+        "libero.it",
+        "virgilio.it",
+        "mail.ru",
+        "yandex.ru",
+        "yandex.com",
+        "proton.me",
+        "protonmail.com",
+        "pm.me",
+        "tutanota.com",
+        "zoho.com",
+        "mail.com",
+        "seznam.cz",
+        "wp.pl",
+        "o2.pl",
+        "onet.pl",
+        "interia.pl",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "naver.com",
+    )
+)
+
+
+def _company_from_domain(email):
+    """A company name where the domain makes it obvious (acme-tools.example → Acme Tools); nothing
+    for free-mail addresses."""
+    domain = email.rpartition("@")[2].lower()
+    if not domain or domain in FREE_MAIL_DOMAINS:
+        return False
+    labels = domain.split(".")
+    if len(labels) >= 3 and labels[-2] in ("co", "com", "org", "net", "ac", "gov", "edu", "ltd", "plc"):
+        labels = labels[:-1]  # acme.co.uk, acme.com.au
+    label = labels[-2] if len(labels) >= 2 else labels[0]
+    return " ".join(part.capitalize() for part in re.split(r"[-_]", label) if part) or False
 
 
 def _addresses(addresses):
@@ -362,6 +434,55 @@ class MailSyncMessage(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    def action_create_contact(self):
+        """A new contact for the correspondent of this email (the sender of mail received, the first
+        recipient of mail sent), prefilled; saving it links this email and its conversation."""
+        self.ensure_one()
+        self.check_access("read")
+        name, email = self._correspondent()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_name": name or email,
+                "default_email": email,
+                "default_company_name": _company_from_domain(email),
+            },
+        }
+
+    def action_create_opportunity(self):
+        """A new opportunity from this email: its subject, its correspondent, their company, and the
+        text they wrote; saving it links this email and its conversation."""
+        self.ensure_one()
+        self.check_access("read")
+        name, email = self._correspondent()
+        partner = (
+            self.env["res.partner"].search([("email_normalized", "=", email)], limit=1) if email else None
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.lead",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_type": "opportunity",
+                "default_name": self.subject or self.env._("(no subject)"),
+                "default_partner_id": partner.id if partner else False,
+                "default_email_from": email,
+                "default_contact_name": False if partner else name,
+                "default_partner_name": False if partner else _company_from_domain(email),
+                "default_description": self.body_text[:4000] if self.body_text else False,
+            },
+        }
+
+    def _correspondent(self):
+        """(name, address) of the other side of this email."""
+        header = self.email_to if self.direction == Direction.OUTGOING.value else self.email_from
+        name, email = (email_utils.getaddresses([header or ""]) or [("", "")])[0]
+        return name, (email or "").lower()
 
     def action_open_link_wizard(self):
         self.ensure_one()
@@ -766,7 +887,20 @@ class MailSyncMessage(models.Model):
                 )
             )
             found += [message_id for (message_id,) in self.env.cr.fetchall()]
-        self._link_messages(sorted(set(found)))
+        if found:
+            # The rest of their conversations too: a colleague's reply is linked by the thread rule
+            # once the email it answers is.
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM mail_sync_message WHERE thread_key IN (SELECT DISTINCT thread_key "
+                    "FROM mail_sync_message WHERE id = ANY(%s)) AND NOT id = ANY(%s)",
+                    sorted(set(found)),
+                    sorted(set(found)),
+                )
+            )
+            replies = [message_id for (message_id,) in self.env.cr.fetchall()]
+            self._link_messages(sorted(set(found)))
+            self._link_messages(replies)  # after: they copy the links just made
 
     @api.model
     def _cron_relink(self, chunk_size=5000):

@@ -2,7 +2,7 @@ import datetime
 
 import pytz
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import MailSyncCase, make_email
 
@@ -95,6 +95,57 @@ class TestLinking(MailSyncCase):
         message = self.messages("<off@x.example>")
         self.assertEqual(message.partner_ids, self.alice, "not her company")
         self.assertEqual(message.lead_ids, self.open_lead, "not the web form lead found by its email")
+
+    def test_an_unknown_senders_request_becomes_a_contact_and_an_opportunity(self):
+        account, box = self.create_account()
+        self.deliver(
+            box,
+            make_email(
+                sender="Dora Buyer <dora@acme-tools.example>",
+                to=box.email,
+                subject="Quote for 40 chairs?",
+                body="Could you quote 40 chairs?",
+                message_id="<q1@acme.example>",
+            ),
+        )
+        self.deliver(
+            box,
+            make_email(
+                sender="frank@elsewhere.example",
+                to=box.email,
+                message_id="<q2@x.example>",
+                in_reply_to="<q1@acme.example>",
+            ),
+        )
+        self.sync(account)
+        request, reply = self.messages("<q1@acme.example>"), self.messages("<q2@x.example>")
+        self.assertFalse(request.is_assigned or reply.is_assigned)
+
+        action = request.with_user(self.salesman).action_create_contact()
+        contact = Form(self.env["res.partner"].with_user(self.salesman).with_context(**action["context"]))
+        self.assertEqual(
+            (contact.name, contact.email, contact.company_name),
+            ("Dora Buyer", "dora@acme-tools.example", "Acme Tools"),
+        )
+        dora = contact.save()
+        self.env.invalidate_all()
+        self.assertEqual(request.partner_ids, dora)
+        self.assertEqual(reply.partner_ids, dora, "the conversation follows at once")
+
+        action = request.with_user(self.salesman).action_create_opportunity()
+        lead = Form(self.env["crm.lead"].with_user(self.salesman).with_context(**action["context"]))
+        self.assertEqual((lead.name, lead.partner_id), ("Quote for 40 chairs?", dora))
+        lead = lead.save()
+        self.env.invalidate_all()
+        self.assertEqual(request.lead_ids, lead)
+        self.assertEqual(reply.lead_ids, lead)
+
+    def test_no_company_is_guessed_from_free_mail(self):
+        from ..models.mail_sync_message import _company_from_domain
+
+        self.assertFalse(_company_from_domain("dora@gmail.com"))
+        self.assertEqual(_company_from_domain("dora@mail.acme-tools.example"), "Acme Tools")
+        self.assertEqual(_company_from_domain("dora@acme.co.uk"), "Acme")
 
     def test_mail_links_to_person_company_and_open_lead_only(self):
         account, box = self.create_account()
