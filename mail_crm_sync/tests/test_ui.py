@@ -106,7 +106,9 @@ class TestUi(MailSyncHttpCase):
         )
         self.assertEqual([part.get_filename() for part in sent[0].iter_attachments()], ["quote.pdf"])
         self.assertEqual(sent[1]["In-Reply-To"], "<tour-question@client.example>")
-        self.assertIn("Yes, 40 chairs are in stock.", sent[1].get_body(("html",)).get_content())
+        reply_html = sent[1].get_body(("html",)).get_content()
+        self.assertIn("Yes, 40 chairs are in stock.", reply_html)
+        self.assertIn("Do you have 40 chairs in stock?", reply_html, "the question is quoted")
         self.env.invalidate_all()
         self.assertEqual(
             sorted(lead.mail_sync_message_ids.mapped("subject")),
