@@ -118,3 +118,40 @@ class TestUi(MailSyncHttpCase):
                 "Tour: our quote for the chairs",
             ],
         )
+
+    def test_salesman_works_an_unassigned_email_and_undoes_an_unlink(self):
+        mailbox = self.server.add_user()
+        self.server.deliver(
+            mailbox,
+            make_email(
+                sender="Dora Buyer <dora@acme-tools.example>",
+                to=mailbox.email,
+                subject="Quote for 40 chairs?",
+                body="Could you quote 40 chairs?",
+                message_id="<tour-queue@acme-tools.example>",
+            ),
+        )
+        account = (
+            self.env["mail.sync.account"]
+            .sudo()
+            .create(self.account_values(mailbox, name="Tess's queue", user_id=self.salesman.id))
+        )
+        account.action_test_connection()
+        account._sync_accounts()
+        email_record = self.env["mail.sync.message"].search(
+            [("message_id", "=", "<tour-queue@acme-tools.example>")]
+        )
+        self.assertFalse(email_record.is_assigned)
+
+        self.start_tour(
+            f"/odoo/action-mail_crm_sync.mail_sync_message_action/{email_record.id}",
+            "mail_crm_sync_queue_tour",
+            login=self.salesman.login,
+        )
+        self.env.invalidate_all()
+        dora = self.env["res.partner"].search([("email", "=", "dora@acme-tools.example")])
+        self.assertEqual((dora.name, dora.company_name), ("Dora Buyer", "Acme Tools"))
+        self.assertEqual(email_record.partner_ids, dora)
+        self.assertEqual(email_record.lead_ids.mapped("name"), ["Quote for 40 chairs?"])
+        link = email_record.link_ids.filtered("partner_id")
+        self.assertEqual((link.reason, link.active), ("manual", True))
