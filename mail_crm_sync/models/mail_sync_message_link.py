@@ -312,7 +312,7 @@ class MailSyncMessageLink(models.Model):
         self.env["mail.sync.message"].invalidate_model(["link_ids", "partner_ids", "lead_ids", "is_assigned"])
         return self._notify(
             self.env._(
-                "Hidden from %(records)s. To undo, press Link Again under Changes by Hand.",
+                "Hidden from %(records)s. To undo, press Restore under Changes by Hand.",
                 records=", ".join(
                     self.partner_id.mapped("display_name") + self.lead_id.mapped("display_name")
                 ),

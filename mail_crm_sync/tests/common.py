@@ -1,9 +1,12 @@
+import contextlib
 import os
 import time
 from email.utils import make_msgid
+from unittest.mock import patch
 
 from mail_crm_sync_engine.testing import DovecotServer, build_mail
 from odoo.tests import HttpCase, TransactionCase, new_test_user
+from odoo.tests.common import ChromeBrowser
 
 
 def make_email(  # noqa: PLR0913 - the parts of an email, each with a default
@@ -125,3 +128,17 @@ class MailSyncHttpCase(HttpCase):
             "password": box.password,
             **values,
         }
+
+
+@contextlib.contextmanager
+def screenshot_at_end(prefix):
+    """Within this block, a tour's browser saves a screenshot of its last page before it stops
+    (in the test run's screenshots folder, named ``prefix...png``), for a person to look at."""
+    stop = ChromeBrowser.stop
+
+    def stop_after_a_screenshot(browser):
+        browser.take_screenshot(prefix).result(10)
+        stop(browser)
+
+    with patch.object(ChromeBrowser, "stop", stop_after_a_screenshot):
+        yield

@@ -63,11 +63,11 @@ class TestLinkByHand(MailSyncCase):
             link.with_user(self.salesman).action_unlink()
         self.assertTrue(link.active)
 
-    def test_an_unlink_is_undone_by_link_again(self):
+    def test_an_unlink_is_undone_by_restore(self):
         self._link(self.salesman, partner_id=self.customer)
         link = self.message.link_ids.filtered(lambda link: link.partner_id == self.customer)
         said = link.with_user(self.salesman).action_unlink()
-        self.assertIn("Link Again", said["params"]["message"])
+        self.assertIn("Restore", said["params"]["message"])
         self.assertFalse(link.active)
         said = link.with_user(self.salesman).action_link_again()
         self.assertIn("Picked Customer", said["params"]["message"])

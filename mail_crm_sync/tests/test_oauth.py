@@ -11,9 +11,8 @@ from mail_crm_sync_engine.testing.smtp import SmtpServer
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tests.common import ChromeBrowser
 
-from .common import make_email
+from .common import make_email, screenshot_at_end
 
 
 @tagged("post_install", "-at_install")
@@ -295,17 +294,11 @@ class TestOAuth(HttpCase):
             values.update(smtp_host=self.smtp.host, smtp_port=self.smtp.port, smtp_security="none")
             return values
 
-        stop = ChromeBrowser.stop
-
-        def stop_after_a_screenshot(browser):
-            browser.take_screenshot("sc_oauth_").result(10)
-            stop(browser)
-
         with (
             patch.object(
                 type(self.env["res.users"]), "_mail_sync_account_values", accounts_on_loopback, create=True
             ),
-            patch.object(ChromeBrowser, "stop", stop_after_a_screenshot),
+            screenshot_at_end("sc_oauth_"),
         ):
             self.start_tour("/odoo", "mail_crm_sync_oauth_tour", login=self.salesman.login)
         account = self.env["mail.sync.account"].search([("user_id", "=", self.salesman.id)])

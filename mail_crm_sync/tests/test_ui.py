@@ -5,7 +5,7 @@ from mail_crm_sync_engine import Security
 from mail_crm_sync_engine.testing.smtp import SmtpServer
 from odoo.tests import new_test_user, tagged
 
-from .common import MailSyncHttpCase, make_email
+from .common import MailSyncHttpCase, make_email, screenshot_at_end
 
 
 @tagged("post_install", "-at_install")
@@ -143,11 +143,12 @@ class TestUi(MailSyncHttpCase):
         )
         self.assertFalse(email_record.is_assigned)
 
-        self.start_tour(
-            f"/odoo/action-mail_crm_sync.mail_sync_message_action/{email_record.id}",
-            "mail_crm_sync_queue_tour",
-            login=self.salesman.login,
-        )
+        with screenshot_at_end("sc_queue_"):
+            self.start_tour(
+                f"/odoo/action-mail_crm_sync.mail_sync_message_action/{email_record.id}",
+                "mail_crm_sync_queue_tour",
+                login=self.salesman.login,
+            )
         self.env.invalidate_all()
         dora = self.env["res.partner"].search([("email", "=", "dora@acme-tools.example")])
         self.assertEqual((dora.name, dora.company_name), ("Dora Buyer", "Acme Tools"))

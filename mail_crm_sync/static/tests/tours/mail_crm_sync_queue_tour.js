@@ -79,10 +79,10 @@ registry.category("web_tour.tours").add("mail_crm_sync_queue_tour", {
         },
         {
             content: "It says how to undo",
-            trigger: ".o_notification:contains(Link Again)",
+            trigger: ".o_notification:contains(Restore)",
         },
         {
-            content: "Undo: link it again",
+            content: "Undo: restore the link",
             trigger: ".o_field_widget[name=link_history_ids] .o_data_row:contains(Dora Buyer) button[name=action_link_again]",
             run: "click",
         },
