@@ -132,11 +132,11 @@ class MailboxReader:
                             folder_role=folder.role,
                             **self._options,
                         ):
-                            if read == self._limit:
-                                self.truncated = True
-                                break
                             self._put(("batch", folder, batch))
                             read += 1
+                            if read == self._limit:  # stop before the engine reads one more
+                                self.truncated = True
+                                break
                     except FolderError as error:
                         self._put(("folder_error", folder, error))
                     if self.truncated:

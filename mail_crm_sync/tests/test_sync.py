@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
@@ -116,6 +117,28 @@ class TestSync(MailSyncCase):
             [(value.old_value_char, value.new_value_char) for value in tracked.sorted("id")],
             [("Active", "Failing"), ("Failing", "Active")],
         )
+
+    def test_a_long_first_sync_goes_on_in_the_next_runs(self):
+        account, box = self.create_account()
+        for index in range(7):
+            self.deliver(box, make_email(message_id=f"<long{index}@client.example>"))
+        with (
+            patch("odoo.addons.mail_crm_sync.models.mail_sync_account.BATCH_SIZE", 2),
+            patch("odoo.addons.mail_crm_sync.models.mail_sync_account.BATCHES_PER_RUN", 2),
+        ):
+            self.assertEqual(self.sync(account), {account.id: "pending"})
+            self.assertEqual(account.message_count, 4, "two batches of two, then the others' turn")
+            self.assertTrue(account.sync_pending)
+            # The other three: two batches, its whole share again, so it cannot know it is done.
+            self.assertEqual(self.sync(account), {account.id: "pending"})
+            self.assertEqual(account.message_count, 7)
+            self.assertEqual(self.sync(account), {account.id: "done"})
+        self.assertEqual(account.message_count, 7)
+        self.assertFalse(account.sync_pending)
+        self.assertEqual(
+            len(account.folder_ids.filtered(lambda f: f.role == "inbox").mapped("sync_state")), 1
+        )
+        self.assertEqual(self.Message.search_count([("account_ids", "in", account.ids)]), 7)
 
     def test_same_mail_in_inbox_and_sent_and_two_accounts_is_one_record(self):
         account, box = self.create_account()
