@@ -127,7 +127,7 @@ class MailSyncMessage(models.Model):
         readonly=True,
         index=True,
     )
-    size = fields.Integer(readonly=True)
+    size = fields.Integer(string="Size in Bytes", readonly=True)
     size_display = fields.Char(string="Size", compute="_compute_size_display")
     warnings = fields.Text(readonly=True, help="What could not be read in this email.")
     message_id_synthetic = fields.Boolean(

@@ -33,7 +33,7 @@ class MailSyncMessageAttachment(models.Model):
     email_id = fields.Many2one("mail.sync.message", required=True, ondelete="cascade", index=True)
     name = fields.Char(string="File Name", readonly=True)
     content_type = fields.Char(readonly=True)
-    size = fields.Integer(readonly=True)
+    size = fields.Integer(string="Size in Bytes", readonly=True)
     size_display = fields.Char(string="Size", compute="_compute_size_display")
     part = fields.Char(
         string="Part Number", readonly=True, help="Where the bytes are on the server; fetched on demand."
