@@ -176,7 +176,7 @@ class TestLists(MailSyncCase):
             .with_user(user)
             .sudo()
             .browse(action.id)
-            .read(["help"])[0]["help"]
+            .read(["help", "res_model", "context"])[0]["help"]
             for user in (self.salesman, self.other_salesman)
         }
         self.assertIn("No emails match", help_for[self.salesman])
