@@ -45,6 +45,23 @@ class MailSyncMessageAttachment(models.Model):
         compute="_compute_opens_in_viewer", help="An image or PDF that Odoo's file viewer shows."
     )
 
+    def init(self):
+        """Name the parts that emails synced before the engine named unnamed parts left without one
+        (an attached email by its part number: its subject was not kept)."""
+        self.env.cr.execute(
+            "SELECT id, content_type, part FROM mail_sync_message_attachment WHERE coalesce(name, '') = ''"
+        )
+        rows = self.env.cr.fetchall()
+        if rows:
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE mail_sync_message_attachment a SET name = t.name
+                         FROM unnest(%s::int4[], %s::text[]) AS t(id, name) WHERE a.id = t.id""",
+                    [row[0] for row in rows],
+                    [name_for_part(content_type or "", part or "") for _id, content_type, part in rows],
+                )
+            )
+
     @api.depends("size")
     def _compute_size_display(self):
         for attachment in self:
@@ -91,7 +108,6 @@ class MailSyncMessageAttachment(models.Model):
         raise error
 
     def _download_name(self):
-        # Emails synced before the engine named unnamed parts have none stored.
         return self.name or name_for_part(self.content_type or "", self.part or "")
 
     def _opens_inline(self):

@@ -128,6 +128,18 @@ class TestLists(MailSyncCase):
             "the image opens in the viewer",
         )
 
+    def test_parts_stored_without_a_name_are_named_on_upgrade(self):
+        self._sync(
+            make_email(to=self.box.email, message_id="<old@x>", attachment=("a.png", "image/png", PNG))
+        )
+        attachment = self.messages("<old@x>").attachment_ids
+        self.env.cr.execute(
+            "UPDATE mail_sync_message_attachment SET name = '' WHERE id = %s", [attachment.id]
+        )
+        self.env["mail.sync.message.attachment"].init()
+        attachment.invalidate_recordset(["name"])
+        self.assertEqual(attachment.name, "image-2.png")
+
     def test_full_text_finds_the_start_of_words_and_parts_of_addresses(self):
         self._sync(
             make_email(
