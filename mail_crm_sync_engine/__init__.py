@@ -72,7 +72,7 @@ from .oauth import (
     refresh,
     smtp_settings,
 )
-from .parse import Place, record_from_bytes
+from .parse import Place, name_for_part, record_from_bytes
 from .parts import fetch_part
 from .send import SmtpSettings, append_to_sent, provider_files_sent_mail, send_message
 from .sync import sync_folder
@@ -148,6 +148,7 @@ __all__ = [
     "imap_settings",
     "list_folders",
     "move_message",
+    "name_for_part",
     "needs_refresh",
     "new_pkce",
     "new_state",

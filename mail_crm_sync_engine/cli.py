@@ -178,6 +178,7 @@ def record_to_json(record: MessageRecord) -> dict:
         "attachments": [
             {
                 "filename": attachment.filename,
+                "name": attachment.name,
                 "content_type": attachment.content_type,
                 "size": attachment.size,
                 "part": attachment.part,

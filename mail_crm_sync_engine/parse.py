@@ -17,6 +17,7 @@ import functools
 import hashlib
 import html
 import itertools
+import mimetypes
 import quopri
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -47,6 +48,8 @@ class BodyPart(NamedTuple):
     size: int
     disposition: str | None  # "inline", "attachment" or None
     disposition_params: dict[str, str]
+    in_alternative: bool = False  # a direct child of a multipart/alternative
+    enclosed_subject: str = ""  # the subject of an attached email (message/rfc822)
 
     @property
     def charset(self) -> str | None:
@@ -60,6 +63,18 @@ class BodyPart(NamedTuple):
     def is_body_text(self) -> bool:
         return (
             self.content_type in ("text/plain", "text/html")
+            and self.disposition != "attachment"
+            and not self.filename
+        )
+
+    @property
+    def is_alternative_body(self) -> bool:
+        """Another rendering of the body (text/watch-html, text/enriched...): neither the body
+        shown nor an attachment. A calendar invitation is data, not a rendering: it stays."""
+        return (
+            self.in_alternative
+            and self.content_type.startswith("text/")
+            and self.content_type != "text/calendar"
             and self.disposition != "attachment"
             and not self.filename
         )
@@ -130,19 +145,21 @@ def _params(raw) -> dict[str, str]:
     return {key: decode_words(value) for key, value in pairs}
 
 
-def walk_bodystructure(structure, prefix: str = "") -> list[BodyPart]:
+def walk_bodystructure(structure, prefix: str = "", in_alternative: bool = False) -> list[BodyPart]:
     """The leaves of a BODYSTRUCTURE (as imap_response reads it) in IMAP part numbering.
 
     A multipart is its child parts followed by its subtype; a message/rfc822 part is one leaf
-    (an attached email), not descended into.
+    (an attached email), not descended into: its subject is read from its envelope.
     """
     if not structure:
         return []
     if isinstance(structure[0], list):
+        children = list(itertools.takewhile(lambda item: isinstance(item, list), structure))
+        subtype = as_text(structure[len(children)]).lower() if len(structure) > len(children) else ""
         leaves = []
-        for index, child in enumerate(itertools.takewhile(lambda item: isinstance(item, list), structure), 1):
+        for index, child in enumerate(children, 1):
             number = f"{prefix}.{index}" if prefix else str(index)
-            leaves.extend(walk_bodystructure(child, number))
+            leaves.extend(walk_bodystructure(child, number, subtype == "alternative"))
         return leaves
     fields = list(structure)
     main, sub = as_text(fields[0]).lower(), as_text(fields[1]).lower()
@@ -162,6 +179,10 @@ def walk_bodystructure(structure, prefix: str = "") -> list[BodyPart]:
     except (TypeError, ValueError):
         size = 0
     content_id = as_text(fields[3]).strip().strip("<>") or None
+    enclosed_subject = ""
+    if content_type == "message/rfc822" and isinstance(fields[7], list | tuple):
+        envelope = fields[7]
+        enclosed_subject = decode_words(as_text(envelope[1])) if len(envelope) > 1 else ""
     return [
         BodyPart(
             part=prefix or "1",
@@ -172,14 +193,17 @@ def walk_bodystructure(structure, prefix: str = "") -> list[BodyPart]:
             size=size,
             disposition=disposition,
             disposition_params=disposition_params,
+            in_alternative=in_alternative,
+            enclosed_subject=" ".join(enclosed_subject.split()),
         )
     ]
 
 
 def plan_parts(leaves: Sequence[BodyPart]) -> tuple[list[BodyPart], list[BodyPart]]:
-    """Split leaves into (body text parts to fetch, attachments kept as metadata)."""
+    """Split leaves into (body text parts to fetch, attachments kept as metadata); other
+    renderings of the body are neither."""
     body = [leaf for leaf in leaves if leaf.is_body_text]
-    attachments = [leaf for leaf in leaves if not leaf.is_body_text]
+    attachments = [leaf for leaf in leaves if not leaf.is_body_text and not leaf.is_alternative_body]
     return body, attachments
 
 
@@ -191,9 +215,67 @@ def decoded_size(size: int, encoding: str) -> int:
     return max(characters, 0) * 3 // 4
 
 
+ENCLOSED_EMAIL_TYPES = ("message/rfc822", "message/global")
+# Names for parts their sender left unnamed; any other type is "<main type>-<part>.<extension>".
+_REPORT_NAMES = {
+    "message/delivery-status": "delivery-status.txt",
+    "message/global-delivery-status": "delivery-status.txt",
+    "message/disposition-notification": "read-receipt.txt",
+    "message/global-disposition-notification": "read-receipt.txt",
+    "message/feedback-report": "feedback-report.txt",
+    "text/rfc822-headers": "returned-headers.txt",
+    "message/global-headers": "returned-headers.txt",
+}
+_BASE_NAMES = {"image": "image", "audio": "audio", "video": "video", "text": "text"}
+# Where Python's table is wrong or silent for mail; the rest comes from it (its built-in table
+# only, not the system's: the same name on every machine).
+_EXTENSIONS = {
+    "text/plain": ".txt",
+    "text/calendar": ".ics",
+    "image/jpeg": ".jpg",
+    "image/jpg": ".jpg",
+    "image/pjpeg": ".jpg",
+    "application/octet-stream": ".bin",
+    "application/ics": ".ics",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+}
+_UNSAFE_NAME_RE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_types() -> mimetypes.MimeTypes:
+    return mimetypes.MimeTypes()
+
+
+def extension_of(content_type: str) -> str:
+    """ ".png" for image/png; "" for a type without a known extension."""
+    if content_type in ENCLOSED_EMAIL_TYPES:
+        return ".eml"
+    return _EXTENSIONS.get(content_type) or _builtin_types().guess_extension(content_type) or ""
+
+
+def name_for_part(content_type: str, part: str, subject: str = "") -> str:
+    """A file name for a part its sender did not name: an attached email after its subject
+    (".eml"), a delivery report by what it is, anything else by its type and part number
+    (image-2.png), so that two unnamed parts of one email never share a name."""
+    content_type = content_type.lower()
+    if content_type in ENCLOSED_EMAIL_TYPES:
+        title = " ".join(_UNSAFE_NAME_RE.sub(" ", subject).split())[:100].strip(" .")
+        return f"{title or f'message-{part}'}.eml"
+    if content_type in _REPORT_NAMES:
+        return _REPORT_NAMES[content_type]
+    base = _BASE_NAMES.get(content_type.partition("/")[0], "attachment")
+    if content_type == "text/calendar":
+        base = "invitation"
+    return f"{base}-{part.replace('.', '-')}{extension_of(content_type)}"
+
+
 def attachment_of(leaf: BodyPart) -> Attachment:
     return Attachment(
         filename=leaf.filename,
+        name=leaf.filename or name_for_part(leaf.content_type, leaf.part, leaf.enclosed_subject),
         content_type=leaf.content_type,
         size=decoded_size(leaf.size, leaf.encoding),
         part=leaf.part,
@@ -598,14 +680,17 @@ def _header_text(value) -> str:
     return decode_words(text)
 
 
-def _leaves(part: email.message.Message, prefix: str = "") -> Iterator[tuple[BodyPart, bytes]]:
+def _leaves(
+    part: email.message.Message, prefix: str = "", in_alternative: bool = False
+) -> Iterator[tuple[BodyPart, bytes]]:
     """The leaves of a parsed message in IMAP part numbering (as walk_bodystructure numbers a
     BODYSTRUCTURE), each with its bytes, transfer encoding undone."""
     # An attached email, a delivery or feedback report: one leaf, as IMAP numbers them.
     enclosed = part.get_content_maintype() == "message"
     if part.is_multipart() and not enclosed:
+        alternative = part.get_content_subtype() == "alternative"
         for index, child in enumerate(part.get_payload(), 1):
-            yield from _leaves(child, f"{prefix}.{index}" if prefix else str(index))
+            yield from _leaves(child, f"{prefix}.{index}" if prefix else str(index), alternative)
         return
     if part.get_content_maintype() == "multipart":
         return  # a multipart without parts: nothing to read
@@ -615,6 +700,9 @@ def _leaves(part: email.message.Message, prefix: str = "") -> Iterator[tuple[Bod
     else:
         data = part.get_payload(decode=True) or b""
     filename = part.get_filename()
+    subject = ""
+    if part.get_content_type() == "message/rfc822" and isinstance(payload, list) and payload:
+        subject = _header_text(payload[0].get("Subject") or "")
     yield (
         BodyPart(
             part=prefix or "1",
@@ -625,6 +713,8 @@ def _leaves(part: email.message.Message, prefix: str = "") -> Iterator[tuple[Bod
             size=len(data),
             disposition=part.get_content_disposition(),
             disposition_params={"filename": _header_text(filename)} if filename else {},
+            in_alternative=in_alternative,
+            enclosed_subject=" ".join(subject.split()),
         ),
         data,
     )
@@ -637,12 +727,13 @@ def record_from_bytes(raw: bytes, place: Place, own_addresses: frozenset[str] = 
     end = raw.find(b"\n\n") if end < 0 else end
     header_bytes = raw if end < 0 else raw[: end + 2]
     message = email.message_from_bytes(raw, policy=policy.compat32)
-    body_texts, attachments = [], []
-    for leaf, data in _leaves(message):
-        if leaf.is_body_text:
-            body_texts.append((leaf, data))
-        else:
-            attachments.append(attachment_of(leaf))
+    leaves = list(_leaves(message))
+    data = {leaf.part: payload for leaf, payload in leaves}
+    body, attachments = plan_parts([leaf for leaf, _payload in leaves])
     return build_record(
-        header_bytes, body_texts, attachments, place._replace(size=place.size or len(raw)), own_addresses
+        header_bytes,
+        [(leaf, data[leaf.part]) for leaf in body],
+        [attachment_of(leaf) for leaf in attachments],
+        place._replace(size=place.size or len(raw)),
+        own_addresses,
     )

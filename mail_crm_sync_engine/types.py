@@ -118,12 +118,14 @@ class Address:
 class Attachment:
     """An attachment as metadata only; its bytes stay on the server until asked for."""
 
-    filename: str
+    filename: str  # as the sender named it; "" when unnamed
     content_type: str
     size: int  # bytes once decoded (estimated from the encoded size for base64)
     part: str  # IMAP part number, e.g. "2" or "1.3"
     content_id: str | None = None
     inline: bool = False
+    # What a user sees and downloads it as: the file name, else one made from its type.
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ def _compared(record):
         "text": record.text,
         "html": record.html,
         "attachments": [
-            (a.filename, a.content_type, a.part, a.content_id, a.inline) for a in record.attachments
+            (a.filename, a.name, a.content_type, a.part, a.content_id, a.inline) for a in record.attachments
         ],
         "direction": record.direction,
     }

@@ -12,9 +12,12 @@ from mail_crm_sync_engine import (
     delete_message,
     record_from_bytes,
 )
+from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, html_sanitize
+
+from .mail_sync_message_attachment import human_size
 
 _logger = logging.getLogger(__name__)
 
@@ -127,6 +130,22 @@ def _addresses(addresses):
     return ", ".join(f"{a.name} <{a.email}>" if a.name else a.email for a in addresses)
 
 
+# Reads back what _addresses wrote: "Name <address>" or a bare address, comma separated (a bare
+# address first, so that "a@x, Bob <b@y>" is two people; names may hold commas).
+STORED_ADDRESS = re.compile(r"\s*([^\s,<>]+@[^\s,<>]*)\s*(?:,|$)|\s*([^<>]*?)\s*<([^<>]*)>\s*,?")
+
+
+def _people(stored, leave_out=()):
+    """(name or address, address) of each address of a stored From/To/Cc value."""
+    people = []
+    for match in STORED_ADDRESS.finditer(stored or ""):
+        bare, name, bracketed = match.groups()
+        address = (bare or bracketed or "").strip().lower()
+        if (address or name) and address not in leave_out:
+            people.append(((name or "").strip() or address, address))
+    return people
+
+
 class MailSyncMessage(models.Model):
     _name = "mail.sync.message"
     _inherit = ["mail.sync.visibility.mixin"]
@@ -138,11 +157,18 @@ class MailSyncMessage(models.Model):
     subject = fields.Char(readonly=True)
     date = fields.Datetime(readonly=True, index=True)
     email_from = fields.Char(string="From", readonly=True)
+    correspondent = fields.Char(
+        string="From / To",
+        compute="_compute_correspondent",
+        help="Who wrote a received email; whom a sent email went to.",
+    )
     email_to = fields.Text(string="To", readonly=True)
     email_cc = fields.Text(string="Cc", readonly=True)
     reply_to = fields.Char(readonly=True)
     address_emails = fields.Text(
-        readonly=True, help="Normalized From, To and Cc addresses, one a line: what linking matches."
+        readonly=True,
+        index="trigram",  # full-text search finds parts of addresses
+        help="Normalized From, To and Cc addresses, one a line: what linking matches.",
     )
     in_reply_to = fields.Char(readonly=True)
     message_references = fields.Text(string="References", readonly=True)
@@ -173,7 +199,8 @@ class MailSyncMessage(models.Model):
         readonly=True,
         index=True,
     )
-    size = fields.Integer(readonly=True)
+    size = fields.Integer(string="Size in Bytes", readonly=True)
+    size_display = fields.Char(string="Size", compute="_compute_size_display")
     warnings = fields.Text(readonly=True, help="What could not be read in this email.")
     message_id_synthetic = fields.Boolean(
         string="Synthetic Message-ID",
@@ -276,6 +303,22 @@ class MailSyncMessage(models.Model):
         )
         messages.invalidate_recordset(["thread_key"])
         return messages
+
+    @api.depends("direction", "email_from", "email_to", "email_cc")
+    def _compute_correspondent(self):
+        own = {email.lower() for email in self.sudo().account_ids.mapped("email") if email}
+        for message in self:
+            if message.direction == Direction.OUTGOING.value:
+                people = _people(message.email_to, own) + _people(message.email_cc, own)
+                names = ", ".join(dict.fromkeys(name for name, _address in people))
+                message.correspondent = self.env._("To: %(names)s", names=names) if names else ""
+            else:
+                message.correspondent = ", ".join(name for name, _address in _people(message.email_from))
+
+    @api.depends("size")
+    def _compute_size_display(self):
+        for message in self:
+            message.size_display = human_size(message.size)
 
     @api.depends("link_ids.partner_id", "link_ids.lead_id", "link_ids.active")
     @api.depends_context("uid")
@@ -394,21 +437,47 @@ class MailSyncMessage(models.Model):
         self.search_text = False
 
     def _search_search_text(self, operator, value):
+        """Words by their beginning ("chair" finds "chairs"; quotes, "or" and "-" as in a web
+        search) and, for a single term, any part of an address ("client.exa")."""
         if operator not in ("ilike", "like", "=", "=like", "=ilike") or not value:
             return []
-        return [
-            (
-                "id",
-                "in",
-                # On the stored column the planner has statistics per word: it walks the newest
-                # emails for a common word and goes through the GIN index for a rare one.
-                SQL(
-                    "(SELECT id FROM mail_sync_message "
-                    "WHERE search_document @@ websearch_to_tsquery('simple', %s))",
-                    value,
+        # websearch_to_tsquery reads the words; each lexeme it gives then matches as a prefix.
+        condition = SQL(
+            "search_document @@ to_tsquery('simple', regexp_replace("
+            "websearch_to_tsquery('simple', %s)::text, '''(\\s|$)', ''':*\\1', 'g'))",
+            value,
+        )
+        term = value.strip()
+        if len(term) >= 3 and not any(char.isspace() for char in term):
+            # The trigram index of the addresses answers the ILIKE; the planner ORs the two indexes.
+            pattern = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            unaccent = self.env.registry.unaccent  # as the index is made (registry, index="trigram")
+            condition = SQL(
+                "(%s OR %s ILIKE %s)",
+                condition,
+                unaccent(SQL("address_emails")),
+                unaccent(SQL("%s", f"%{pattern}%")),
+            )
+        # On the stored column the planner has statistics per word: it walks the newest
+        # emails for a common word and goes through the GIN index for a rare one.
+        return [("id", "in", SQL("(SELECT id FROM mail_sync_message WHERE %s)", condition))]
+
+    @api.model
+    def get_empty_list_help(self, help_message):
+        """An empty list says why: nothing matches for a user with a mailbox, else how to connect one."""
+        has_account = self.env["mail.sync.account"].search_count([("user_id", "=", self.env.uid)], limit=1)
+        if not has_account:
+            return super().get_empty_list_help(help_message)
+        return super().get_empty_list_help(
+            Markup("<p class='o_view_nocontent_empty_folder'>%s</p><p>%s</p>")
+            % (
+                self.env._("No emails match"),
+                self.env._(
+                    "Remove a filter or search for fewer words: the start of a word or any part of "
+                    "an address is enough. New mail shows here once your mailbox is synced."
                 ),
             )
-        ]
+        )
 
     @api.model
     def _action_open(self, domain):
@@ -708,7 +777,7 @@ class MailSyncMessage(models.Model):
 
     def _insert_attachments(self, records_by_id):
         rows = [
-            (message_id, a.filename or "", a.content_type, a.size, a.part, a.content_id, a.inline)
+            (message_id, a.name or a.filename, a.content_type, a.size, a.part, a.content_id, a.inline)
             for message_id, record in records_by_id.items()
             for a in record.attachments
         ]

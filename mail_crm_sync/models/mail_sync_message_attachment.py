@@ -1,11 +1,25 @@
-import mimetypes
-
-from mail_crm_sync_engine import MessageGone, connect, fetch_part
-from odoo import fields, models
+from mail_crm_sync_engine import MessageGone, connect, fetch_part, name_for_part
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 # Opened in the browser when asked; everything else is downloaded.
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"}
+# Shown in Odoo's file viewer from the email; text is opened in a tab (the viewer would run it as HTML).
+VIEWER_TYPES = INLINE_TYPES - {"text/plain"}
+
+
+def human_size(size):
+    """12.3 KB: sizes as people read them (decimal units, as file managers and mail clients show)."""
+    if not size:
+        return ""
+    if size < 1000:
+        return f"{size} bytes"
+    value = float(size)
+    for unit in ("KB", "MB", "GB"):  # noqa: B007 - the unit reached is the one shown
+        value /= 1000
+        if value < 1000:
+            break
+    return f"{value:.1f} {unit}"
 
 
 class MailSyncMessageAttachment(models.Model):
@@ -19,13 +33,46 @@ class MailSyncMessageAttachment(models.Model):
     email_id = fields.Many2one("mail.sync.message", required=True, ondelete="cascade", index=True)
     name = fields.Char(string="File Name", readonly=True)
     content_type = fields.Char(readonly=True)
-    size = fields.Integer(readonly=True)
+    size = fields.Integer(string="Size in Bytes", readonly=True)
+    size_display = fields.Char(string="Size", compute="_compute_size_display")
     part = fields.Char(
         string="Part Number", readonly=True, help="Where the bytes are on the server; fetched on demand."
     )
     content_id = fields.Char(string="Content-ID", readonly=True)
     inline = fields.Boolean(readonly=True)
     gone_from_server = fields.Boolean(related="email_id.gone_from_server")
+    opens_in_viewer = fields.Boolean(
+        compute="_compute_opens_in_viewer", help="An image or PDF that Odoo's file viewer shows."
+    )
+
+    def init(self):
+        """Name the parts that emails synced before the engine named unnamed parts left without one
+        (an attached email by its part number: its subject was not kept)."""
+        self.env.cr.execute(
+            "SELECT id, content_type, part FROM mail_sync_message_attachment WHERE coalesce(name, '') = ''"
+        )
+        rows = self.env.cr.fetchall()
+        if rows:
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE mail_sync_message_attachment a SET name = t.name
+                         FROM unnest(%s::int4[], %s::text[]) AS t(id, name) WHERE a.id = t.id""",
+                    [row[0] for row in rows],
+                    [name_for_part(content_type or "", part or "") for _id, content_type, part in rows],
+                )
+            )
+
+    @api.depends("size")
+    def _compute_size_display(self):
+        for attachment in self:
+            attachment.size_display = human_size(attachment.size)
+
+    @api.depends("content_type", "name")
+    def _compute_opens_in_viewer(self):
+        for attachment in self:
+            attachment.opens_in_viewer = (
+                attachment.content_type or ""
+            ).lower() in VIEWER_TYPES and attachment._opens_inline()
 
     def _visible_ids_sql(self):
         """Attachments follow their email."""
@@ -61,10 +108,7 @@ class MailSyncMessageAttachment(models.Model):
         raise error
 
     def _download_name(self):
-        if self.name:
-            return self.name
-        extension = mimetypes.guess_extension(self.content_type or "") or ""
-        return self.env._("attachment-%(part)s", part=self.part) + extension
+        return self.name or name_for_part(self.content_type or "", self.part or "")
 
     def _opens_inline(self):
         """Whether the browser may show it rather than download it: a harmless type, and no

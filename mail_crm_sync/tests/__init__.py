@@ -5,6 +5,7 @@ from . import (
     test_credentials,
     test_linking,
     test_links_and_owners,
+    test_lists,
     test_oauth,
     test_security,
     test_send,

@@ -39,7 +39,7 @@ registry.category("web_tour.tours").add("mail_crm_sync_tour", {
         },
         {
             content: "Open it",
-            trigger: ".o_data_row td[name=subject]:contains(Tour: quotation for the marmalade kitchen)",
+            trigger: ".o_data_row td[name=display_name]:contains(Tour: quotation for the marmalade kitchen)",
             run: "click",
         },
         {
