@@ -1,6 +1,7 @@
 {
-    "name": "Mail CRM Sync",
-    "summary": "Sync users' IMAP mailboxes into the CRM: every email with a known contact in its history",
+    "name": "CRM Email Sync",
+    "summary": "Your mailbox in the CRM: email with customers shows on their contacts and opportunities "
+    "(Gmail, Microsoft 365, any IMAP mail server)",
     "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "website": "https://github.com/mail-crm-sync/mail_crm_sync",
@@ -31,5 +32,6 @@
         "web.assets_tests": ["mail_crm_sync/static/tests/tours/*.js"],
     },
     # Spelled out on purpose (STYLE.md, issue 2), though it is the default.
+    "application": True,
     "installable": True,  # pylint: disable=manifest-superfluous-key
 }
