@@ -54,7 +54,7 @@ registry.category("web_tour.tours").add("mail_crm_sync_inbox_tour", {
         },
         {
             content: "Download New Messages, in the list's header",
-            trigger: ".o_list_view .o_control_panel_main_buttons button:contains(Download New Messages), .o_list_buttons button:contains(Download New Messages)",
+            trigger: ".o_control_panel button:contains(Download New Messages)",
             run: "click",
         },
         {
