@@ -193,7 +193,8 @@ class TestInboxUi(MailSyncHttpCase):
             ("Inbox tour: colleague's stranger", "other@else.example", colleague_box),
         ):
             self.server.deliver(mailbox, make_email(sender=sender, to=mailbox.email, subject=subject))
-        (account | colleague_account).action_test_connection()
+        account.action_test_connection()
+        colleague_account.action_test_connection()
         (account | colleague_account)._sync_accounts()
         # Arrives after the last sync: Download New Messages brings it.
         self.server.deliver(

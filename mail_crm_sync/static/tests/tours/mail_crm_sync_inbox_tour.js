@@ -14,7 +14,7 @@ registry.category("web_tour.tours").add("mail_crm_sync_inbox_tour", {
         },
         {
             content: "Click 2: Connect a Mail Account",
-            trigger: '.o_main_navbar .dropdown-item[data-menu-xmlid="mail_crm_sync.mail_sync_account_menu_connect"]',
+            trigger: '.dropdown-item[data-menu-xmlid="mail_crm_sync.mail_sync_account_menu_connect"]',
             run: "click",
         },
         {
@@ -29,7 +29,7 @@ registry.category("web_tour.tours").add("mail_crm_sync_inbox_tour", {
         },
         {
             content: "Unassigned",
-            trigger: '.o_main_navbar .dropdown-item[data-menu-xmlid="mail_crm_sync.mail_sync_message_menu_unassigned"]',
+            trigger: '.dropdown-item[data-menu-xmlid="mail_crm_sync.mail_sync_message_menu_unassigned"]',
             run: "click",
         },
         {

@@ -73,7 +73,7 @@ registry.category("web_tour.tours").add("mail_crm_sync_send_tour", {
         },
         {
             content: "Open My Emails",
-            trigger: '.o_main_navbar .dropdown-item[data-menu-xmlid="mail_crm_sync.mail_sync_message_menu_mine"]',
+            trigger: '.dropdown-item[data-menu-xmlid="mail_crm_sync.mail_sync_message_menu_mine"]',
             run: "click",
         },
         {
