@@ -139,6 +139,25 @@ class TestInbox(MailSyncCase):
         account.action_test_connection()
         self.assertEqual(account.connected_since, connected, "the first connection's moment is kept")
 
+    def test_connect_buttons_of_the_empty_list_sign_in_with_the_provider(self):
+        self.salesman.email = "sally@example.test"
+        for xmlid in ("mail_sync_account_action_connect_gmail", "mail_sync_account_action_connect_microsoft"):
+            action = self.env.ref(f"mail_crm_sync.{xmlid}").with_user(self.salesman)
+            with self.assertRaisesRegex(UserError, "sign-in is not set up"):
+                action.run()
+        connect = self.env.ref("mail_crm_sync.mail_sync_account_action_connect")
+        self.assertEqual((connect.res_model, connect.view_mode), ("mail.sync.account", "form"))
+
+    def test_a_folder_opens_its_emails(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(message_id="<in-inbox@x>", to=box.email))
+        self.deliver(box, make_email(message_id="<in-sent@x>", to=box.email), folder="Sent")
+        self.sync(account)
+        inbox = account.folder_ids.filtered(lambda folder: folder.role == "inbox")
+        action = inbox.with_user(self.salesman).action_open_messages()
+        found = self.Message.with_user(self.salesman).search(action["domain"])
+        self.assertEqual(found.mapped("message_id"), ["<in-inbox@x>"])
+
     def test_window_start_of_from_now_on_is_the_connection_moment(self):
         account, _box = self.create_account(sync_window="now")
         self.assertEqual(account._window_start(), account.connected_since)
@@ -206,3 +225,9 @@ class TestInboxUi(MailSyncHttpCase):
             self.env["mail.sync.message"].search([("subject", "=", "Inbox tour: late stranger")]),
             "downloaded from the list",
         )
+
+    def test_salesman_without_an_account_connects_one_from_the_empty_list(self):
+        newcomer = new_test_user(
+            self.env, login="mcs_inbox_newcomer", groups="sales_team.group_sale_salesman", name="Nina New"
+        )
+        self.start_tour("/odoo/crm", "mail_crm_sync_connect_tour", login=newcomer.login)

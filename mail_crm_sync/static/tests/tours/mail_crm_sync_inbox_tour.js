@@ -67,3 +67,34 @@ registry.category("web_tour.tours").add("mail_crm_sync_inbox_tour", {
         },
     ],
 });
+
+// A salesman without a mail account opens CRM > Emails: the empty list offers to connect one.
+registry.category("web_tour.tours").add("mail_crm_sync_connect_tour", {
+    url: "/odoo/crm",
+    steps: () => [
+        {
+            content: "Click 1: the Emails menu of the CRM",
+            trigger: '.o_main_navbar button[data-menu-xmlid="mail_crm_sync.mail_sync_message_menu"]',
+            run: "click",
+        },
+        {
+            content: "Click 2: My Emails",
+            trigger: '.dropdown-item[data-menu-xmlid="mail_crm_sync.mail_sync_message_menu_mine"]',
+            run: "click",
+        },
+        {
+            content: "The empty list offers Gmail and Microsoft 365",
+            trigger:
+                ".o_view_nocontent:has(a:contains(Connect Gmail)):has(a:contains(Connect Microsoft 365))",
+        },
+        {
+            content: "Click 3: Other mailbox (IMAP)",
+            trigger: ".o_view_nocontent a:contains(Other mailbox (IMAP))",
+            run: "click",
+        },
+        {
+            content: "A new mail account form is open, ready for the IMAP server",
+            trigger: ".o_form_view .o_form_editable .o_field_widget[name=imap_host] input",
+        },
+    ],
+});
