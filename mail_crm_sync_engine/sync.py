@@ -119,7 +119,8 @@ def sync_folder(  # noqa: PLR0913 - the public entry point: its settings are exp
     """Batches of what is new in ``folder`` since ``state``, each with the state to save after it.
 
     The first sync (no state) takes mail that arrived since ``window_start`` (a day, or an exact
-    moment as a datetime; all mail if None; a function giving it is called only then); later ones take only UIDs above the saved one.
+    moment as a datetime; all mail if None; a function giving it is called only then); later ones
+    take only UIDs above the saved one.
     A changed UIDVALIDITY starts over from the window and sets ``reset`` on the first batch.
     ``known_uids`` (the UIDs the caller stored for this folder at ``state.uidvalidity``, or a
     function returning them, called only when the folder changed) let the engine report those gone

@@ -358,8 +358,13 @@ class MailSyncAccount(models.Model):
 
     def write(self, vals):
         window_changed = self.filtered(
-            lambda account: account.last_sync_date
-            and any(name in vals and vals[name] != account[name] for name in ("sync_window", "sync_window_date"))
+            lambda account: (
+                account.last_sync_date
+                and any(
+                    name in vals and vals[name] != account[name]
+                    for name in ("sync_window", "sync_window_date")
+                )
+            )
         )
         result = super().write(vals)
         if window_changed:
@@ -459,7 +464,9 @@ class MailSyncAccount(models.Model):
             [("user_id", "=", self.env.uid), ("is_primary", "=", True), ("show_on_dashboard", "=", True)],
             limit=1,
         )
-        action["context"] = {"search_default_filter_primary" if primary else "search_default_filter_dashboard": 1}
+        action["context"] = {
+            "search_default_filter_primary" if primary else "search_default_filter_dashboard": 1
+        }
         return action
 
     def _sync_and_report(self):
@@ -812,9 +819,7 @@ class MailSyncAccount(models.Model):
 
     def _explain_window_change(self):
         for account in self:
-            account.message_post(
-                body=account._window_change_note(), subtype_xmlid="mail.mt_note"
-            )
+            account.message_post(body=account._window_change_note(), subtype_xmlid="mail.mt_note")
 
     def _window_change_note(self):
         return self.env._(
