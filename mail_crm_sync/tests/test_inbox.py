@@ -158,6 +158,16 @@ class TestInbox(MailSyncCase):
         found = self.Message.with_user(self.salesman).search(action["domain"])
         self.assertEqual(found.mapped("message_id"), ["<in-inbox@x>"])
 
+    def test_apps_finds_the_addon_by_mail_and_by_email(self):
+        Module = self.env["ir.module.module"]
+        for word in ("mail", "email"):
+            # Apps' default filter (Apps: applications only) and what is typed in its search box.
+            found = Module.search([("application", "=", True), ("shortdesc", "ilike", word)])
+            self.assertIn("mail_crm_sync", found.mapped("name"), word)
+        module = Module.search([("name", "=", "mail_crm_sync")])
+        self.assertEqual(module.website, "https://github.com/mail-crm-sync/mail_crm_sync")
+        self.assertNotIn("UIDVALIDITY", module.description_html or "")
+
     def test_window_start_of_from_now_on_is_the_connection_moment(self):
         account, _box = self.create_account(sync_window="now")
         self.assertEqual(account._window_start(), account.connected_since)
