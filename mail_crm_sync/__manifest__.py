@@ -29,6 +29,7 @@
         "views/mail_crm_sync_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": ["mail_crm_sync/static/src/js/*.js"],
         "web.assets_tests": ["mail_crm_sync/static/tests/tours/*.js"],
     },
     # Spelled out on purpose (STYLE.md, issue 2), though it is the default.

@@ -88,6 +88,20 @@ registry.category("web_tour.tours").add("mail_crm_sync_connect_tour", {
                 ".o_view_nocontent:has(a:contains(Connect Gmail)):has(a:contains(Connect Microsoft 365))",
         },
         {
+            content: "The user menu offers to connect one too",
+            trigger: ".o_user_menu button",
+            run: "click",
+        },
+        {
+            content: "Connect a Mail Account, in the user menu",
+            trigger: '.dropdown-item[data-menu="mail_crm_sync_connect"]',
+        },
+        {
+            content: "Close the user menu",
+            trigger: ".o_user_menu button",
+            run: "click",
+        },
+        {
             content: "Click 3: Other mailbox (IMAP)",
             trigger: ".o_view_nocontent a:contains(Other mailbox (IMAP))",
             run: "click",
