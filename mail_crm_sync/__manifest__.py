@@ -1,6 +1,7 @@
 {
-    "name": "Mail CRM Sync",
-    "summary": "Sync users' IMAP mailboxes into the CRM: every email with a known contact in its history",
+    "name": "CRM Email Sync",
+    "summary": "Your mailbox in the CRM: email with customers shows on their contacts and opportunities "
+    "(Gmail, Microsoft 365, any IMAP mail server)",
     "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "website": "https://github.com/mail-crm-sync/mail_crm_sync",
@@ -19,6 +20,7 @@
         "views/mail_sync_account_views.xml",
         "views/mail_sync_folder_views.xml",
         "views/mail_sync_message_views.xml",
+        "views/mail_sync_message_inbox_views.xml",
         "views/mail_sync_compose_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
@@ -31,5 +33,6 @@
         "web.assets_tests": ["mail_crm_sync/static/tests/tours/*.js"],
     },
     # Spelled out on purpose (STYLE.md, issue 2), though it is the default.
+    "application": True,
     "installable": True,  # pylint: disable=manifest-superfluous-key
 }

@@ -44,8 +44,9 @@ def _header_item(extra_headers: Sequence[str]) -> str:
 # The UIDs the caller stored for a folder, or a function giving them: called only when the folder
 # changed, so an idle poll does not load them.
 KnownUids = Collection[int] | Callable[[], Collection[int]]
-# The first day of the window, or a function giving it: called only for a first sync or a reset,
-# so an idle poll does not work out the owner's today.
+# Where the window starts: a day (mail from its midnight UTC on), or an exact moment (a datetime,
+# UTC when naive: mail that arrived from then on), or a function giving either: called only for a
+# first sync or a reset, so an idle poll does not work out the owner's today.
 WindowStart = datetime.date | None | Callable[[], datetime.date | None]
 # Body text beyond this is cut (with a warning): a CRM history needs the words, not a 50 MB log.
 MAX_TEXT_BYTES = 2_000_000
@@ -73,7 +74,17 @@ def _search_since(mailbox: Mailbox, window_start: datetime.date | None) -> list[
     if window_start is None:
         return mailbox.search_uids("ALL")
     # SINCE has day granularity in the server's time zone: ask a day early, filter exactly later.
-    return mailbox.search_uids("SINCE", imap_date(window_start - datetime.timedelta(days=1)))
+    day = _not_before(window_start).date()
+    return mailbox.search_uids("SINCE", imap_date(day - datetime.timedelta(days=1)))
+
+
+def _not_before(window_start: datetime.date) -> datetime.datetime:
+    """The first moment of the window, aware in UTC: a day's midnight UTC, or the moment given."""
+    if isinstance(window_start, datetime.datetime):
+        if window_start.tzinfo is None:
+            return window_start.replace(tzinfo=datetime.UTC)
+        return window_start.astimezone(datetime.UTC)
+    return datetime.datetime.combine(window_start, datetime.time(), datetime.UTC)
 
 
 def _search_above(mailbox: Mailbox, last_uid: int) -> list[int]:
@@ -107,8 +118,9 @@ def sync_folder(  # noqa: PLR0913 - the public entry point: its settings are exp
 ) -> Iterator[Batch]:
     """Batches of what is new in ``folder`` since ``state``, each with the state to save after it.
 
-    The first sync (no state) takes mail that arrived since ``window_start`` (all mail if None; a
-    function giving the date is called only then); later ones take only UIDs above the saved one.
+    The first sync (no state) takes mail that arrived since ``window_start`` (a day, or an exact
+    moment as a datetime; all mail if None; a function giving it is called only then); later ones
+    take only UIDs above the saved one.
     A changed UIDVALIDITY starts over from the window and sets ``reset`` on the first batch.
     ``known_uids`` (the UIDs the caller stored for this folder at ``state.uidvalidity``, or a
     function returning them, called only when the folder changed) let the engine report those gone
@@ -235,11 +247,7 @@ def _sync_selected(
     with mailbox.folder_errors(job.name):
         uids = _search_since(mailbox, window_start) if fresh else _search_above(mailbox, state.last_uid)
         gone = () if fresh else tuple(_gone(mailbox, state, job.known_uids))
-    not_before = (
-        datetime.datetime.combine(window_start, datetime.time(), datetime.UTC)
-        if fresh and window_start
-        else None
-    )
+    not_before = _not_before(window_start) if fresh and window_start else None
     if not uids:
         yield Batch(job.name, (), _final_state(final, state, fresh), gone, reset)
         return

@@ -51,6 +51,17 @@ def test_first_sync_takes_only_mail_inside_the_window(dovecot, mail_user, settin
     assert state.last_uid == 5 and state.uidnext == 6
 
 
+def test_a_moment_as_window_start_takes_only_mail_from_that_moment(dovecot, mail_user, settings):
+    connected = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    for index, hours in enumerate((3, 2, 0.5, 0)):
+        dovecot.deliver(mail_user, make_mail(index, subject=f"{hours} hours ago"), when=days_ago(hours / 24))
+    with connect(settings) as mailbox:
+        _batches, records, _state, _gone = run(mailbox, window=connected)
+        _batches, naive_records, _state, _gone = run(mailbox, window=connected.replace(tzinfo=None))
+    assert sorted(record.subject for record in records) == ["0 hours ago", "0.5 hours ago"]
+    assert sorted(record.subject for record in naive_records) == ["0 hours ago", "0.5 hours ago"]
+
+
 def test_second_run_returns_only_new_mail_and_an_idle_poll_nothing(dovecot, mail_user, settings):
     for index in range(3):
         dovecot.deliver(mail_user, make_mail(index))

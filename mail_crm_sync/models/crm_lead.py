@@ -7,9 +7,9 @@ class CrmLead(models.Model):
     _inherit = "crm.lead"
 
     mail_sync_message_ids = fields.Many2many(
-        "mail.sync.message", compute="_compute_mail_sync_messages", string="Synced Emails"
+        "mail.sync.message", compute="_compute_mail_sync_messages", string="Emails"
     )
-    mail_sync_message_count = fields.Integer(compute="_compute_mail_sync_messages", string="Emails")
+    mail_sync_message_count = fields.Integer(compute="_compute_mail_sync_messages", string="Email Count")
 
     def _compute_mail_sync_messages(self):
         """Two queries for any number of opportunities: their links, and which of those emails the

@@ -80,7 +80,7 @@ class _WorkCursor:
 
 class MailSyncAccount(models.Model):
     _name = "mail.sync.account"
-    _description = "Synced Mailbox"
+    _description = "Mail Account"
     _inherit = ["mail.thread", "mail.activity.mixin", "mail.sync.credentials"]
     _order = "is_primary desc, name, id"
 
@@ -178,7 +178,10 @@ class MailSyncAccount(models.Model):
         tracking=True,
         help="Shared account: the users of this group read its mail, besides Shared Inboxes.",
     )
-    show_on_dashboard = fields.Boolean(default=True)
+    show_on_dashboard = fields.Boolean(
+        default=True,
+        help="Its mail is in what CRM > Emails shows its owner at first (the My Dashboard Accounts filter).",
+    )
     sync_window = fields.Selection(
         [
             ("now", "From Now On"),
@@ -191,8 +194,16 @@ class MailSyncAccount(models.Model):
         string="First Sync",
         required=True,
         default="14_days",
+        tracking=True,
+        help="How far back the first sync reaches. 'From Now On': mail that arrives after the account is "
+        "connected. Changing it after the first sync fetches no older mail.",
     )
-    sync_window_date = fields.Date(string="First Sync Since")
+    sync_window_date = fields.Date(string="First Sync Since", tracking=True)
+    connected_since = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="When the connection first worked: 'From Now On' takes the mail that arrived from then on.",
+    )
     create_contacts = fields.Boolean(
         string="Create Contacts for Unknown Senders",
         help="Create a contact for the sender of incoming mail nobody knows yet, "
@@ -346,7 +357,18 @@ class MailSyncAccount(models.Model):
         return accounts
 
     def write(self, vals):
+        window_changed = self.filtered(
+            lambda account: (
+                account.last_sync_date
+                and any(
+                    name in vals and vals[name] != account[name]
+                    for name in ("sync_window", "sync_window_date")
+                )
+            )
+        )
         result = super().write(vals)
+        if window_changed:
+            window_changed._explain_window_change()
         if vals.get("is_default_sender") or vals.get("is_primary"):
             self._keep_one_flag()
         return result
@@ -394,7 +416,10 @@ class MailSyncAccount(models.Model):
             self.sudo().activity_feedback(
                 ["mail.mail_activity_data_warning"], feedback=self.env._("The connection works again.")
             )
-        self.sudo().write({"state": "active", "failure_count": 0, "last_error": False})
+        values = {"state": "active", "failure_count": 0, "last_error": False}
+        if not self.connected_since:
+            values["connected_since"] = fields.Datetime.now()
+        self.sudo().write(values)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -409,18 +434,67 @@ class MailSyncAccount(models.Model):
         }
 
     def action_sync_now(self):
-        """Download new messages now, in the same way the scheduled action does."""
+        """Download new messages now, in the same way the scheduled action does; say how many came."""
         self.check_access("write")
         for account in self:
             if account.state == "draft":
                 raise UserError(self.env._("Test the connection of %(account)s first.", account=account.name))
-        self._sync_accounts()
-        self.env.invalidate_all()
-        return True
+        return self._sync_and_report()
+
+    @api.model
+    def action_sync_mine(self):
+        """Download New Messages of the Emails list: the current user's own connected accounts."""
+        accounts = self.search([("user_id", "=", self.env.uid), ("state", "in", ("active", "failing"))])
+        if not accounts:
+            raise UserError(
+                self.env._("You have no connected mail account yet: connect one from CRM > Emails.")
+            )
+        return accounts._sync_and_report()
 
     def action_open_messages(self):
         self.ensure_one()
         return self.env["mail.sync.message"]._action_open([("account_ids", "in", self.ids)])
+
+    @api.model
+    def action_open_my_emails(self):
+        """CRM > Emails > My Emails: on the user's primary account when it is on their dashboard,
+        else on all their dashboard accounts (Show on Dashboard)."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("mail_crm_sync.mail_sync_message_action")
+        primary = self.search(
+            [("user_id", "=", self.env.uid), ("is_primary", "=", True), ("show_on_dashboard", "=", True)],
+            limit=1,
+        )
+        action["context"] = {
+            "search_default_filter_primary" if primary else "search_default_filter_dashboard": 1
+        }
+        return action
+
+    def _sync_and_report(self):
+        """Sync these accounts and notify the number of emails that run stored."""
+        Message = self.env["mail.sync.message"].sudo()
+        domain = [("account_ids", "in", self.ids)]
+        before = Message.search_count(domain)
+        results = self._sync_accounts()
+        count = Message.search_count(domain) - before
+        failed = self.filtered(lambda account: results.get(account.id) == "failed")
+        message = self.env._("%(count)s new emails", count=count)
+        if count == 1:
+            message = self.env._("1 new email")
+        if failed:
+            message = self.env._(
+                "%(message)s. Not synced: %(accounts)s (see the account).",
+                message=message,
+                accounts=", ".join(failed.mapped("name")),
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning" if failed else "success",
+                "message": message,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     @api.model
     def _cron_sync(self):
@@ -743,10 +817,22 @@ class MailSyncAccount(models.Model):
             address.lower() for address in (self.email, self.username) if address and "@" in address
         )
 
+    def _explain_window_change(self):
+        for account in self:
+            account.message_post(body=account._window_change_note(), subtype_xmlid="mail.mt_note")
+
+    def _window_change_note(self):
+        return self.env._(
+            "First Sync changed after the first sync: no older mail is fetched for the folders already "
+            "synced. The new setting applies only to folders turned on from now on."
+        )
+
     def _window_start(self):
+        """The first day of the window, or for 'From Now On' the moment of connection."""
         today = fields.Date.context_today(self)
         return {
-            "now": today,
+            # Accounts connected before the moment was kept: since they were made.
+            "now": self.connected_since or self.create_date or fields.Datetime.now(),
             "14_days": today - timedelta(days=14),
             "1_month": today - relativedelta(months=1),
             "3_months": today - relativedelta(months=3),

@@ -8,7 +8,7 @@ MAX_FAILED_KEPT = 200
 
 class MailSyncFolder(models.Model):
     _name = "mail.sync.folder"
-    _description = "Synced Mail Folder"
+    _description = "Mail Folder"
     _order = "account_id, sequence, name"
 
     account_id = fields.Many2one("mail.sync.account", required=True, ondelete="cascade", index=True)
@@ -65,6 +65,15 @@ class MailSyncFolder(models.Model):
             counts = dict(self.env.cr.fetchall())
         for folder in self:
             folder.message_count = counts.get(folder.id, 0)
+
+    def action_open_messages(self):
+        """The Emails list of this folder, without the default filters: the folder is the choice."""
+        self.ensure_one()
+        action = self.env["mail.sync.message"]._action_open([("location_ids.folder_id", "=", self.id)])
+        action["display_name"] = self.env._(
+            "%(account)s: %(folder)s", account=self.account_id.name, folder=self.name
+        )
+        return action
 
     @api.model
     def _update_from_server(self, account, folders):

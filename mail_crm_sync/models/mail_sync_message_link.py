@@ -37,7 +37,7 @@ class MailSyncMessageLink(models.Model):
 
     _name = "mail.sync.message.link"
     _inherit = ["mail.sync.visibility.mixin"]
-    _description = "Synced Email Link"
+    _description = "Email Link"
     _order = "email_id, reason, id"
 
     email_id = fields.Many2one("mail.sync.message", required=True, ondelete="cascade", index=True)

@@ -14,7 +14,7 @@ class MailSyncMessageLocation(models.Model):
 
     _name = "mail.sync.message.location"
     _inherit = ["mail.sync.visibility.mixin"]
-    _description = "Synced Email Location"
+    _description = "Email Location"
     _order = "email_id, account_id, folder_id"
     # Written by the sync only, several per email: no audit columns and their foreign keys.
     _log_access = False

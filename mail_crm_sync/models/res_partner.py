@@ -9,11 +9,11 @@ class ResPartner(models.Model):
     mail_sync_message_ids = fields.Many2many(
         "mail.sync.message",
         compute="_compute_mail_sync_messages",
-        string="Synced Emails",
+        string="Emails",
         groups="sales_team.group_sale_salesman",
     )
     mail_sync_message_count = fields.Integer(
-        compute="_compute_mail_sync_messages", string="Emails", groups="sales_team.group_sale_salesman"
+        compute="_compute_mail_sync_messages", string="Email Count", groups="sales_team.group_sale_salesman"
     )
 
     def _compute_mail_sync_messages(self):
