@@ -16,7 +16,12 @@ registry.category("web_tour.tours").add("mail_crm_sync_lists_tour", {
         },
         {
             content: "Open CRM > Emails",
-            trigger: '.o_main_navbar a[data-menu-xmlid="mail_crm_sync.mail_sync_message_menu"]',
+            trigger: '.o_main_navbar button[data-menu-xmlid="mail_crm_sync.mail_sync_message_menu"]',
+            run: "click",
+        },
+        {
+            content: "Open My Emails",
+            trigger: '.dropdown-item[data-menu-xmlid="mail_crm_sync.mail_sync_message_menu_mine"]',
             run: "click",
         },
         {
