@@ -149,7 +149,7 @@ def _people(stored, leave_out=()):
 class MailSyncMessage(models.Model):
     _name = "mail.sync.message"
     _inherit = ["mail.sync.visibility.mixin"]
-    _description = "Synced Email"
+    _description = "Email"
     _order = "date desc, id desc"
     _rec_name = "subject"
 

@@ -25,7 +25,7 @@ def human_size(size):
 class MailSyncMessageAttachment(models.Model):
     _name = "mail.sync.message.attachment"
     _inherit = ["mail.sync.visibility.mixin"]
-    _description = "Synced Email Attachment"
+    _description = "Email Attachment"
     _order = "email_id, id"
     # Written by the sync only, from the email's structure: no audit columns and their foreign keys.
     _log_access = False
