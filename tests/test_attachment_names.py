@@ -3,65 +3,11 @@ record_from_bytes reads them; other renderings of the body (text/watch-html) are
 
 from __future__ import annotations
 
-import base64
-from email.utils import make_msgid
-
 import pytest
 
 from mail_crm_sync_engine import connect, sync_folder
 from mail_crm_sync_engine.parse import Place, name_for_part, record_from_bytes
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 200
-
-
-def _forwarding_mail() -> bytes:
-    """Text and Apple Watch alternatives, an unnamed image, a forwarded email, a delivery report."""
-    png = base64.b64encode(PNG).decode()
-    return f"""\
-From: Alice <alice@client.example>
-To: me@example.test
-Subject: Fwd: the offer
-Message-ID: {make_msgid(domain="client.example")}
-MIME-Version: 1.0
-Content-Type: multipart/mixed; boundary="outer"
-
---outer
-Content-Type: multipart/alternative; boundary="alt"
-
---alt
-Content-Type: text/plain; charset=utf-8
-
-See below.
---alt
-Content-Type: text/watch-html; charset=utf-8
-
-<p>See below.</p>
---alt
-Content-Type: text/html; charset=utf-8
-
-<p>See <b>below</b>.</p>
---alt--
---outer
-Content-Type: image/png
-Content-Transfer-Encoding: base64
-
-{png}
---outer
-Content-Type: message/rfc822
-
-From: Bob <bob@client.example>
-To: me@example.test
-Subject: =?utf-8?q?Offer_for_40_chairs=3A_M=C3=BCller?=
-Message-ID: {make_msgid(domain="client.example")}
-
-The offer.
---outer
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.example.test
-
---outer--
-""".replace("\n", "\r\n").encode()
+from mail_crm_sync_engine.testing.mail import forwarding_mail
 
 
 def test_names_come_from_the_type_the_part_number_and_a_forwarded_subject():
@@ -77,7 +23,7 @@ def test_names_come_from_the_type_the_part_number_and_a_forwarded_subject():
 
 @pytest.fixture
 def synced(dovecot, mail_user, settings):
-    raw = _forwarding_mail()
+    raw = forwarding_mail()
     dovecot.deliver(mail_user, raw)
     with connect(settings) as mailbox:
         (record,) = [

@@ -1,62 +1,9 @@
-import base64
-from email.utils import make_msgid
-
+from mail_crm_sync_engine.testing.mail import PNG, forwarding_mail
 from mail_crm_sync_engine.testing.pdf import one_page_pdf
 from odoo.tests import new_test_user, tagged
 
 from ..models.mail_sync_message_attachment import human_size
 from .common import MailSyncCase, MailSyncHttpCase, make_email
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 300
-
-
-def forwarding_mail(to):
-    """Text, Apple Watch and HTML alternatives, then an unnamed image, a forwarded email and a
-    delivery report, none of them with a file name."""
-    return f"""\
-From: Alice <alice@client.example>
-To: {to}
-Subject: Fwd: the offer
-Message-ID: {make_msgid(domain="client.example")}
-MIME-Version: 1.0
-Content-Type: multipart/mixed; boundary="outer"
-
---outer
-Content-Type: multipart/alternative; boundary="alt"
-
---alt
-Content-Type: text/plain; charset=utf-8
-
-See below.
---alt
-Content-Type: text/watch-html; charset=utf-8
-
-<p>See below.</p>
---alt
-Content-Type: text/html; charset=utf-8
-
-<p>See <b>below</b>.</p>
---alt--
---outer
-Content-Type: image/png
-Content-Transfer-Encoding: base64
-
-{base64.b64encode(PNG).decode()}
---outer
-Content-Type: message/rfc822
-
-From: Bob <bob@client.example>
-Subject: Offer for 40 chairs
-Message-ID: {make_msgid(domain="client.example")}
-
-The offer.
---outer
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.example.test
-
---outer--
-""".replace("\n", "\r\n").encode()
 
 
 @tagged("post_install", "-at_install")
@@ -115,7 +62,7 @@ class TestLists(MailSyncCase):
         )
 
     def test_unnamed_parts_are_named_and_alternative_bodies_are_no_attachments(self):
-        self._sync(forwarding_mail(self.box.email))
+        self._sync(forwarding_mail(self.box.email, forwarded_subject="Offer for 40 chairs"))
         message = self.Message.search([("subject", "=", "Fwd: the offer")])
         self.assertEqual(
             message.attachment_ids.mapped("name"),

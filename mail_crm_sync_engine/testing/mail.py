@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import email.utils
 from collections.abc import Iterable
@@ -46,3 +47,59 @@ def build_mail(  # noqa: PLR0913 - keyword-only parts of a mail, most optional
         maintype, subtype = content_type.split("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message.as_bytes()
+
+
+# A small PNG-looking image: what an unnamed part carries in the tests.
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 300
+
+
+def forwarding_mail(
+    to: str = "me@example.test", forwarded_subject: str = "=?utf-8?q?Offer_for_40_chairs=3A_M=C3=BCller?="
+) -> bytes:
+    """Text, Apple Watch and HTML alternatives, then an unnamed image, a forwarded email and a
+    delivery report, none of them with a file name: what attachment naming is tested on."""
+    return f"""\
+From: Alice <alice@client.example>
+To: {to}
+Subject: Fwd: the offer
+Message-ID: {email.utils.make_msgid(domain="client.example")}
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="outer"
+
+--outer
+Content-Type: multipart/alternative; boundary="alt"
+
+--alt
+Content-Type: text/plain; charset=utf-8
+
+See below.
+--alt
+Content-Type: text/watch-html; charset=utf-8
+
+<p>See below.</p>
+--alt
+Content-Type: text/html; charset=utf-8
+
+<p>See <b>below</b>.</p>
+--alt--
+--outer
+Content-Type: image/png
+Content-Transfer-Encoding: base64
+
+{base64.b64encode(PNG).decode()}
+--outer
+Content-Type: message/rfc822
+
+From: Bob <bob@client.example>
+To: {to}
+Subject: {forwarded_subject}
+Message-ID: {email.utils.make_msgid(domain="client.example")}
+
+The offer.
+--outer
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.test
+
+--outer--
+""".replace("\n", "\r\n").encode()
