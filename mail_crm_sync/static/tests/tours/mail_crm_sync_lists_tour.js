@@ -90,5 +90,18 @@ registry.category("web_tour.tours").add("mail_crm_sync_lists_tour", {
             content: "Its name is in the viewer",
             trigger: ".o-FileViewer:contains(chairs-quote.pdf)",
         },
+        {
+            content: "The viewer has drawn the PDF's page",
+            trigger: ".o-FileViewer iframe:iframe #viewer .page[data-loaded=true]",
+        },
+        {
+            content: "Close the viewer: nothing is left loading when the tour ends",
+            trigger: ".o-FileViewer-headerButton[aria-label=Close]",
+            run: "click",
+        },
+        {
+            content: "Back on the email",
+            trigger: "body:not(:has(.o-FileViewer)) .o_form_view .o_notebook a[name=attachments]",
+        },
     ],
 });
