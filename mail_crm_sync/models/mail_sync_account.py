@@ -332,8 +332,7 @@ class MailSyncAccount(models.Model):
     def _check_sending_accounts(self):
         limit = self.env["res.config.settings"]._mail_sync_max_sending_accounts()
         for user in self.filtered(lambda account: account.sending_enabled).user_id:
-            count = self.sudo().search_count([("user_id", "=", user.id), ("sending_enabled", "=", True)])
-            if count > limit:
+            if self._sending_accounts_left(user) < 0:
                 raise ValidationError(
                     self.env._(
                         "%(user)s may send from at most %(limit)s accounts: turn off 'Send From This "
@@ -786,6 +785,13 @@ class MailSyncAccount(models.Model):
         return (self.member_group_id and self.member_group_id in user.groups_id) or user.has_group(
             "mail_crm_sync.group_mail_sync_shared"
         )
+
+    @api.model
+    def _sending_accounts_left(self, user):
+        """How many more of ``user``'s accounts may have sending enabled (the setting's limit
+        minus those that have it; below zero when over the limit)."""
+        limit = self.env["res.config.settings"]._mail_sync_max_sending_accounts()
+        return limit - self.sudo().search_count([("user_id", "=", user.id), ("sending_enabled", "=", True)])
 
     @api.model
     def _sending_accounts(self, user=None):

@@ -18,6 +18,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, html_sanitize
 
 from .mail_sync_message_attachment import human_size
+from .mail_sync_message_link import AUDIT_COLUMNS
 
 _logger = logging.getLogger(__name__)
 
@@ -874,18 +875,17 @@ class MailSyncMessage(models.Model):
         message = self.browse(message_ids[record.message_id])
         if origin and origin._name in ("res.partner", "crm.lead"):
             field = "partner_id" if origin._name == "res.partner" else "lead_id"
+            Link = self.env["mail.sync.message.link"]
             self.env.cr.execute(
                 SQL(
-                    """INSERT INTO mail_sync_message_link (email_id, %s, reason, active,
-                                                          create_uid, write_uid, create_date, write_date)
-                       VALUES (%s, %s, 'sent_from', true, %s, %s, now() at time zone 'UTC',
-                               now() at time zone 'UTC')
+                    """INSERT INTO mail_sync_message_link (email_id, %s, reason, active, %s)
+                       VALUES (%s, %s, 'sent_from', true, %s)
                   ON CONFLICT DO NOTHING""",
                     SQL.identifier(field),
+                    AUDIT_COLUMNS,
                     message.id,
                     origin.id,
-                    self.env.uid,
-                    self.env.uid,
+                    Link._link_audit(),
                 )
             )
         message._link_messages(message.ids)  # after: the record it was written from keeps that reason
@@ -957,18 +957,18 @@ class MailSyncMessage(models.Model):
             )
             found += [message_id for (message_id,) in self.env.cr.fetchall()]
         if found:
+            found = sorted(set(found))
             # The rest of their conversations too: a colleague's reply is linked by the thread rule
             # once the email it answers is.
             self.env.cr.execute(
                 SQL(
                     "SELECT id FROM mail_sync_message WHERE thread_key IN (SELECT DISTINCT thread_key "
-                    "FROM mail_sync_message WHERE id = ANY(%s)) AND NOT id = ANY(%s)",
-                    sorted(set(found)),
-                    sorted(set(found)),
+                    "FROM mail_sync_message WHERE id = ANY(%(found)s)) AND NOT id = ANY(%(found)s)",
+                    found=found,
                 )
             )
             replies = [message_id for (message_id,) in self.env.cr.fetchall()]
-            self._link_messages(sorted(set(found)))
+            self._link_messages(found)
             self._link_messages(replies)  # after: they copy the links just made
 
     @api.model

@@ -77,10 +77,7 @@ class ResUsers(models.Model):
                     "email": self.email,
                     "user_id": self.id,
                     "provider": provider,
-                    "sending_enabled": Account.search_count(
-                        [("user_id", "=", self.id), ("sending_enabled", "=", True)]
-                    )
-                    < self.env["res.config.settings"]._mail_sync_max_sending_accounts(),
+                    "sending_enabled": Account._sending_accounts_left(self) > 0,
                 }
             )
         return account.action_oauth_connect()
