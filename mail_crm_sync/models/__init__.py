@@ -10,6 +10,7 @@ from . import (
     mail_sync_message_attachment,
     mail_sync_message_link,
     mail_sync_message_location,
+    mail_sync_timeline,
     res_config_settings,
     res_partner,
     res_users,
