@@ -25,7 +25,10 @@ class TestChatter(MailSyncHttpCase):
             cls.env, login="mcs_chatter_otto", groups="sales_team.group_sale_salesman", name="Otto Chatter"
         )
         Partner = cls.env["res.partner"]
-        cls.company = Partner.create({"name": "Acme Tools", "is_company": True})
+        # A long name: the email's form shows its tags whole, not cut
+        cls.company = Partner.create(
+            {"name": "Acme Tools International Office Furniture and Seating Supplies", "is_company": True}
+        )
         cls.dora = Partner.create(
             {"name": "Dora Buyer", "email": "dora@acme-tools.example", "parent_id": cls.company.id}
         )

@@ -94,5 +94,18 @@ registry.category("web_tour.tours").add("mail_crm_sync_chatter_open_tour", {
             trigger:
                 ".o_form_view:has(h1 .o_field_widget[name=display_name]:contains(Re: Quote for 40 chairs?)) .o_field_widget[name=body_text]:contains(Could you quote 40 chairs?)",
         },
+        {
+            content: "Its contacts are shown by their whole names, long ones too",
+            trigger: ".o_form_view .o_field_widget[name=partner_ids] .o_tag:contains(Seating Supplies, Dora Buyer)",
+            run() {
+                for (const text of document.querySelectorAll(
+                    ".o_field_widget[name=partner_ids] .o_tag_badge_text"
+                )) {
+                    if (text.scrollWidth > text.clientWidth + 1) {
+                        throw new Error(`The tag "${text.textContent}" is cut`);
+                    }
+                }
+            },
+        },
     ],
 });
