@@ -837,8 +837,8 @@ class MailSyncAccount(models.Model):
         """The first day of the window, or for 'From Now On' the moment of connection."""
         today = fields.Date.context_today(self)
         return {
-            # Accounts connected before the moment was kept: since they were made.
-            "now": self.connected_since or self.create_date or fields.Datetime.now(),
+            # Set at the first successful connection (by the 18.0.1.2.0 migration for older ones).
+            "now": self.connected_since or fields.Datetime.now(),
             "14_days": today - timedelta(days=14),
             "1_month": today - relativedelta(months=1),
             "3_months": today - relativedelta(months=3),
