@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
-from .common import MailSyncCase, MailSyncHttpCase, make_email
+from .common import MailSyncCase, MailSyncHttpCase, make_email, screenshot_at_end
 
 
 @tagged("post_install", "-at_install")
@@ -230,7 +230,8 @@ class TestInboxUi(MailSyncHttpCase):
             box, make_email(sender="late@else.example", to=box.email, subject="Inbox tour: late stranger")
         )
 
-        self.start_tour("/odoo/crm", "mail_crm_sync_inbox_tour", login=salesman.login)
+        with screenshot_at_end("sc_inbox_"):
+            self.start_tour("/odoo/crm", "mail_crm_sync_inbox_tour", login=salesman.login)
         self.assertTrue(
             self.env["mail.sync.message"].search([("subject", "=", "Inbox tour: late stranger")]),
             "downloaded from the list",
@@ -240,4 +241,5 @@ class TestInboxUi(MailSyncHttpCase):
         newcomer = new_test_user(
             self.env, login="mcs_inbox_newcomer", groups="sales_team.group_sale_salesman", name="Nina New"
         )
-        self.start_tour("/odoo/crm", "mail_crm_sync_connect_tour", login=newcomer.login)
+        with screenshot_at_end("sc_connect_"):
+            self.start_tour("/odoo/crm", "mail_crm_sync_connect_tour", login=newcomer.login)

@@ -3,7 +3,7 @@ from mail_crm_sync_engine.testing.pdf import one_page_pdf
 from odoo.tests import new_test_user, tagged
 
 from ..models.mail_sync_message_attachment import human_size
-from .common import MailSyncCase, MailSyncHttpCase, make_email
+from .common import MailSyncCase, MailSyncHttpCase, make_email, screenshot_at_end
 
 
 @tagged("post_install", "-at_install")
@@ -172,4 +172,5 @@ class TestListsUi(MailSyncHttpCase):
         account._sync_accounts()
         self.assertEqual(account.message_count, 3)
 
-        self.start_tour("/odoo", "mail_crm_sync_lists_tour", login=salesman.login)
+        with screenshot_at_end("sc_lists_"):
+            self.start_tour("/odoo", "mail_crm_sync_lists_tour", login=salesman.login)

@@ -78,7 +78,7 @@ registry.category("web_tour.tours").add("mail_crm_sync_send_tour", {
         },
         {
             content: "Open the customer's email",
-            trigger: ".o_list_view .o_data_row td[name=display_name]:contains(Tour: can you quote 40 chairs?)",
+            trigger: ".o_view_controller.o_list_view .o_data_row td[name=display_name]:contains(Tour: can you quote 40 chairs?)",
             run: "click",
         },
         {
