@@ -199,6 +199,17 @@ class TestChatter(MailSyncHttpCase):
         self.assertEqual(sorted(email["id"] for email in found["emails"]), sorted(self.ids(REQUEST, ANSWER)))
 
     def test_salesman_reads_a_contacts_mail_in_its_chatter(self):
+        # Arrived on the server, not yet downloaded: the contact's Download New Messages brings it.
+        self.account._sync_accounts()  # what other tests of the class left on the server
+        self.server.deliver(
+            self.mailbox,
+            make_email(
+                sender="Dora Buyer <dora@acme-tools.example>",
+                to=self.mailbox.email,
+                subject="Delivery date",
+                body="When could the chairs be delivered?",
+            ),
+        )
         url = f"/odoo/res.partner/{self.dora.id}"
         with screenshot_at_end("sc_chatter_"):
             self.start_tour(url, "mail_crm_sync_chatter_tour", login=self.salesman.login)

@@ -2,7 +2,8 @@
 
 import { registry } from "@web/core/registry";
 
-const latest = ".o-mail-Chatter .o-mail-sync-Conversation[data-conversation='<chatter-request@acme-tools.example>']";
+const conversation = ".o-mail-sync-Conversation[data-conversation='<chatter-request@acme-tools.example>']";
+const latest = `.o-mail-Chatter ${conversation}`;
 
 // A salesman opens a contact and reads its mail in the chatter: the latest email of each
 // conversation is there without a click, the earlier ones one click away.
@@ -15,6 +16,19 @@ registry.category("web_tour.tours").add("mail_crm_sync_chatter_tour", {
         {
             content: "The older, separate email is below it, in date order",
             trigger: `${latest} ~ .o-mail-sync-Conversation:contains(Please send your catalogue.)`,
+        },
+        {
+            content: "Download the new mail from the contact's page",
+            trigger: ".o_form_view .o_form_statusbar button:contains(Download New Messages)",
+            run: "click",
+        },
+        {
+            content: "It says how many came",
+            trigger: ".o_notification:contains(1 new email)",
+        },
+        {
+            content: "The new email is at the top of the chatter, above the answer",
+            trigger: `.o-mail-Chatter .o-mail-sync-Conversation:contains(When could the chairs be delivered?) ~ ${conversation}`,
         },
         {
             content: "Show the conversation's earlier email",
@@ -51,13 +65,13 @@ registry.category("web_tour.tours").add("mail_crm_sync_chatter_search_tour", {
             run: "press Enter",
         },
         {
-            content: "Both emails of the conversation are found, the catalogue email is not",
+            content: "The emails about chairs are found, the catalogue email is not",
             trigger:
                 ".o-mail-Chatter .o-mail-sync-SearchResult:has(.o-mail-sync-Conversation:contains(Here is our quote.)):has(.o-mail-sync-Conversation:contains(Could you quote 40 chairs)):not(:contains(catalogue))",
         },
         {
             content: "The count says so",
-            trigger: ".o-mail-Chatter .o-mail-SearchMessagesPanel-title:contains(2 emails found)",
+            trigger: ".o-mail-Chatter .o-mail-SearchMessagesPanel-title:contains(3 emails found)",
             run() {
                 // for the screenshot a person looks at
                 this.anchor.scrollIntoView({ block: "start" });
