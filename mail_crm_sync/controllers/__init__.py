@@ -1,1 +1,1 @@
-from . import main, oauth
+from . import gdpr, main, oauth
