@@ -6,7 +6,7 @@ from imapclient import IMAPClient
 from odoo.exceptions import AccessError
 from odoo.tests import Form, new_test_user, tagged
 
-from .common import MailSyncCase, make_email
+from .common import MailSyncCase, MailSyncHttpCase, make_email
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 20
 
@@ -84,7 +84,9 @@ class TestGdpr(MailSyncCase):
         self.assertIn("Exported 2 synced emails", note.body)
         self.assertEqual(note.author_id, self.salesman.partner_id)
         # Read-only: nothing was marked as read on the server.
-        flags = self.imap(self.box).fetch("1:*", ["FLAGS"])
+        client = self.imap(self.box)
+        flags = client.fetch(client.search(["ALL"]), ["FLAGS"])
+        self.assertEqual(len(flags), 3)
         self.assertFalse([uid for uid, data in flags.items() if b"\\Seen" in data[b"FLAGS"]])
 
     def test_export_rebuilds_an_email_the_server_no_longer_has_and_says_so(self):
@@ -162,3 +164,30 @@ class TestGdpr(MailSyncCase):
             self.env["mail.sync.erase"].with_user(self.salesman).create({"partner_id": self.alice.id})
         self.assertEqual(len(self.messages("<a1@client.example>", "<a2@client.example>")), 2)
         self.assertFalse(self.env["mail.sync.tombstone"].search([]))
+
+
+@tagged("post_install", "-at_install")
+class TestGdprExportDownload(MailSyncHttpCase):
+    """The Export Emails button downloads the zip through a route of its own."""
+
+    def test_the_export_downloads_as_a_zip_for_who_may_read_the_contact(self):
+        owner = new_test_user(self.env, login="mcs_export_owner", groups="sales_team.group_sale_salesman")
+        box = self.server.add_user()
+        self.server.deliver(
+            box, make_email(sender="carol@client.example", to=box.email, message_id="<c1@client.example>")
+        )
+        account = self.env["mail.sync.account"].create(
+            self.account_values(box, user_id=owner.id, visibility="owner")
+        )
+        account.action_test_connection()
+        account._sync_accounts()
+        carol = self.env["res.partner"].create({"name": "Carol", "email": "carol@client.example"})
+        action = carol.with_user(owner).action_mail_sync_export()
+        self.authenticate(owner.login, owner.login)
+        response = self.url_open(action["url"])
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.headers["Content-Type"], "application/zip")
+        self.assertIn("Emails%20of%20Carol.zip", response.headers["Content-Disposition"])
+        archive = zipfile.ZipFile(io.BytesIO(response.content))
+        self.assertEqual(len(archive.namelist()), 2)  # the email and the index
+        self.assertEqual(self.url_open("/mail_crm_sync/partner/999999999/export").status_code, 404)

@@ -37,6 +37,7 @@ class TestPinnedDownload(MailSyncHttpCase):
         for message_id, name in (
             ("<kept@client.example>", "kept.pdf"),
             ("<lost@client.example>", "lost.pdf"),
+            ("<own@client.example>", "own.pdf"),
         ):
             cls.server.deliver(
                 cls.box,
@@ -76,14 +77,14 @@ class TestPinnedDownload(MailSyncHttpCase):
         self.assertIn("no longer on the mail server", response.text)
 
     def test_a_kept_file_is_readable_only_by_who_may_read_the_email(self):
-        kept = self._attachment("<kept@client.example>")
+        kept = self._attachment("<own@client.example>")  # the server's mailbox outlives a test
         kept.email_id.with_user(self.owner).action_pin_attachments()
         pinned = kept.pinned_attachment_id
         self.assertEqual(pinned.res_model, "mail.sync.message")
         self.assertEqual(pinned.res_id, kept.email_id.id)
         self.assertEqual(pinned.with_user(self.owner).raw, PDF)
         with self.assertRaises(AccessError):
-            pinned.with_user(self.colleague).check_access("read")
+            pinned.with_user(self.colleague).read(["name", "raw"])
         self.assertEqual(self._get(self.colleague.login, kept).status_code, 404)
         self.authenticate(self.colleague.login, self.colleague.login)
         self.assertNotEqual(self.url_open(f"/web/content/{pinned.id}").status_code, 200)
