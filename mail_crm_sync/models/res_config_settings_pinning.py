@@ -1,8 +1,9 @@
 from odoo import api, fields, models
 
 
+# Its own file on purpose: the pinning setting lives beside its feature, apart from res_config_settings.py.
 class ResConfigSettings(models.TransientModel):
-    _inherit = "res.config.settings"
+    _inherit = "res.config.settings"  # pylint: disable=consider-merging-classes-inherited
 
     mail_sync_pin_won = fields.Boolean(
         string="Keep Attachments of Won Opportunities",
