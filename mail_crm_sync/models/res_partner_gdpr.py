@@ -102,9 +102,9 @@ class ResPartner(models.Model):
                 writer.writerow(
                     [
                         message.date.isoformat(sep=" ") if message.date else "",
-                        message.email_from or "",
-                        message.email_to or "",
-                        message.subject or "",
+                        _cell(message.email_from),
+                        _cell(message.email_to),
+                        _cell(message.subject),
                         name,
                         source,
                     ]
@@ -184,6 +184,12 @@ class ResPartner(models.Model):
         )
         _logger.info("User %s erased %s synced emails of contact %s", self.env.uid, count, self.id)
         return count
+
+
+def _cell(text):
+    """A value of index.csv that a spreadsheet shows as text, never runs as a formula."""
+    text = text or ""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _eml_name(number, message):
