@@ -14,9 +14,11 @@
     "external_dependencies": {"python": ["mail-crm-sync>=18.0.1.0.0", "IMAPClient>=3.0", "cryptography"]},
     "data": [
         "security/mail_crm_sync_security.xml",
+        "security/mail_crm_sync_gdpr_security.xml",
         "security/ir.model.access.csv",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
+        "data/ir_cron_pinning_data.xml",
         "views/mail_sync_account_views.xml",
         "views/mail_sync_folder_views.xml",
         "views/mail_sync_message_views.xml",
@@ -26,6 +28,11 @@
         "views/crm_lead_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
+        "views/res_config_settings_pinning_views.xml",
+        "views/mail_sync_message_pinning_views.xml",
+        "views/mail_sync_erase_views.xml",
+        "views/res_partner_gdpr_views.xml",
+        "views/mail_sync_tombstone_views.xml",
         "views/mail_crm_sync_menus.xml",
     ],
     "assets": {

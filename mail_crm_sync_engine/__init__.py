@@ -73,7 +73,7 @@ from .oauth import (
     smtp_settings,
 )
 from .parse import Place, name_for_part, record_from_bytes
-from .parts import fetch_part
+from .parts import fetch_message, fetch_part
 from .send import SmtpSettings, append_to_sent, provider_files_sent_mail, send_message
 from .sync import sync_folder
 from .types import (
@@ -143,6 +143,7 @@ __all__ = [
     "default_selection",
     "delete_message",
     "exchange_code",
+    "fetch_message",
     "fetch_part",
     "folder_role",
     "imap_settings",

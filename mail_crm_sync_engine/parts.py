@@ -1,4 +1,5 @@
-"""Download one attachment's bytes on demand, relocating the message if its UID moved."""
+"""Download one attachment's bytes, or a whole message, on demand, relocating the message if its
+UID moved. Read-only: the folder is opened with EXAMINE and nothing sets \\Seen."""
 
 from __future__ import annotations
 
@@ -35,6 +36,30 @@ def fetch_part(  # noqa: PLR0913 - public: where a part was stored, as the addon
     If (UIDVALIDITY, UID) no longer points at the message, it is looked up by ``message_id`` in
     the same folder. Raises MessageGone when it is not there any more.
     """
+    key = f"BODY[{part}]".encode()
+    response = _fetch(mailbox, folder, uidvalidity, uid, message_id, ["BODYSTRUCTURE", f"BODY.PEEK[{part}]"])
+    if key not in response:
+        raise MessageGone(f"Part {part} of the message is not on the server.")
+    leaves = {leaf.part: leaf for leaf in walk_bodystructure(response.get(b"BODYSTRUCTURE"))}
+    leaf = leaves.get(part)
+    return decode_transfer(response[key], leaf.encoding if leaf else "7bit")
+
+
+def fetch_message(
+    mailbox: Mailbox, folder: str, uidvalidity: int, uid: int, message_id: str | None = None
+) -> bytes:
+    """The whole message as the server holds it (RFC 5322 bytes), read without setting \\Seen:
+    what an export saves as an .eml file. Relocated and MessageGone as ``fetch_part``."""
+    response = _fetch(mailbox, folder, uidvalidity, uid, message_id, ["BODY.PEEK[]"])
+    if b"BODY[]" not in response:
+        raise MessageGone("The message is not on the server.")
+    return response[b"BODY[]"]
+
+
+def _fetch(  # noqa: PLR0913 - where the message was stored, and what to fetch
+    mailbox: Mailbox, folder: str, uidvalidity: int, uid: int, message_id: str | None, items: list[str]
+) -> dict:
+    """FETCH ``items`` of the message, in ``folder`` opened read-only, found by UID or Message-ID."""
     with mailbox.folder_errors(folder):
         selected = mailbox.select(folder, readonly=True)
         found = _locate(mailbox, uidvalidity, uid, message_id, selected[b"UIDVALIDITY"])
@@ -42,10 +67,4 @@ def fetch_part(  # noqa: PLR0913 - public: where a part was stored, as the addon
             raise MessageGone(f"The message is no longer in folder {folder!r} on the server.")
         if found != uid:
             _logger.info("message %s moved from UID %s to %s in %s", message_id, uid, found, folder)
-        key = f"BODY[{part}]".encode()
-        response = mailbox.fetch([found], ["BODYSTRUCTURE", f"BODY.PEEK[{part}]"]).get(found, {})
-    if key not in response:
-        raise MessageGone(f"Part {part} of the message is not on the server.")
-    leaves = {leaf.part: leaf for leaf in walk_bodystructure(response.get(b"BODYSTRUCTURE"))}
-    leaf = leaves.get(part)
-    return decode_transfer(response[key], leaf.encoding if leaf else "7bit")
+        return mailbox.fetch([found], items).get(found, {})

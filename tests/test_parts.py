@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from mail_crm_sync_engine import MessageGone, connect, fetch_part, sync_folder
+from mail_crm_sync_engine import MessageGone, connect, fetch_message, fetch_part, sync_folder
 from tests.conftest import append
 from tests.mail_factory import make_mail
 
@@ -64,3 +64,20 @@ def test_part_download_says_clearly_when_the_message_is_gone(dovecot, mail_user,
         server_view.expunge()
         with pytest.raises(MessageGone, match="no longer in folder 'INBOX'"):
             fetch_part(mailbox, "INBOX", record.uidvalidity, record.uid, "2", record.message_id)
+
+
+def test_whole_message_download_is_the_servers_bytes_and_leaves_it_unseen(
+    dovecot, mail_user, settings, server_view
+):
+    raw = make_mail(4, attachments=(("a.pdf", "application/pdf", PDF),))
+    dovecot.deliver(mail_user, raw)
+    with connect(settings) as mailbox:
+        [record] = _sync(mailbox)
+        data = fetch_message(mailbox, "INBOX", record.uidvalidity, record.uid, record.message_id)
+        server_view.select_folder("INBOX")
+        assert b"\\Seen" not in server_view.get_flags([record.uid])[record.uid]
+        server_view.delete_messages([record.uid])
+        server_view.expunge()
+        with pytest.raises(MessageGone, match="no longer in folder 'INBOX'"):
+            fetch_message(mailbox, "INBOX", record.uidvalidity, record.uid, record.message_id)
+    assert data.replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")

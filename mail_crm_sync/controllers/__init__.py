@@ -1,1 +1,1 @@
-from . import main, oauth, timeline
+from . import gdpr, main, oauth, timeline

@@ -11,13 +11,13 @@ _logger = logging.getLogger(__name__)
 class MailCrmSyncController(http.Controller):
     @http.route("/mail_crm_sync/attachment/<int:attachment_id>", type="http", auth="user", methods=["GET"])
     def attachment(self, attachment_id, download=None):
-        """An attachment of a synced email, fetched from the mail server for a user who may read the
-        email: 404 for anyone else, a page saying why when the server cannot give it."""
+        """An attachment of a synced email, kept in Odoo or fetched from the mail server, for a user
+        who may read the email: 404 for anyone else, a page saying why when the server cannot give it."""
         attachment = request.env["mail.sync.message.attachment"].search([("id", "=", attachment_id)])
         if not attachment:
             raise request.not_found()
         try:
-            content = attachment.sudo()._fetch_content()
+            content = attachment.sudo()._content()  # the copy kept in Odoo first
         except MessageGone:
             return self._unavailable(
                 410,

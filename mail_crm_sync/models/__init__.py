@@ -11,7 +11,10 @@ from . import (
     mail_sync_message_link,
     mail_sync_message_location,
     mail_sync_timeline,
+    mail_sync_tombstone,
     res_config_settings,
+    res_config_settings_pinning,
     res_partner,
+    res_partner_gdpr,
     res_users,
 )

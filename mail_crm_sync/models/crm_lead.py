@@ -31,9 +31,16 @@ class CrmLead(models.Model):
         return leads
 
     def write(self, vals):
+        winning = (
+            self.filtered(lambda lead: not lead.stage_id.is_won) if "stage_id" in vals else self.browse()
+        )
         result = super().write(vals)
         if {"email_from", "partner_id"} & set(vals):
             self._mail_sync_link()
+        if winning:
+            self.env["mail.sync.message.attachment"]._request_pins_of_won(
+                winning.filtered(lambda lead: lead.stage_id.is_won)
+            )
         return result
 
     def _mail_sync_link(self):

@@ -305,6 +305,13 @@ class MailSyncMessage(models.Model):
         messages.invalidate_recordset(["thread_key"])
         return messages
 
+    def unlink(self):
+        """The files kept in Odoo (pinned attachments) go with their email."""
+        self.env["ir.attachment"].sudo().search(
+            [("res_model", "=", self._name), ("res_id", "in", self.ids)]
+        ).unlink()
+        return super().unlink()
+
     @api.depends("direction", "email_from", "email_to", "email_cc")
     def _compute_correspondent(self):
         own = {email.lower() for email in self.sudo().account_ids.mapped("email") if email}
@@ -631,6 +638,11 @@ class MailSyncMessage(models.Model):
             "context": {"default_email_id": self.id, "default_location_id": location.id},
         }
 
+    def action_pin_attachments(self):
+        """Keep all attachments of these emails in Odoo ("Keep in Odoo")."""
+        self.check_access("read")
+        return self.attachment_ids.action_pin()
+
     def action_show_images(self):
         self.ensure_one()
         self.check_access("read")
@@ -662,6 +674,8 @@ class MailSyncMessage(models.Model):
         for record in batch.messages:
             if record.direction in keep:
                 records.setdefault(record.message_id, record)
+        for erased in self.env["mail.sync.tombstone"]._erased(list(records)):
+            del records[erased]  # erased from the CRM (GDPR): never stored again
         message_ids, created = {}, []
         if records:
             created = self._insert_messages(list(records.values()))
@@ -858,6 +872,8 @@ class MailSyncMessage(models.Model):
             folder_role=FolderRole.SENT,
         )
         record = record_from_bytes(outgoing.data, place, account._own_addresses())
+        if self.env["mail.sync.tombstone"]._erased([record.message_id]):
+            return self.browse()  # erased from the CRM (GDPR): sent, and kept out as the sync would
         created = self._insert_messages([record])
         message_ids = self._ids_by_message_id([record.message_id])
         self._insert_attachments({message_ids[key]: record for key in created})

@@ -1,6 +1,10 @@
-from mail_crm_sync_engine import MessageGone, connect, fetch_part, name_for_part
+import logging
+
+from mail_crm_sync_engine import MailSyncError, MessageGone, connect, fetch_part, name_for_part
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 # Opened in the browser when asked; everything else is downloaded.
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"}
@@ -44,6 +48,21 @@ class MailSyncMessageAttachment(models.Model):
     opens_in_viewer = fields.Boolean(
         compute="_compute_opens_in_viewer", help="An image or PDF that Odoo's file viewer shows."
     )
+    # Kept in Odoo ("pinned"): an ir.attachment of the email, so that Odoo's attachment access
+    # follows the email's; served before the server's copy, and after the server lost it.
+    pinned_attachment_id = fields.Many2one(
+        "ir.attachment", string="Kept File", readonly=True, ondelete="set null"
+    )
+    is_pinned = fields.Boolean(
+        string="Kept in Odoo",
+        compute="_compute_is_pinned",
+        help="The file is stored in Odoo: it downloads even once the email left the mail server.",
+    )
+    pin_requested = fields.Boolean(
+        readonly=True,
+        index="btree_not_null",
+        help="To be kept in Odoo by the next run of the scheduled action.",
+    )
 
     def init(self):
         """Name the parts that emails synced before the engine named unnamed parts left without one
@@ -74,6 +93,11 @@ class MailSyncMessageAttachment(models.Model):
                 attachment.content_type or ""
             ).lower() in VIEWER_TYPES and attachment._opens_inline()
 
+    @api.depends("pinned_attachment_id")
+    def _compute_is_pinned(self):
+        for attachment in self:
+            attachment.is_pinned = bool(attachment.pinned_attachment_id)
+
     def _visible_ids_sql(self):
         """Attachments follow their email."""
         visible = self._visible_messages_sql("email_id")
@@ -83,6 +107,111 @@ class MailSyncMessageAttachment(models.Model):
         self.ensure_one()
         self.check_access("read")
         return {"type": "ir.actions.act_url", "url": f"/mail_crm_sync/attachment/{self.id}", "target": "new"}
+
+    def action_pin(self):
+        """Keep the bytes of these attachments in Odoo, read from the mail server now."""
+        self.check_access("read")
+        failures = self.sudo()._pin()
+        kept = len(self) - len(failures)
+        if failures:
+            message = self.env._(
+                "%(kept)s of %(total)s files kept in Odoo. Not kept: %(reasons)s",
+                kept=kept,
+                total=len(self),
+                reasons="; ".join(
+                    f"{attachment._download_name()}: {reason}" for attachment, reason in failures
+                ),
+            )
+        else:
+            message = self.env._(
+                "%(count)s files kept in Odoo: they download even once the email left the server.", count=kept
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning" if failures else "success",
+                "message": message,
+                "sticky": bool(failures),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _content(self):
+        """The attachment's bytes: the copy kept in Odoo, else the server's (``_fetch_content``)."""
+        self.ensure_one()
+        if self.sudo().pinned_attachment_id:
+            return self.sudo().pinned_attachment_id.raw
+        return self._fetch_content()
+
+    def _pin(self):
+        """Store the bytes of these attachments (not kept yet) as ir.attachment records of their
+        email, one server connection per file; clears their request. Returns [(attachment, reason)]
+        of those the server could not give; a request stays only where the server could not be
+        reached (the next run tries again), not where the email is gone."""
+        failures = []
+        for attachment in self.filtered(lambda record: not record.pinned_attachment_id):
+            try:
+                content = attachment._fetch_content()
+            except MessageGone as error:
+                failures.append((attachment, str(error)))
+                attachment.pin_requested = False
+                continue
+            except MailSyncError as error:
+                _logger.info("Attachment %s could not be kept: %s", attachment.id, error)
+                account = attachment.email_id.location_ids[:1].account_id
+                failures.append((attachment, account._error_message(error) if account else str(error)))
+                continue
+            # The MIME type stays on this record, for the download route's safe headers; Odoo's own
+            # /web/content serves the copy as a download only.
+            pinned = self.env["ir.attachment"].create(
+                {
+                    "name": attachment._download_name(),
+                    "raw": content,
+                    "mimetype": "application/octet-stream",
+                    "res_model": "mail.sync.message",
+                    "res_id": attachment.email_id.id,
+                }
+            )
+            attachment.write({"pinned_attachment_id": pinned.id, "pin_requested": False})
+        return failures
+
+    @api.model
+    def _request_pins_of_won(self, leads):
+        """Where Settings say so, ask the scheduled action to keep the attachments of the emails of
+        these opportunities, just won: reading them from the server may take a while, and the
+        salesman's click does not wait for it (nor fail with it)."""
+        if not leads or not self.env["res.config.settings"]._mail_sync_pin_won():
+            return
+        linked = self.env["mail.sync.message.link"]._emails_by_target("lead_id", leads.ids)
+        email_ids = sorted(set().union(*linked.values()))
+        if not email_ids:
+            return
+        self.env.cr.execute(
+            SQL(
+                "UPDATE mail_sync_message_attachment SET pin_requested = true "
+                "WHERE email_id = ANY(%s) AND pinned_attachment_id IS NULL AND pin_requested IS NOT TRUE",
+                email_ids,
+            )
+        )
+        if self.env.cr.rowcount:
+            self.invalidate_model(["pin_requested"])
+            self.env.ref("mail_crm_sync.ir_cron_mail_pin_attachments").sudo()._trigger()
+
+    @api.model
+    def _cron_pin_requested(self, chunk_size=100):
+        """Keep in Odoo the attachments asked for (of opportunities won), a chunk per call: the
+        scheduler calls again while the progress reported says some remain."""
+        requested = self.search(
+            [("pin_requested", "=", True), ("pinned_attachment_id", "=", False)], order="id", limit=chunk_size
+        )
+        failures = requested._pin()
+        remaining = 0
+        if len(requested) == chunk_size and len(failures) < chunk_size:
+            remaining = self.search_count(
+                [("pin_requested", "=", True), ("pinned_attachment_id", "=", False)]
+            )
+        self.env["ir.cron"]._notify_progress(done=len(requested) - len(failures), remaining=remaining)
 
     def _fetch_content(self):
         """The attachment's bytes, read from the server (they are not stored) through the first location
