@@ -348,6 +348,25 @@ class MailSyncAccount(models.Model):
             if account.sync_window == "date" and not account.sync_window_date:
                 raise ValidationError(self.env._("Choose the date the first sync starts from."))
 
+    def unlink(self):
+        """Deleting an account never touches the server. Its emails that no other account holds stay,
+        visible on the contacts and opportunities they are linked to (without_account)."""
+        if self.ids:
+            self.env["mail.sync.message"].flush_model(["without_account"])
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE mail_sync_message m SET without_account = TRUE
+                        WHERE m.id IN (SELECT message_id FROM mail_sync_account_message_rel
+                                        WHERE account_id = ANY(%s))
+                          AND NOT EXISTS (SELECT 1 FROM mail_sync_account_message_rel r
+                                           WHERE r.message_id = m.id AND NOT r.account_id = ANY(%s))""",
+                    self.ids,
+                    self.ids,
+                )
+            )
+            self.env["mail.sync.message"].invalidate_model(["without_account"])
+        return super().unlink()
+
     @api.model_create_multi
     def create(self, vals_list):
         self._check_may_create(vals_list)

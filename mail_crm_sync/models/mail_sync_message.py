@@ -219,6 +219,11 @@ class MailSyncMessage(models.Model):
         string="Accounts",
         readonly=True,
     )
+    without_account = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Every account that held this email was deleted: it stays visible on its linked records.",
+    )
     link_ids = fields.One2many("mail.sync.message.link", "email_id", string="Links")
     link_history_ids = fields.One2many(
         "mail.sync.message.link",
@@ -272,6 +277,15 @@ class MailSyncMessage(models.Model):
             )
         self.env.cr.execute(
             SQL("UPDATE mail_sync_message t SET thread_key = %s WHERE thread_key IS NULL", THREAD_KEY)
+        )
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS mail_sync_message_without_account_idx "
+            "ON mail_sync_message (id) WHERE without_account"
+        )
+        # Emails left by accounts deleted before the flag existed.
+        self.env.cr.execute(
+            "UPDATE mail_sync_message m SET without_account = TRUE WHERE without_account IS NOT TRUE "
+            "AND NOT EXISTS (SELECT 1 FROM mail_sync_account_message_rel r WHERE r.message_id = m.id)"
         )
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS mail_sync_message_search_idx "
@@ -425,15 +439,20 @@ class MailSyncMessage(models.Model):
             )
         if salesman:
             readable = self.env["mail.sync.message.link"]._readable_targets_sql("k")
+            # Driven from the 'records' accounts' emails and from the few emails no account holds
+            # (a partial index): a scan of every link would cost each query in proportion to all
+            # the mail stored, and its estimate would make PostgreSQL compile it (JIT, ~1 s).
             selects.append(
                 SQL(
                     """SELECT k.email_id FROM mail_sync_message_link k
-                        WHERE k.active AND %s
-                          AND (EXISTS (SELECT 1 FROM mail_sync_account_message_rel r
-                                         JOIN mail_sync_account a ON a.id = r.account_id
-                                        WHERE r.message_id = k.email_id AND a.visibility = 'records')
-                               OR NOT EXISTS (SELECT 1 FROM mail_sync_account_message_rel r
-                                               WHERE r.message_id = k.email_id))""",
+                         JOIN mail_sync_account_message_rel r ON r.message_id = k.email_id
+                         JOIN mail_sync_account a ON a.id = r.account_id
+                        WHERE a.visibility = 'records' AND k.active AND %s
+                       UNION ALL
+                       SELECT k.email_id FROM mail_sync_message_link k
+                         JOIN mail_sync_message m ON m.id = k.email_id
+                        WHERE m.without_account AND k.active AND %s""",
+                    readable,
                     readable,
                 )
             )
@@ -841,6 +860,7 @@ class MailSyncMessage(models.Model):
                 list(message_ids.values()),
             )
         )
+        self._held_by_an_account(list(message_ids.values()))
         self.env.cr.execute(
             SQL(
                 "UPDATE mail_sync_message SET gone_from_server = false "
@@ -888,6 +908,7 @@ class MailSyncMessage(models.Model):
                     message_ids[record.message_id],
                 )
             )
+            self._held_by_an_account([message_ids[record.message_id]])
         message = self.browse(message_ids[record.message_id])
         if origin and origin._name in ("res.partner", "crm.lead"):
             field = "partner_id" if origin._name == "res.partner" else "lead_id"
@@ -908,6 +929,15 @@ class MailSyncMessage(models.Model):
         self.env["mail.sync.message.link"].invalidate_model()
         self.invalidate_model()
         return message
+
+    def _held_by_an_account(self, message_ids):
+        """These emails are in an account again: their visibility is that account's once more."""
+        self.env.cr.execute(
+            SQL(
+                "UPDATE mail_sync_message SET without_account = FALSE WHERE without_account AND id = ANY(%s)",
+                message_ids,
+            )
+        )
 
     def _forget_folder_uids(self, folder, uidvalidity):
         """UIDVALIDITY changed: the folder's stored UIDs mean nothing any more."""

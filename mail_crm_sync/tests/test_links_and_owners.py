@@ -124,6 +124,21 @@ class TestAccountsFollowTheirOwner(MailSyncCase):
         self.assertEqual(colleague_sees, linked)
         self.assertIn(linked, customer.with_user(self.other_salesman).mail_sync_message_ids)
 
+    def test_mail_of_a_deleted_account_synced_again_follows_its_new_account(self):
+        customer = self.env["res.partner"].create({"name": "Kept Customer", "email": "kept@client.example"})
+        account, box = self.create_account(visibility="owner")
+        self.deliver(box, make_email(sender=customer.email, message_id="<kept@client.example>"))
+        self.sync(account)
+        linked = self.messages("<kept@client.example>")
+        colleague = self.Message.with_user(self.other_salesman)
+        self.assertFalse(colleague.search([("id", "=", linked.id)]), "the owner's mailbox is private")
+        account.unlink()
+        self.assertEqual(colleague.search([("id", "=", linked.id)]), linked, "left: shown on its contact")
+        again, _box = self.create_account(mailbox_user=box, visibility="owner")
+        self.sync(again)
+        self.assertEqual(self.messages("<kept@client.example>"), linked)
+        self.assertFalse(colleague.search([("id", "=", linked.id)]), "private again, as its new account is")
+
     def test_deleted_owner_stops_the_sync(self):
         account, _box = self.create_account()
         self.salesman.unlink()
