@@ -8,6 +8,7 @@ rules of ``mail.sync.message`` decide what shows.
 
 from mail_crm_sync_engine.quoting import new_text
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .mail_sync_message import _people
 
@@ -26,11 +27,18 @@ class MailSyncMessage(models.Model):
     def _timeline_domain(self, model, res_id):
         """The emails shown in the chatter of record ``res_id`` of ``model``, or None for a model
         without synced mail in its chatter. A company shows its people's mail too. Override to
-        bring synced mail to the chatter of other models."""
+        bring synced mail to the chatter of other models.
+
+        The record is one the user may read (``_timeline_access``): its active links are read
+        directly, rather than through the links' own access rule, which would check the emails'
+        visibility a second time; the emails' rule still applies to what is shown."""
         if model == "res.partner":
-            return [("partner_ids", "child_of", res_id)]
+            people = (
+                self.env["res.partner"].with_context(active_test=False)._search([("id", "child_of", res_id)])
+            )
+            return [("id", "in", _linked(SQL("partner_id IN %s", people.subselect())))]
         if model == "crm.lead":
-            return [("lead_ids", "in", [res_id])]
+            return [("id", "in", _linked(SQL("lead_id = %s", res_id)))]
         return None
 
     @api.model
@@ -53,35 +61,39 @@ class MailSyncMessage(models.Model):
         domain = self._timeline_access(model, res_id)
         if domain is None:
             return {"conversations": [], "more": 0}
-        groups = self._read_group(domain, ["thread_key"], ["date:max"])
+        # One query under the visibility rule (it costs the same for a page as for all the
+        # record's emails); what is shown of them is then read without it.
+        emails = self.search_fetch(domain, ["thread_key", "date"], order="date desc, id desc")
         undated = fields.Datetime.to_datetime("1970-01-01")
+        by_key, latest = {}, {}
+        for email in emails:
+            by_key.setdefault(email.thread_key, []).append(email.id)
+            latest[email.thread_key] = max(latest.get(email.thread_key, undated), email.date or undated)
         in_range = sorted(
             (
-                (latest or undated, key)
-                for key, latest in groups
-                if (newer_than is None or (latest or undated) > newer_than)
-                and (not_newer_than is None or (latest or undated) <= not_newer_than)
+                (date, key)
+                for key, date in latest.items()
+                if (newer_than is None or date > newer_than)
+                and (not_newer_than is None or date <= not_newer_than)
             ),
+            key=lambda item: item[0],
             reverse=True,
         )
         shown = in_range[:TIMELINE_CONVERSATIONS]
-        keys = [key for _latest, key in shown]
-        emails = (
-            self.search([*domain, ("thread_key", "in", keys)], order="date desc, id desc") if keys else self
+        # found above under the user's rules; read at once for all the conversations shown
+        readable = self.sudo().browse(
+            email_id for _date, key in shown for email_id in by_key[key][:CONVERSATION_EMAILS]
         )
-        by_key = {}
-        for email in emails:
-            by_key.setdefault(email.thread_key, self.browse())
-            by_key[email.thread_key] |= email
         conversations = [
             {
                 "key": key,
-                "date": fields.Datetime.to_string(latest),
-                "count": len(by_key.get(key, ())),
-                "emails": by_key[key][:CONVERSATION_EMAILS]._timeline_values(),
+                "date": fields.Datetime.to_string(date),
+                "count": len(by_key[key]),
+                "emails": readable.browse(by_key[key][:CONVERSATION_EMAILS])
+                .with_prefetch(readable._prefetch_ids)
+                ._timeline_values(),
             }
-            for latest, key in shown
-            if key in by_key
+            for date, key in shown
         ]
         return {"conversations": conversations, "more": len(in_range) - len(shown)}
 
@@ -93,9 +105,10 @@ class MailSyncMessage(models.Model):
         if domain is None or not term:
             return {"emails": [], "count": 0}
         domain = [*domain, ("search_text", "ilike", term)]
+        found = self.search(domain, limit=SEARCH_LIMIT)
         return {
-            "emails": self.search(domain, limit=SEARCH_LIMIT)._timeline_values(),
-            "count": self.search_count(domain),
+            "emails": found.sudo()._timeline_values(),  # found under the user's rules
+            "count": len(found) if len(found) < SEARCH_LIMIT else self.search_count(domain),
         }
 
     def _timeline_values(self):
@@ -115,6 +128,10 @@ class MailSyncMessage(models.Model):
             }
             for email in self
         ]
+
+
+def _linked(condition):
+    return SQL("(SELECT email_id FROM mail_sync_message_link WHERE active AND %s)", condition)
 
 
 def _snippet(text):
