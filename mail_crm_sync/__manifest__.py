@@ -26,6 +26,7 @@
         "views/crm_lead_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
+        "views/res_config_settings_domain_link_views.xml",
         "views/mail_crm_sync_menus.xml",
     ],
     "assets": {

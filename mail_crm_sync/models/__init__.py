@@ -9,8 +9,10 @@ from . import (
     mail_sync_message,
     mail_sync_message_attachment,
     mail_sync_message_link,
+    mail_sync_message_link_domain,
     mail_sync_message_location,
     res_config_settings,
+    res_config_settings_domain_link,
     res_partner,
     res_users,
 )
