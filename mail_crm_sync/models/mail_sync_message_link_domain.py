@@ -97,7 +97,7 @@ class MailSyncMessageLink(models.Model):
                                      WHERE (split_part(q.email_normalized, '@', 2) COLLATE "C")
                                            = ANY(ARRAY(SELECT domain FROM domains))
                                        AND q.email_normalized IS NOT NULL AND q.active)
-                       AND c.is_company AND c.active AND %(website)s IS NULL
+                       AND c.is_company AND c.active AND (c.website IS NULL OR c.website = '')
                        AND p.active AND p.email_normalized IS NOT NULL
                   GROUP BY c.id
                     HAVING count(DISTINCT split_part(p.email_normalized, '@', 2)) = 1
