@@ -34,7 +34,6 @@ class MailSyncMessageLink(models.Model):
     )
 
     def init(self):
-        super().init()
         # The companies of a batch's domains, by website and by their contacts' addresses.
         cr = self.env.cr
         cr.execute(
@@ -50,6 +49,7 @@ class MailSyncMessageLink(models.Model):
                 "((split_part(email_normalized, '@', 2) COLLATE \"C\")) WHERE email_normalized IS NOT NULL"
             )
         )
+        return super().init()
 
     @api.model
     def _link_rules(self):

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.tools import str2bool
 
 
+# The settings of linking by domain in a file of their own, beside the feature's model file.
+# pylint: disable=consider-merging-classes-inherited
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
