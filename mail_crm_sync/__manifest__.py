@@ -33,6 +33,7 @@
         "views/mail_sync_erase_views.xml",
         "views/res_partner_gdpr_views.xml",
         "views/mail_sync_tombstone_views.xml",
+        "views/res_config_settings_domain_link_views.xml",
         "views/mail_crm_sync_menus.xml",
     ],
     "assets": {

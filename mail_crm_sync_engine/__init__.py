@@ -24,6 +24,9 @@ token may have been rotated; msal's cache travels in ``raw_cache``); log in with
 is ``AuthenticationFailed``: refresh once and retry. ``GrantRevoked`` means only connecting again
 helps, and does not count as a connection failure.
 
+Which domains say nothing of a company (domains.py): ``is_public_mail_domain(mail_domain(address))``
+for free-mail and disposable addresses, from the lists the package ships (``public_mail_domains()``).
+
 Changing the mailbox from the CRM (actions.py): ``delete_message`` and ``move_message`` act on
 one ``MessageLocation`` (folder, UIDVALIDITY, UID) and return where the message went.
 """
@@ -39,6 +42,7 @@ from .compose import (
     reply_headers,
 )
 from .connection import Mailbox, connect
+from .domains import is_public_mail_domain, mail_domain, public_mail_domains
 from .errors import (
     AuthenticationFailed,
     FolderError,
@@ -147,13 +151,16 @@ __all__ = [
     "fetch_part",
     "folder_role",
     "imap_settings",
+    "is_public_mail_domain",
     "list_folders",
+    "mail_domain",
     "move_message",
     "name_for_part",
     "needs_refresh",
     "new_pkce",
     "new_state",
     "provider_files_sent_mail",
+    "public_mail_domains",
     "record_from_bytes",
     "refresh",
     "reply_headers",

@@ -10,6 +10,8 @@ from mail_crm_sync_engine import (
     Place,
     connect,
     delete_message,
+    is_public_mail_domain,
+    mail_domain,
     record_from_bytes,
 )
 from markupsafe import Markup
@@ -56,69 +58,11 @@ def create_email_lookup_index(cr, table):
     )
 
 
-# Addresses at these domains say nothing of a company.
-FREE_MAIL_DOMAINS = frozenset(
-    (
-        "gmail.com",
-        "googlemail.com",
-        "yahoo.com",
-        "yahoo.fr",
-        "yahoo.de",
-        "yahoo.co.uk",
-        "ymail.com",
-        "hotmail.com",
-        "hotmail.fr",
-        "hotmail.de",
-        "hotmail.co.uk",
-        "outlook.com",
-        "outlook.fr",
-        "live.com",
-        "live.fr",
-        "msn.com",
-        "icloud.com",
-        "me.com",
-        "mac.com",
-        "aol.com",
-        "gmx.de",
-        "gmx.net",
-        "gmx.com",
-        "web.de",
-        "t-online.de",
-        "freenet.de",
-        "orange.fr",
-        "wanadoo.fr",
-        "free.fr",
-        "laposte.net",
-        "sfr.fr",
-        "libero.it",
-        "virgilio.it",
-        "mail.ru",
-        "yandex.ru",
-        "yandex.com",
-        "proton.me",
-        "protonmail.com",
-        "pm.me",
-        "tutanota.com",
-        "zoho.com",
-        "mail.com",
-        "seznam.cz",
-        "wp.pl",
-        "o2.pl",
-        "onet.pl",
-        "interia.pl",
-        "qq.com",
-        "163.com",
-        "126.com",
-        "naver.com",
-    )
-)
-
-
 def _company_from_domain(email):
     """A company name where the domain makes it obvious (acme-tools.example → Acme Tools); nothing
-    for free-mail addresses."""
-    domain = email.rpartition("@")[2].lower()
-    if not domain or domain in FREE_MAIL_DOMAINS:
+    for free-mail and disposable addresses (the engine's lists)."""
+    domain = mail_domain(email)
+    if not domain or is_public_mail_domain(domain):
         return False
     labels = domain.split(".")
     if len(labels) >= 3 and labels[-2] in ("co", "com", "org", "net", "ac", "gov", "edu", "ltd", "plc"):

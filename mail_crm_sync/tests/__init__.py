@@ -4,6 +4,7 @@ from . import (
     test_chatter,
     test_concurrency,
     test_credentials,
+    test_domain_linking,
     test_gdpr,
     test_inbox,
     test_linking,

@@ -78,7 +78,9 @@ registry.category("web_tour.tours").add("mail_crm_sync_send_tour", {
         },
         {
             content: "Open the customer's email",
-            trigger: ".o_view_controller.o_list_view .o_data_row td[name=display_name]:contains(Tour: can you quote 40 chairs?)",
+            // The list of the action, not the opportunity's list of emails still on the page.
+            trigger:
+                ".o_view_controller.o_list_view .o_data_row td[name=display_name]:contains(Tour: can you quote 40 chairs?)",
             run: "click",
         },
         {
