@@ -24,11 +24,16 @@ token may have been rotated; msal's cache travels in ``raw_cache``); log in with
 is ``AuthenticationFailed``: refresh once and retry. ``GrantRevoked`` means only connecting again
 helps, and does not count as a connection failure.
 
+Older mail and completeness (backfill.py): ``search_folder`` finds UIDs by arrival date and by
+address, ``census_folder`` counts what a folder holds inside a window, ``fetch_uids`` reads chosen
+UIDs in batches that leave the folder's saved state alone.
+
 Changing the mailbox from the CRM (actions.py): ``delete_message`` and ``move_message`` act on
 one ``MessageLocation`` (folder, UIDVALIDITY, UID) and return where the message went.
 """
 
 from .actions import delete_message, move_message
+from .backfill import FolderCensus, FolderSearch, census_folder, fetch_uids, search_folder
 from .compose import (
     DEFAULT_BLOCKED_EXTENSIONS,
     Draft,
@@ -52,6 +57,7 @@ from .errors import (
     Throttled,
     Timeout,
     TlsFailure,
+    UidValidityChanged,
     Unsupported,
 )
 from .folders import default_selection, folder_role, list_folders, special_folder
@@ -108,9 +114,11 @@ __all__ = [
     "Direction",
     "Draft",
     "FailedMessage",
+    "FolderCensus",
     "FolderError",
     "FolderInfo",
     "FolderRole",
+    "FolderSearch",
     "FolderState",
     "GrantRevoked",
     "MailSyncError",
@@ -133,10 +141,12 @@ __all__ = [
     "Timeout",
     "TlsFailure",
     "TokenSet",
+    "UidValidityChanged",
     "Unsupported",
     "append_to_sent",
     "authorization_url",
     "blocked_attachments",
+    "census_folder",
     "compose",
     "configure",
     "connect",
@@ -144,6 +154,7 @@ __all__ = [
     "delete_message",
     "exchange_code",
     "fetch_part",
+    "fetch_uids",
     "folder_role",
     "imap_settings",
     "list_folders",
@@ -156,6 +167,7 @@ __all__ = [
     "record_from_bytes",
     "refresh",
     "reply_headers",
+    "search_folder",
     "send_message",
     "smtp_settings",
     "special_folder",
