@@ -15,8 +15,10 @@
     "data": [
         "security/mail_crm_sync_security.xml",
         "security/ir.model.access.csv",
+        "security/mail_sync_backfill_security.xml",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
+        "data/ir_cron_backfill_data.xml",
         "views/mail_sync_account_views.xml",
         "views/mail_sync_folder_views.xml",
         "views/mail_sync_message_views.xml",
@@ -26,6 +28,10 @@
         "views/crm_lead_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
+        "views/mail_sync_backfill_views.xml",
+        "views/mail_sync_account_backfill_views.xml",
+        "views/res_partner_backfill_views.xml",
+        "views/res_config_settings_backfill_views.xml",
         "views/mail_crm_sync_menus.xml",
     ],
     "assets": {

@@ -196,7 +196,7 @@ class MailSyncAccount(models.Model):
         default="14_days",
         tracking=True,
         help="How far back the first sync reaches. 'From Now On': mail that arrives after the account is "
-        "connected. Changing it after the first sync fetches no older mail.",
+        "connected. Widening it after the first sync fetches the older mail in the quiet hours (Settings).",
     )
     sync_window_date = fields.Date(string="First Sync Since", tracking=True)
     connected_since = fields.Datetime(
@@ -365,9 +365,10 @@ class MailSyncAccount(models.Model):
                 )
             )
         )
+        previous = {account.id: account._window_start() for account in window_changed}
         result = super().write(vals)
         if window_changed:
-            window_changed._explain_window_change()
+            window_changed._backfill_widened_window(previous)  # mail_sync_account_backfill.py
         if vals.get("is_default_sender") or vals.get("is_primary"):
             self._keep_one_flag()
         return result
@@ -821,16 +822,6 @@ class MailSyncAccount(models.Model):
     def _own_addresses(self):
         return frozenset(
             address.lower() for address in (self.email, self.username) if address and "@" in address
-        )
-
-    def _explain_window_change(self):
-        for account in self:
-            account.message_post(body=account._window_change_note(), subtype_xmlid="mail.mt_note")
-
-    def _window_change_note(self):
-        return self.env._(
-            "First Sync changed after the first sync: no older mail is fetched for the folders already "
-            "synced. The new setting applies only to folders turned on from now on."
         )
 
     def _window_start(self):
