@@ -97,7 +97,9 @@ class MailSyncBackfill(models.Model):
         readonly=True,
     )
     plan = fields.Json(readonly=True, copy=False, help="{folder id: {uidvalidity, uids}}: what to fetch.")
-    progress = fields.Json(readonly=True, copy=False, help="{folder id: UIDs of the plan done}.")
+    progress = fields.Json(
+        string="Done per Folder", readonly=True, copy=False, help="{folder id: UIDs of the plan done}."
+    )
     total_count = fields.Integer(string="Found", readonly=True)
     done_count = fields.Integer(string="Fetched", readonly=True)
     read_count = fields.Integer(string="Emails Read", readonly=True)
@@ -269,7 +271,7 @@ class MailSyncBackfill(models.Model):
                 if state is None:
                     continue  # never synced: its first sync takes the window
                 try:
-                    uidvalidity, uids = self._search(mailbox, folder, state)
+                    uidvalidity, uids = self._folder_uids(mailbox, folder, state)
                 except FolderError as error:
                     errors.append(f"{folder.name}: {error}")
                     continue
@@ -282,12 +284,13 @@ class MailSyncBackfill(models.Model):
                 "progress": {},
                 "total_count": total,
                 "done_count": 0,
+                "read_count": 0,
                 "state": "running",
                 "last_error": "\n".join(errors) or False,
             }
         )
 
-    def _search(self, mailbox, folder, state):
+    def _folder_uids(self, mailbox, folder, state):
         """(UIDVALIDITY, UIDs to fetch) of one folder: what the job's search finds that the CRM does
         not hold, below what the sync has read (above it, the sync's next run takes it)."""
         if self.kind == "repair":
@@ -332,8 +335,8 @@ class MailSyncBackfill(models.Model):
             cr.execute(
                 SQL(
                     """UPDATE mail_sync_backfill
-                          SET progress = %s::jsonb, done_count = done_count + %s,
-                              read_count = read_count + %s, write_date = now() at time zone 'UTC'
+                          SET progress = %s::jsonb, done_count = COALESCE(done_count, 0) + %s,
+                              read_count = COALESCE(read_count, 0) + %s, write_date = now() at time zone 'UTC'
                         WHERE id = %s AND state = 'running' RETURNING id""",
                     json.dumps(progress),
                     step,

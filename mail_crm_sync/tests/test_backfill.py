@@ -49,6 +49,7 @@ class TestBackfill(MailSyncCase):
     # -- 1. back-fill ------------------------------------------------------------------------
 
     def test_widening_the_window_from_14_days_to_6_months_brings_the_older_mail_once(self):
+        bob = self.env["res.partner"].create({"name": "Bob", "email": "bob@client.example"})
         account, box = self.create_account(sync_window="14_days")
         self.deliver_aged(box, (1, 5, 13, 20, 60, 150, 200))
         self.deliver_aged(box, (3, 90), folder="Sent", sender=f"Me <{box.email}>", to="bob@client.example")
@@ -85,7 +86,6 @@ class TestBackfill(MailSyncCase):
         self.assertEqual(self.Message.search_count([("account_ids", "in", account.ids)]), 8)
         self.assertEqual(Location.search_count([("account_id", "=", account.id)]), 8)
         # The older mail is linked like any other.
-        bob = self.env["res.partner"].create({"name": "Bob", "email": "bob@client.example"})
         self.assertIn("<sent-90@client.example>", bob.mail_sync_message_ids.mapped("message_id"))
 
     def test_a_back_fill_waits_for_the_quiet_hours_and_can_be_stopped(self):
@@ -116,6 +116,7 @@ class TestBackfill(MailSyncCase):
         self.assertEqual(len(self.stored_ids(account)), 3, "nothing more once stopped")
 
     def test_older_mail_with_this_person_brings_only_their_mail(self):
+        bob = self.env["res.partner"].create({"name": "Bob", "email": "bob@client.example"})
         account, box = self.create_account(sync_window="14_days")
         self.deliver(
             box, make_email("Bob <bob@client.example>", message_id=self.ids("bob-new")[0]), age_days=2
@@ -144,7 +145,6 @@ class TestBackfill(MailSyncCase):
             other_box, make_email("bob@client.example", message_id=self.ids("bob-other")[0]), age_days=60
         )
         self.sync(account | other)
-        bob = self.env["res.partner"].create({"name": "Bob", "email": "bob@client.example"})
         self.assertEqual(bob.mail_sync_message_ids.mapped("message_id"), self.ids("bob-new"))
 
         action = bob.with_user(self.salesman).action_mail_sync_fetch_older_mail()
