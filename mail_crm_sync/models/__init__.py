@@ -4,8 +4,8 @@ from . import mail_sync_credentials, mail_sync_visibility_mixin  # isort: split
 from . import (
     crm_lead,
     mail_sync_account,
-    mail_sync_account_backfill,
     mail_sync_account_oauth,
+    mail_sync_account_older_mail,
     mail_sync_backfill,
     mail_sync_folder,
     mail_sync_folder_completeness,

@@ -368,7 +368,7 @@ class MailSyncAccount(models.Model):
         previous = {account.id: account._window_start() for account in window_changed}
         result = super().write(vals)
         if window_changed:
-            window_changed._backfill_widened_window(previous)  # mail_sync_account_backfill.py
+            window_changed._backfill_widened_window(previous)  # mail_sync_account_older_mail.py
         if vals.get("is_default_sender") or vals.get("is_primary"):
             self._keep_one_flag()
         return result

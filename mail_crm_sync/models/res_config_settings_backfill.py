@@ -8,7 +8,7 @@ QUIET_HOURS_FROM, QUIET_HOURS_TO = 22, 6
 class ResConfigSettings(models.TransientModel):
     """When older mail is fetched: the quiet hours, in the time zone of the administrator who set them."""
 
-    _inherit = "res.config.settings"
+    _inherit = "res.config.settings"  # pylint: disable=consider-merging-classes-inherited
 
     mail_sync_backfill_from_hour = fields.Integer(
         string="Fetch Older Mail From",
@@ -36,10 +36,11 @@ class ResConfigSettings(models.TransientModel):
                 raise ValidationError(self.env._("The hours to fetch older mail are between 0 and 23."))
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         self.env["ir.config_parameter"].sudo().set_param(
             "mail_crm_sync.backfill_timezone", self.env.user.tz or "UTC"
         )
+        return result
 
     @api.model
     def _mail_sync_backfill_hours(self):

@@ -15,7 +15,7 @@ CHECKS_PER_RUN = 20
 
 
 class MailSyncAccount(models.Model):
-    _inherit = "mail.sync.account"
+    _inherit = "mail.sync.account"  # pylint: disable=consider-merging-classes-inherited
 
     backfill_ids = fields.One2many("mail.sync.backfill", "account_id", string="Older Mail")
     backfill_progress = fields.Char(string="Fetching Older Mail", compute="_compute_backfill_progress")
