@@ -235,7 +235,10 @@ class MailSyncBackfill(models.Model):
                     if kind == "folder_error":
                         self._skip_folder(folder, item)
                     else:
-                        work.account._store_and_commit(folder.record, item)
+                        # Older mail: the context tells _after_batch_stored automations so.
+                        work.account.with_context(mail_sync_backfill=True)._store_and_commit(
+                            folder.record.with_context(mail_sync_backfill=True), item
+                        )
                         stored += 1
                         if not self._advance(folder, item):
                             return "stopped", stored
