@@ -29,6 +29,7 @@
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
         "views/mail_sync_backfill_views.xml",
+        "views/mail_sync_backfill_start_views.xml",
         "views/mail_sync_account_backfill_views.xml",
         "views/res_partner_backfill_views.xml",
         "views/res_config_settings_backfill_views.xml",

@@ -47,13 +47,17 @@ class MailSyncAccount(models.Model):
             )
 
     def action_fetch_older_mail(self):
-        """Fetch what the window holds on the server and the CRM does not, in the quiet hours."""
+        """Fetch Older Mail: how far back, in a small dialog."""
+        self.ensure_one()
         self.check_access("write")
-        for account in self:
-            account._start_backfill(account.env["mail.sync.backfill"]._moment(account._window_start()), None)
-        return self._backfill_notification(
-            self.env._("The older mail of the window will be fetched in the quiet hours (Settings).")
-        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Fetch Older Mail"),
+            "res_model": "mail.sync.backfill.start",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_account_id": self.id},
+        }
 
     def action_stop_backfill(self):
         self.check_access("write")

@@ -115,8 +115,10 @@ class MailSyncBackfill(models.Model):
             elif job.kind == "repair":
                 job.display_name = self.env._("Repair of %(folder)s", folder=job.folder_id.name)
             else:
-                job.display_name = self.env._(
-                    "Older mail since %(date)s", date=fields.Date.to_string(job.since) if job.since else "-"
+                job.display_name = (
+                    self.env._("Older mail since %(date)s", date=fields.Date.to_string(job.since))
+                    if job.since
+                    else self.env._("All older mail")
                 )
 
     @api.depends("state", "total_count", "done_count")
@@ -379,9 +381,9 @@ class MailSyncBackfill(models.Model):
         if self.kind == "window":
             self.account_id.message_post(
                 body=self.env._(
-                    "Older mail fetched: %(count)s emails read since %(date)s.",
+                    "%(job)s: %(count)s emails read.",
+                    job=self.display_name,
                     count=self.read_count,
-                    date=fields.Date.to_string(self.since),
                 ),
                 subtype_xmlid="mail.mt_note",
             )

@@ -3,6 +3,7 @@
 from unittest.mock import patch
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..models import mail_sync_backfill
@@ -68,23 +69,28 @@ class TestBackfill(MailSyncCase):
         older = set(self.ids("inbox-20", "inbox-60", "inbox-150", "sent-90"))
         self.assertEqual(self.stored_ids(account), recent | older, "200 days is outside 6 months")
         self.assertEqual((job.state, job.total_count, job.done_count, job.read_count), ("done", 4, 4, 4))
-        self.assertIn("Older mail fetched: 4 emails", account.message_ids[0].body)
+        self.assertIn(f"{job.display_name}: 4 emails read", account.message_ids[0].body)
         self.assertFalse(account.backfill_progress)
         # The sync's state is its own: the back-fill stored mail below it and left it as it was.
         self.assertEqual(
             {folder.name: folder.sync_state for folder in account.folder_ids.filtered("active")}, states
         )
-        # Nothing twice: one email and one place each, and neither the sync nor another back-fill of
-        # the whole window reads any of them again.
+        # Nothing twice: one email and one place each; the sync reads none of them again, and
+        # Fetch Older Mail back one year brings the 200 days old one alone.
         Location = self.env["mail.sync.message.location"]
         self.assertEqual(Location.search_count([("account_id", "=", account.id)]), 8)
         self.sync(account)
-        account.action_fetch_older_mail()
+        self.assertEqual(self.Message.search_count([("account_ids", "in", account.ids)]), 8)
+        action = account.with_user(self.salesman).action_fetch_older_mail()
+        wizard = self.env[action["res_model"]].with_user(self.salesman).with_context(action["context"])
+        wizard.create({"reach": "1_year"}).action_start()
         self.run_backfill()
         again = account.backfill_ids[0]
-        self.assertEqual((again.state, again.total_count, again.read_count), ("done", 0, 0))
-        self.assertEqual(self.Message.search_count([("account_ids", "in", account.ids)]), 8)
-        self.assertEqual(Location.search_count([("account_id", "=", account.id)]), 8)
+        self.assertEqual((again.state, again.total_count, again.read_count), ("done", 1, 1))
+        self.assertEqual(self.stored_ids(account), recent | older | set(self.ids("inbox-200")))
+        self.assertEqual(Location.search_count([("account_id", "=", account.id)]), 9)
+        with self.assertRaisesRegex(UserError, "already holds the mail since"):
+            wizard.create({"reach": "3_months"}).action_start()
         # The older mail is linked like any other.
         self.assertIn("<sent-90@client.example>", bob.mail_sync_message_ids.mapped("message_id"))
 
