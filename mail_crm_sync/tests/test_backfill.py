@@ -82,7 +82,7 @@ class TestBackfill(MailSyncCase):
         self.sync(account)
         self.assertEqual(self.Message.search_count([("account_ids", "in", account.ids)]), 8)
         action = account.with_user(self.salesman).action_fetch_older_mail()
-        wizard = self.env[action["res_model"]].with_user(self.salesman).with_context(action["context"])
+        wizard = self.env[action["res_model"]].with_user(self.salesman).with_context(**action["context"])
         wizard.create({"reach": "1_year"}).action_start()
         self.run_backfill()
         again = account.backfill_ids[0]
