@@ -30,11 +30,14 @@ class MailSyncPersonBackfillMixin(models.AbstractModel):
         for record in self:
             mine = jobs.filtered(lambda job, record=record: job[field] == record)
             done, total = sum(mine.mapped("done_count")), sum(mine.mapped("total_count"))
-            record.mail_sync_backfill_progress = (
-                self.env._("Fetching older mail: %(done)s of %(total)s", done=done, total=total)
-                if mine
-                else False
-            )
+            if not mine:
+                record.mail_sync_backfill_progress = False
+            elif all(job.state == "queued" for job in mine):
+                record.mail_sync_backfill_progress = self.env._("Looking for older mail with this person…")
+            else:
+                record.mail_sync_backfill_progress = self.env._(
+                    "Fetching older mail: %(done)s of %(total)s", done=done, total=total
+                )
 
     def action_mail_sync_fetch_older_mail(self):
         """Search this person's older mail in the user's accounts and fetch it, in the background;
