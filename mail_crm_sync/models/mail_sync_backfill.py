@@ -162,11 +162,14 @@ class MailSyncBackfill(models.Model):
                 continue
             try:
                 status, used = job._run_claimed(budget)
-            except Exception:
+            except Exception as error:
                 _logger.exception("Back-fill job %s crashed", job.id)
+                job._fail(error)
                 status, used = "failed", 0
             budget -= used
-            if status == "pending":
+            # A job that could not read (server unreachable) waits for the next scheduled call
+            # rather than being called again at once.
+            if status == "pending" and used:
                 remaining += 1
             else:
                 done += 1
@@ -275,6 +278,8 @@ class MailSyncBackfill(models.Model):
                 state = FolderState.from_dict(folder.sync_state)
                 if state is None:
                     continue  # never synced: its first sync takes the window
+                if folder.role == FolderRole.SENT and account.keep == "received":
+                    continue  # all of it would be left out
                 try:
                     uidvalidity, uids = self._folder_uids(mailbox, folder, state)
                 except FolderError as error:
@@ -375,6 +380,12 @@ class MailSyncBackfill(models.Model):
                 "last_error": "\n".join(filter(None, [self.last_error, note])),
             }
         )
+
+    def _fail(self, error):
+        """Mark the job failed, in a transaction of its own, with the error for whoever looks."""
+        with self.env.registry.cursor() as cr:
+            job = self.with_env(self.env(cr=cr, su=True))
+            job.write({"state": "failed", "last_error": str(error)})
 
     def _finish(self, state):
         self.write({"state": state})
