@@ -1,13 +1,15 @@
 """Older mail (a widened window, one person's older mail) and completeness, against the harness Dovecot."""
 
+import os
+import time
 from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from ..models import mail_sync_backfill
-from .common import MailSyncCase, make_email
+from .common import MailSyncCase, MailSyncHttpCase, make_email
 
 ME = "me@example.test"
 
@@ -261,3 +263,43 @@ class TestBackfill(MailSyncCase):
         self.env.invalidate_all()
         self.assertTrue(inbox.is_complete and account.is_complete)
         self.assertIn("Complete: every synced folder", account.message_ids[0].body)
+
+
+@tagged("post_install", "-at_install")
+class TestBackfillUi(MailSyncHttpCase):
+    """Older mail and completeness on the screens, in a real browser."""
+
+    def test_salesman_asks_for_older_mail_stops_it_and_checks_completeness(self):
+        salesman = new_test_user(
+            self.env,
+            login="mcs_backfill_salesman",
+            groups="sales_team.group_sale_salesman",
+            name="Bea Backfill",
+        )
+        self.env["ir.config_parameter"].sudo().set_param("mail_crm_sync.backfill_timezone", "UTC")
+        hour = fields.Datetime.now().hour
+        self.env["ir.config_parameter"].sudo().set_param("mail_crm_sync.backfill_from_hour", (hour + 2) % 24)
+        self.env["ir.config_parameter"].sudo().set_param("mail_crm_sync.backfill_to_hour", (hour + 4) % 24)
+        bob = self.env["res.partner"].create({"name": "Tour Bob", "email": "tour.bob@client.example"})
+        box = self.server.add_user()
+        for age in (40, 3, 1):
+            path = self.server.deliver(box, make_email("tour.bob@client.example", to=box.email))
+            when = time.time() - age * 86400
+            os.utime(path, (when, when))
+        account = self.env["mail.sync.account"].sudo().create(self.account_values(box, user_id=salesman.id))
+        account.action_test_connection()
+        account._sync_accounts()
+
+        self.start_tour(
+            f"/odoo/res.partner/{bob.id}", "mail_crm_sync_backfill_contact_tour", login=salesman.login
+        )
+        job = self.env["mail.sync.backfill"].search([("partner_id", "=", bob.id)])
+        self.assertEqual((job.account_id, job.state), (account, "stopped"))
+
+        self.start_tour(
+            f"/odoo/mail.sync.account/{account.id}",
+            "mail_crm_sync_backfill_account_tour",
+            login=salesman.login,
+        )
+        self.assertEqual(account.backfill_ids[0].state, "stopped")
+        self.assertTrue(account.is_complete)
