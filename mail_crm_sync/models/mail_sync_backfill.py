@@ -13,7 +13,7 @@ seen between two batches.
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import psycopg2.errors
@@ -40,6 +40,8 @@ _logger = logging.getLogger(__name__)
 BATCHES_PER_RUN = 20
 # pg_try_advisory_xact_lock(class, job id): "mcsb", this addon's back-fill jobs.
 LOCK_CLASS = 0x6D637362
+# Finished fetches stay listed on their account this long.
+KEEP_FINISHED_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -123,12 +125,18 @@ class MailSyncBackfill(models.Model):
 
     @api.depends("state", "total_count", "done_count")
     def _compute_progress_text(self):
+        quiet = self._in_quiet_hours()
         for job in self:
+            paused = job.kind == "window" and job.state in ("queued", "running") and not quiet
             if job.state == "queued":
                 job.progress_text = (
-                    self.env._("Waiting for the quiet hours")
-                    if job.kind == "window" and not self._in_quiet_hours()
-                    else self.env._("Waiting")
+                    self.env._("Waiting for the quiet hours") if paused else self.env._("Waiting")
+                )
+            elif paused:
+                job.progress_text = self.env._(
+                    "%(done)s of %(total)s, going on in the quiet hours",
+                    done=job.done_count,
+                    total=job.total_count,
                 )
             else:
                 job.progress_text = self.env._(
@@ -141,6 +149,14 @@ class MailSyncBackfill(models.Model):
         self.check_access("read")
         self.sudo().filtered(lambda job: job.state in ("queued", "running")).write({"state": "stopped"})
         return True
+
+    @api.autovacuum
+    def _gc_finished(self):
+        """Forget the fetches that ended more than a month ago."""
+        limit = fields.Datetime.now() - timedelta(days=KEEP_FINISHED_DAYS)
+        self.sudo().search(
+            [("state", "in", ("done", "stopped", "failed")), ("write_date", "<", limit)]
+        ).unlink()
 
     # -- the scheduled action -----------------------------------------------------------------
 

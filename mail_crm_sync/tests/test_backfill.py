@@ -123,6 +123,28 @@ class TestBackfill(MailSyncCase):
         self.assertEqual((job.state, job.done_count), ("stopped", 2))
         self.assertEqual(len(self.stored_ids(account)), 3, "nothing more once stopped")
 
+    def test_quiet_hours_run_over_midnight_in_the_administrators_time_zone(self):
+        self.set_quiet_hours(22, 6)
+        self.env["ir.config_parameter"].sudo().set_param("mail_crm_sync.backfill_timezone", "Europe/Warsaw")
+        at = fields.Datetime.to_datetime
+        self.assertTrue(self.Backfill._in_quiet_hours(at("2026-11-30 21:30:00")), "22:30 in Warsaw")
+        self.assertTrue(self.Backfill._in_quiet_hours(at("2026-11-30 04:59:00")), "05:59 in Warsaw")
+        self.assertFalse(self.Backfill._in_quiet_hours(at("2026-11-30 05:00:00")), "06:00 in Warsaw")
+        self.assertFalse(self.Backfill._in_quiet_hours(at("2026-11-30 20:59:00")), "21:59 in Warsaw")
+
+    def test_finished_fetches_are_forgotten_after_a_month(self):
+        account, _box = self.create_account()
+        old, recent, running = self.Backfill.create(
+            [{"account_id": account.id, "state": state} for state in ("done", "stopped", "running")]
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE mail_sync_backfill SET write_date = now() - interval '40 days' WHERE id IN %s",
+            [(old.id, running.id)],
+        )
+        self.Backfill._gc_finished()
+        self.assertEqual((old.exists(), recent.exists(), running.exists()), (self.Backfill, recent, running))
+
     def test_older_mail_with_this_person_brings_only_their_mail(self):
         bob = self.env["res.partner"].create({"name": "Bob", "email": "bob@client.example"})
         account, box = self.create_account(sync_window="14_days")
