@@ -41,6 +41,8 @@ MAX_CONSECUTIVE_FAILURES = 10
 BATCHES_PER_RUN = 20
 BATCH_SIZE = 500
 MAX_STORE_ATTEMPTS = 5
+# pg_advisory_xact_lock_shared(class, account id) while an account syncs ("mcss"): see mail.sync.backfill.
+SYNC_LOCK_CLASS = 0x6D637373
 
 VISIBILITY_SELECTION = [
     ("everyone", "Everyone"),
@@ -607,6 +609,8 @@ class MailSyncAccount(models.Model):
             # the disk at every poll. Other workers see it at once; a database crash may lose it,
             # and the account is then polled again. The mail is committed on the writer's cursor.
             lock_cr.execute("SET LOCAL synchronous_commit TO OFF")
+            # Fetching older mail of this account waits between its batches while this is held.
+            lock_cr.execute(SQL("SELECT pg_advisory_xact_lock_shared(%s, %s)", SYNC_LOCK_CLASS, self.id))
             account = self.with_env(self.env(cr=lock_cr, su=True))
             outcome = account._sync_folders()
             account._record_outcome(*outcome)

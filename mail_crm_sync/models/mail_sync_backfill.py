@@ -14,6 +14,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from time import monotonic, sleep
 from typing import Any
 
 import psycopg2.errors
@@ -31,7 +32,7 @@ from mail_crm_sync_engine import (
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .mail_sync_account import BATCH_SIZE, _WorkCursor
+from .mail_sync_account import BATCH_SIZE, SYNC_LOCK_CLASS, _WorkCursor
 from .mailbox_reader import MailboxReader
 
 _logger = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ _logger = logging.getLogger(__name__)
 BATCHES_PER_RUN = 20
 # pg_try_advisory_xact_lock(class, job id): "mcsb", this addon's back-fill jobs.
 LOCK_CLASS = 0x6D637362
+# Between two batches, how long fetching older mail waits at most for a sync of its account.
+YIELD_SECONDS = 60
 # Finished fetches stay listed on their account this long.
 KEEP_FINISHED_DAYS = 30
 
@@ -256,6 +259,7 @@ class MailSyncBackfill(models.Model):
                     if kind == "folder_error":
                         self._skip_folder(folder, item)
                     else:
+                        self._yield_to_sync(work)
                         # Older mail: the context tells _after_batch_stored automations so.
                         work.account.with_context(mail_sync_backfill=True)._store_and_commit(
                             folder.record.with_context(mail_sync_backfill=True), item
@@ -271,6 +275,20 @@ class MailSyncBackfill(models.Model):
             work.commit()
             return "pending", stored
         return ("pending" if reader.truncated else "done"), stored
+
+    def _yield_to_sync(self, work):
+        """Wait while the regular sync of this account runs (it holds a shared advisory lock: see
+        ``_sync_claimed``), for at most YIELD_SECONDS: new mail first. Taking the lock here lasts
+        one statement; a sync starting then waits that long."""
+        cr = work.account.env.cr
+        deadline = monotonic() + YIELD_SECONDS
+        while True:
+            cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", SYNC_LOCK_CLASS, self.account_id.id))
+            free = cr.fetchone()[0]
+            work.commit()  # releases it
+            if free or monotonic() > deadline:
+                return
+            sleep(0.2)
 
     def _plan_and_commit(self, work):
         """Plan the job; False if the server could not be searched (the next run tries again)."""
