@@ -32,13 +32,16 @@ from mail_crm_sync_engine import (
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .mail_sync_account import BATCH_SIZE, SYNC_LOCK_CLASS, _WorkCursor
+from .mail_sync_account import SYNC_LOCK_CLASS, _WorkCursor
 from .mailbox_reader import MailboxReader
 
 _logger = logging.getLogger(__name__)
 
+# Smaller batches than the sync's: fetching older mail gives way to the sync of new mail between
+# two batches (_yield_to_sync), and its reader is a batch ahead at most.
+BATCH_SIZE = 100
 # Batches one cron call fetches, over all jobs, before it reports progress and is called again.
-BATCHES_PER_RUN = 20
+BATCHES_PER_RUN = 100
 # pg_try_advisory_xact_lock(class, job id): "mcsb", this addon's back-fill jobs.
 LOCK_CLASS = 0x6D637362
 # Between two batches, how long fetching older mail waits at most for a sync of its account.
