@@ -123,3 +123,15 @@ def test_census_counts_the_window_and_the_sent_mail(dovecot, mail_user, settings
     assert inbox.messages == 6 and sorted(inbox.in_window) == [3, 4, 5, 6] and inbox.outside_window == 2
     assert sorted(inbox.outgoing) == [5]  # not notme@: SEARCH FROM's substring match is checked
     assert sorted(sent.in_window) == [2] and sorted(sent.outgoing) == [2] and sent.outside_window == 1
+
+
+def test_an_address_with_quotes_is_searched_as_one_string(dovecot, mail_user, settings):
+    dovecot.deliver(mail_user, make_mail(1, sender='"odd" <we"ird@client.example>'))
+    dovecot.deliver(mail_user, make_mail(2, sender="bob@client.example"))
+    with connect(settings) as mailbox:
+        odd = search_folder(
+            mailbox, "INBOX", addresses=['we"ird@client.example', "\u00e9t\u00e9@client.example"]
+        )
+        bob = search_folder(mailbox, "INBOX", addresses=["bob@client.example"])
+    assert 2 not in odd.uids  # the quote did not end the string: no other mail matched
+    assert sorted(bob.uids) == [2]

@@ -5,9 +5,10 @@ A job first searches the account's folders (the plan: per folder, its UIDVALIDIT
 fetch, newest first), then fetches them a share of batches per cron call, with the engine's
 ``fetch_uids`` in a reader thread, and stores each batch as the sync does
 (``mail.sync.account._store_and_commit``). It never takes the account's sync lock and never moves a
-folder's sync state: the regular sync of new mail goes on beside it. A job is claimed by an advisory
-lock (not a row lock, so that Stop, a write on the job, never waits for a running batch); Stop is
-seen between two batches.
+folder's sync state: the regular sync of new mail goes on beside it, and between two batches the
+job waits while that sync runs (``_yield_to_sync``). A job is claimed by an advisory lock (not a
+row lock, so that Stop, a write on the job, never waits for a running batch); Stop is seen between
+two batches.
 """
 
 import json
