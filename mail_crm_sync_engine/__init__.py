@@ -26,12 +26,16 @@ helps, and does not count as a connection failure.
 
 Which domains say nothing of a company (domains.py): ``is_public_mail_domain(mail_domain(address))``
 for free-mail and disposable addresses, from the lists the package ships (``public_mail_domains()``).
+Older mail and completeness (backfill.py): ``search_folder`` finds UIDs by arrival date and by
+address, ``census_folder`` counts what a folder holds inside a window, ``fetch_uids`` reads chosen
+UIDs in batches that leave the folder's saved state alone.
 
 Changing the mailbox from the CRM (actions.py): ``delete_message`` and ``move_message`` act on
 one ``MessageLocation`` (folder, UIDVALIDITY, UID) and return where the message went.
 """
 
 from .actions import delete_message, move_message
+from .backfill import FolderCensus, FolderSearch, census_folder, fetch_uids, search_folder
 from .compose import (
     DEFAULT_BLOCKED_EXTENSIONS,
     Draft,
@@ -56,6 +60,7 @@ from .errors import (
     Throttled,
     Timeout,
     TlsFailure,
+    UidValidityChanged,
     Unsupported,
 )
 from .folders import default_selection, folder_role, list_folders, special_folder
@@ -112,9 +117,11 @@ __all__ = [
     "Direction",
     "Draft",
     "FailedMessage",
+    "FolderCensus",
     "FolderError",
     "FolderInfo",
     "FolderRole",
+    "FolderSearch",
     "FolderState",
     "GrantRevoked",
     "MailSyncError",
@@ -137,10 +144,12 @@ __all__ = [
     "Timeout",
     "TlsFailure",
     "TokenSet",
+    "UidValidityChanged",
     "Unsupported",
     "append_to_sent",
     "authorization_url",
     "blocked_attachments",
+    "census_folder",
     "compose",
     "configure",
     "connect",
@@ -149,6 +158,7 @@ __all__ = [
     "exchange_code",
     "fetch_message",
     "fetch_part",
+    "fetch_uids",
     "folder_role",
     "imap_settings",
     "is_public_mail_domain",
@@ -164,6 +174,7 @@ __all__ = [
     "record_from_bytes",
     "refresh",
     "reply_headers",
+    "search_folder",
     "send_message",
     "smtp_settings",
     "special_folder",

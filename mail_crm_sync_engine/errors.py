@@ -92,3 +92,8 @@ class GrantRevoked(MailSyncError):
     not a connection failure."""
 
     counts_as_connection_failure = False
+
+
+class UidValidityChanged(FolderError):
+    """The folder's UIDVALIDITY is not the one the UIDs were taken at: they name other messages
+    now, or none. Search again."""

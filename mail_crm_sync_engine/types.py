@@ -181,6 +181,8 @@ class Batch:
     """Store ``messages``, mark ``gone_uids`` as gone, then save ``state`` in the same transaction.
 
     ``reset`` says the folder's UIDVALIDITY changed: UIDs stored for it before are void.
+    ``incremental`` is False for a batch of chosen UIDs (backfill.fetch_uids): its ``state``
+    names the UIDVALIDITY only, and the folder's saved state must not change.
     """
 
     folder: str
@@ -189,6 +191,7 @@ class Batch:
     gone_uids: tuple[int, ...] = ()
     reset: bool = False
     failed: tuple[FailedMessage, ...] = ()
+    incremental: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,8 @@ MAX_CONSECUTIVE_FAILURES = 10
 BATCHES_PER_RUN = 20
 BATCH_SIZE = 500
 MAX_STORE_ATTEMPTS = 5
+# pg_advisory_xact_lock_shared(class, account id) while an account syncs ("mcss"): see mail.sync.backfill.
+SYNC_LOCK_CLASS = 0x6D637373
 
 VISIBILITY_SELECTION = [
     ("everyone", "Everyone"),
@@ -196,7 +198,7 @@ class MailSyncAccount(models.Model):
         default="14_days",
         tracking=True,
         help="How far back the first sync reaches. 'From Now On': mail that arrives after the account is "
-        "connected. Changing it after the first sync fetches no older mail.",
+        "connected. Widening it after the first sync fetches the older mail in the quiet hours (Settings).",
     )
     sync_window_date = fields.Date(string="First Sync Since", tracking=True)
     connected_since = fields.Datetime(
@@ -384,9 +386,10 @@ class MailSyncAccount(models.Model):
                 )
             )
         )
+        previous = {account.id: account._window_start() for account in window_changed}
         result = super().write(vals)
         if window_changed:
-            window_changed._explain_window_change()
+            window_changed._backfill_widened_window(previous)  # mail_sync_account_older_mail.py
         if vals.get("is_default_sender") or vals.get("is_primary"):
             self._keep_one_flag()
         return result
@@ -625,6 +628,8 @@ class MailSyncAccount(models.Model):
             # the disk at every poll. Other workers see it at once; a database crash may lose it,
             # and the account is then polled again. The mail is committed on the writer's cursor.
             lock_cr.execute("SET LOCAL synchronous_commit TO OFF")
+            # Fetching older mail of this account waits between its batches while this is held.
+            lock_cr.execute(SQL("SELECT pg_advisory_xact_lock_shared(%s, %s)", SYNC_LOCK_CLASS, self.id))
             account = self.with_env(self.env(cr=lock_cr, su=True))
             outcome = account._sync_folders()
             account._record_outcome(*outcome)
@@ -840,16 +845,6 @@ class MailSyncAccount(models.Model):
     def _own_addresses(self):
         return frozenset(
             address.lower() for address in (self.email, self.username) if address and "@" in address
-        )
-
-    def _explain_window_change(self):
-        for account in self:
-            account.message_post(body=account._window_change_note(), subtype_xmlid="mail.mt_note")
-
-    def _window_change_note(self):
-        return self.env._(
-            "First Sync changed after the first sync: no older mail is fetched for the folders already "
-            "synced. The new setting applies only to folders turned on from now on."
         )
 
     def _window_start(self):

@@ -120,6 +120,13 @@ class MailSyncFolder(models.Model):
     def _save_batch_state(self, batch):
         failed = list(self.failed_messages or [])
         failed.extend({"uid": item.uid, "reason": item.reason} for item in batch.failed)
+        if not batch.incremental:
+            # Chosen UIDs (back-fill, repair): the folder's state stays the sync's; a failure is
+            # noted once, and an untouched folder row leaves the regular sync unhindered.
+            if batch.failed:
+                latest = {item["uid"]: item for item in failed}
+                self.failed_messages = list(latest.values())[-MAX_FAILED_KEPT:]
+            return
         self.write(
             {
                 "sync_state": batch.state.to_dict(),

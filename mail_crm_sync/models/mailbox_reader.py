@@ -112,6 +112,19 @@ class MailboxReader:
             raise error
         return answer
 
+    def _batches(self, mailbox, folder):
+        """The engine's batches for one folder, read in the reader's thread: what is new since its
+        saved state. A reader of other batches (backfill) overrides this alone."""
+        return sync_folder(
+            mailbox,
+            folder.name,
+            folder.state,
+            lambda: self._ask(self._window_start),
+            known_uids=lambda: self._ask(lambda: self._known_uids(folder)),
+            folder_role=folder.role,
+            **self._options,
+        )
+
     def _put(self, item):
         if self._stopped.is_set():
             raise _Stopped
@@ -123,15 +136,7 @@ class MailboxReader:
             with connect(self._settings) as mailbox:
                 for folder in self._folders:
                     try:
-                        for batch in sync_folder(
-                            mailbox,
-                            folder.name,
-                            folder.state,
-                            lambda: self._ask(self._window_start),
-                            known_uids=lambda folder=folder: self._ask(lambda: self._known_uids(folder)),
-                            folder_role=folder.role,
-                            **self._options,
-                        ):
+                        for batch in self._batches(mailbox, folder):
                             self._put(("batch", folder, batch))
                             read += 1
                             if read == self._limit:  # stop before the engine reads one more

@@ -1,6 +1,7 @@
 from . import (
     test_account_health,
     test_attachment_download,
+    test_backfill,
     test_chatter,
     test_concurrency,
     test_credentials,

@@ -179,18 +179,20 @@ class TestInbox(MailSyncCase):
         account, _box = self.create_account()
         account.sync_window = "1_month"
         self.assertNotIn(
-            "no older mail", account.message_ids[:1].body or "", "before the first sync: nothing to say"
+            "First Sync", account.message_ids[:1].body or "", "before the first sync: nothing to say"
         )
         self.sync(account)
         self.assertTrue(account.last_sync_date)
 
         account.with_user(self.salesman).sync_window = "6_months"
-        self.assertIn("no older mail is fetched", account.message_ids[0].body)
+        self.assertIn("First Sync widened", account.message_ids[0].body)
+        account.with_user(self.salesman).sync_window = "14_days"
+        self.assertIn("First Sync narrowed", account.message_ids[0].body)
         arch = self.Account.get_view(view_type="form")["arch"]
         warning = etree.fromstring(arch).xpath("//div[@name='sync_window_warning']")
         self.assertTrue(warning)
         self.assertEqual(warning[0].get("invisible"), "not last_sync_date")
-        self.assertIn("fetches no older mail", warning[0].text)
+        self.assertIn("fetches the older mail in the quiet hours", warning[0].text)
 
 
 @tagged("post_install", "-at_install")
