@@ -23,8 +23,16 @@ class MailSyncTimeline(ThreadController):
         emails = request.env["mail.sync.message"]
         if search_term or emails._timeline_domain(thread_model, thread_id) is None:
             return result
-        newer_than, not_newer_than = _page_dates(result["messages"], before, after, around, limit)
-        result["mail_crm_sync"] = emails._timeline(thread_model, int(thread_id), newer_than, not_newer_than)
+        if after:
+            # Newer messages, after those shown: the newest conversations, which the chatter merges
+            # with those it has. Not bounded by that message's date: an email synced now may be
+            # dated before the last note.
+            timeline = emails._timeline(thread_model, int(thread_id))
+            timeline.pop("more")
+        else:
+            newer_than, not_newer_than = _page_dates(result["messages"], before, around, limit)
+            timeline = emails._timeline(thread_model, int(thread_id), newer_than, not_newer_than)
+        result["mail_crm_sync"] = timeline
         return result
 
     @http.route("/mail_crm_sync/chatter/search", methods=["POST"], type="json", auth="user")
@@ -33,19 +41,11 @@ class MailSyncTimeline(ThreadController):
         return request.env["mail.sync.message"]._timeline_search(thread_model, int(thread_id), search_term)
 
 
-def _page_dates(message_ids, before, after, around, limit):
+def _page_dates(message_ids, before, around, limit):
     """The dates a page of chatter messages spans, as (newer_than, not_newer_than), either None
     for open: the emails shown with this page. A page that is not full reaches the oldest end."""
     messages = request.env["mail.message"].browse(message_ids)
-    full = len(message_ids) >= limit
-    oldest = min(messages.mapped("date")) if full and messages else None
-
-    def date_of(message_id):
-        return request.env["mail.message"].browse(int(message_id)).sudo().date or fields.Datetime.now()
-
-    if after:
-        # Newer messages, after one already shown: the emails since that one.
-        return date_of(after), (max(messages.mapped("date")) if full else None)
-    if around is not None:
+    oldest = min(messages.mapped("date")) if len(message_ids) >= limit and messages else None
+    if around is not None or not before:
         return oldest, None
-    return oldest, (date_of(before) if before else None)
+    return oldest, request.env["mail.message"].browse(int(before)).sudo().date or fields.Datetime.now()

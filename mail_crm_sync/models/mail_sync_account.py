@@ -33,6 +33,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .mailbox_reader import FolderToRead, MailboxReader
+from .notify import notification
 
 _logger = logging.getLogger(__name__)
 
@@ -441,18 +442,13 @@ class MailSyncAccount(models.Model):
         if not self.connected_since:
             values["connected_since"] = fields.Datetime.now()
         self.sudo().write(values)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "Connection successful: %(count)s folders found.",
-                    count=len(folders),
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(
+            self.env._(
+                "Connection successful: %(count)s folders found.",
+                count=len(folders),
+            ),
+            kind="success",
+        )
 
     def action_sync_now(self):
         """Download new messages now, in the same way the scheduled action does; say how many came."""
@@ -507,15 +503,7 @@ class MailSyncAccount(models.Model):
                 message=message,
                 accounts=", ".join(failed.mapped("name")),
             )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "warning" if failed else "success",
-                "message": message,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(message, kind="warning" if failed else "success")
 
     @api.model
     def _cron_sync(self):

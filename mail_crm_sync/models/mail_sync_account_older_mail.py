@@ -8,6 +8,8 @@ from mail_crm_sync_engine import FolderError, MailSyncError, connect
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .notify import notification
+
 _logger = logging.getLogger(__name__)
 
 # Accounts the nightly completeness check looks at per call; the scheduler calls again for the rest.
@@ -148,26 +150,10 @@ class MailSyncAccount(models.Model):
             if incomplete
             else self.env._("Complete: the CRM holds the mail of the window.")
         )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "warning" if incomplete else "success",
-                "message": message,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(message, kind="warning" if incomplete else "success")
 
     def _backfill_notification(self, message):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "message": message,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(message)
 
     def _backfill_widened_window(self, previous):
         """First Sync changed after the first sync (``previous``: {account id: the window's start

@@ -5,6 +5,8 @@ from mail_crm_sync_engine import FolderRole, FolderState, MailSyncError, census_
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .notify import notification
+
 # Missing UIDs remembered per folder: a repair searches again anyway.
 MAX_MISSING_KEPT = 1000
 
@@ -75,19 +77,12 @@ class MailSyncFolder(models.Model):
             )
         )
         jobs._trigger_cron()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "message": self.env._(
-                    "The missing messages of %(folders)s are being read again; you will be told when "
-                    "it is done.",
-                    folders=", ".join(self.mapped("name")),
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(
+            self.env._(
+                "The missing messages of %(folders)s are being read again; you will be told when it is done.",
+                folders=", ".join(self.mapped("name")),
+            )
+        )
 
     def _check_completeness(self, mailbox=None):
         """Check these folders (of one account) against the server; opens a connection if not given."""

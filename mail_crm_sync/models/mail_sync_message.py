@@ -21,6 +21,7 @@ from odoo.tools import SQL, html_sanitize
 
 from .mail_sync_message_attachment import human_size
 from .mail_sync_message_link import AUDIT_COLUMNS
+from .notify import notification
 
 _logger = logging.getLogger(__name__)
 
@@ -463,17 +464,12 @@ class MailSyncMessage(models.Model):
         before = self._visible_link_count()
         self.sudo()._link_messages(self.ids)
         added = self._visible_link_count() - before
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success" if added else "info",
-                "message": self.env._("%(count)s new links.", count=added)
-                if added
-                else self.env._("No new contact or opportunity matches this email."),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(
+            self.env._("%(count)s new links.", count=added)
+            if added
+            else self.env._("No new contact or opportunity matches this email."),
+            kind="success" if added else "info",
+        )
 
     def action_create_contact(self):
         """A new contact for the correspondent of this email (the sender of mail received, the first

@@ -4,6 +4,8 @@ from mail_crm_sync_engine import MailSyncError, MessageGone, connect, fetch_part
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .notify import notification
+
 _logger = logging.getLogger(__name__)
 
 # Opened in the browser when asked; everything else is downloaded.
@@ -126,16 +128,7 @@ class MailSyncMessageAttachment(models.Model):
             message = self.env._(
                 "%(count)s files kept in Odoo: they download even once the email left the server.", count=kept
             )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "warning" if failures else "success",
-                "message": message,
-                "sticky": bool(failures),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(message, kind="warning" if failures else "success", sticky=bool(failures))
 
     def _content(self):
         """The attachment's bytes: the copy kept in Odoo, else the server's (``_fetch_content``)."""

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from .notify import notification
+
 # One statement per stage and batch, whatever the number of rules: contacts first, then the
 # opportunities (which may start from the contacts just linked), then threads (which copy what the
 # emails a reply names were linked to).
@@ -334,15 +336,7 @@ class MailSyncMessageLink(models.Model):
         )
 
     def _notify(self, message):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "message": message,
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(message)
 
     @api.model
     def _link_by_hand(self, message, partner, lead):

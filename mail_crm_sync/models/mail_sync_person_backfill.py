@@ -4,6 +4,8 @@ folders of the user's accounts (their own, and the shared ones they may read), n
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .notify import notification
+
 
 class MailSyncPersonBackfillMixin(models.AbstractModel):
     _name = "mail.sync.person.backfill.mixin"
@@ -71,19 +73,13 @@ class MailSyncPersonBackfillMixin(models.AbstractModel):
             ]
         )
         jobs._trigger_cron()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "message": self.env._(
-                    "Looking for older mail with %(who)s in %(accounts)s; you will be told what was found.",
-                    who=", ".join(sorted(addresses)),
-                    accounts=", ".join(accounts.mapped("name")),
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(
+            self.env._(
+                "Looking for older mail with %(who)s in %(accounts)s; you will be told what was found.",
+                who=", ".join(sorted(addresses)),
+                accounts=", ".join(accounts.mapped("name")),
+            )
+        )
 
     def action_mail_sync_stop_older_mail(self):
         self.ensure_one()

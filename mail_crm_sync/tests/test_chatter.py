@@ -158,11 +158,12 @@ class TestChatter(MailSyncHttpCase):
             ("res.partner", self.company.id),
             ("crm.lead", self.lead.id),
         ]
+        self.account._sync_accounts()  # what other tests of the class left on the server
         before = {
             key: Message.search_count([("model", "=", key[0]), ("res_id", "=", key[1])]) for key in records
         }
         notified = self.env["mail.notification"].sudo().search_count([])
-        self.assertEqual(len(self.shown(self.chatter(self.salesman, self.dora))), 2)
+        conversations = len(self.shown(self.chatter(self.salesman, self.dora)))
         # a new email arriving and being linked posts nothing either
         self.server.deliver(
             self.mailbox,
@@ -174,7 +175,7 @@ class TestChatter(MailSyncHttpCase):
         }
         self.assertEqual(after, before)
         self.assertEqual(self.env["mail.notification"].sudo().search_count([]), notified)
-        self.assertEqual(len(self.shown(self.chatter(self.salesman, self.dora))), 3)
+        self.assertEqual(len(self.shown(self.chatter(self.salesman, self.dora))), conversations + 1)
 
     def test_conversations_come_with_the_page_of_messages_of_their_dates(self):
         # 30 notes (a full page), posted from 5 days ago to now: the first page covers only those
@@ -188,6 +189,26 @@ class TestChatter(MailSyncHttpCase):
         self.assertEqual(self.shown(first), {})
         older = self.chatter(self.salesman, self.dora, limit=30, before=min(first["messages"]))
         self.assertEqual(set(self.shown(older)), {REQUEST, OLD})
+
+    def test_mail_synced_after_the_chatter_opened_comes_with_its_newer_messages(self):
+        # The chatter asks for messages after its newest one; an email synced since, though dated
+        # before that message (written yesterday, downloaded now), comes with the answer.
+        note = self.dora.message_post(body="Called Dora", message_type="comment")
+        shown = self.chatter(self.salesman, self.dora)
+        self.server.deliver(
+            self.mailbox,
+            make_email(
+                sender="Dora Buyer <dora@acme-tools.example>",
+                to=self.mailbox.email,
+                subject="Written yesterday",
+                message_id="<yesterday@acme-tools.example>",
+                date=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1),
+            ),
+        )
+        self.account._sync_accounts()
+        newer = self.chatter(self.salesman, self.dora, after=max(shown["messages"]))
+        self.assertEqual(max(shown["messages"]), note.id)
+        self.assertIn("<yesterday@acme-tools.example>", self.shown(newer))
 
     def test_the_chatter_search_finds_emails_by_the_start_of_a_word(self):
         self.authenticate(self.salesman.login, self.salesman.login)

@@ -18,6 +18,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import email_normalize, format_datetime, is_html_empty
 
+from ..models.notify import CLOSE, notification
+
 _logger = logging.getLogger(__name__)
 
 SUBJECT_PREFIX = {"reply": "Re: ", "reply_all": "Re: ", "forward": "Fwd: "}
@@ -227,13 +229,12 @@ class MailSyncCompose(models.TransientModel):
         _logger.info("Mail %s sent from mail account %s", outgoing.message_id, account.id)
         location, warning = self._file_in_sent(account, outgoing)
         message = self.env["mail.sync.message"].sudo()._store_sent(account, outgoing, location, origin)
-        notification = {
-            "type": "warning" if warning else "success",
-            "message": warning or self.env._("Your email was sent."),
-            "next": {"type": "ir.actions.act_window_close"},
-        }
         _logger.debug("Stored sent mail as %s", message.id)
-        return {"type": "ir.actions.client", "tag": "display_notification", "params": notification}
+        return notification(
+            warning or self.env._("Your email was sent."),
+            kind="warning" if warning else "success",
+            then=CLOSE,
+        )
 
     def _addresses(self, text):
         addresses = []

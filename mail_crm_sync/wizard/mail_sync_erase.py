@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..models.notify import notification
+
 
 class MailSyncErase(models.TransientModel):
     """Confirms the erasure of one contact's synced emails (GDPR), showing how many go."""
@@ -22,12 +24,4 @@ class MailSyncErase(models.TransientModel):
     def action_erase(self):
         self.ensure_one()
         count = self.partner_id._mail_sync_erase()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._("%(count)s emails erased from the CRM.", count=count),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(self.env._("%(count)s emails erased from the CRM.", count=count), kind="success")

@@ -2,6 +2,8 @@ from mail_crm_sync_engine import MailSyncError, connect, move_message
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.notify import CLOSE, notification
+
 
 class MailSyncMove(models.TransientModel):
     """Move a synced email to another folder of its mailbox, on the server."""
@@ -50,12 +52,6 @@ class MailSyncMove(models.TransientModel):
             )
         else:  # the server did not say where: the next sync of that folder finds it
             location.sudo().unlink()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._("Moved to %(folder)s.", folder=self.folder_id.name),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return notification(
+            self.env._("Moved to %(folder)s.", folder=self.folder_id.name), kind="success", then=CLOSE
+        )
