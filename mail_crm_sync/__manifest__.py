@@ -17,7 +17,9 @@
         "security/ir.model.access.csv",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
+        "data/ir_cron_idle_data.xml",
         "views/mail_sync_account_views.xml",
+        "views/mail_sync_account_idle_views.xml",
         "views/mail_sync_folder_views.xml",
         "views/mail_sync_message_views.xml",
         "views/mail_sync_message_inbox_views.xml",
@@ -26,6 +28,7 @@
         "views/crm_lead_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
+        "views/res_config_settings_idle_views.xml",
         "views/mail_crm_sync_menus.xml",
     ],
     "assets": {

@@ -3,6 +3,7 @@ from . import (
     test_attachment_download,
     test_concurrency,
     test_credentials,
+    test_idle,
     test_inbox,
     test_linking,
     test_links_and_owners,
