@@ -4,8 +4,8 @@ from . import mail_sync_credentials, mail_sync_visibility_mixin  # isort: split
 from . import (
     crm_lead,
     mail_sync_account,
-    mail_sync_account_idle,
     mail_sync_account_oauth,
+    mail_sync_account_watch,
     mail_sync_folder,
     mail_sync_inbox_watch,
     mail_sync_message,

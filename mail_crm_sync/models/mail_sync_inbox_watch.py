@@ -57,12 +57,9 @@ class MailSyncInboxWatch(models.Model):
         accounts = self.env["mail.sync.account"].sudo()
         if self.env["res.config.settings"]._mail_sync_instant_inbox():
             accounts = accounts.search(accounts._inbox_watch_domain())
-        watches = self.sudo().search([])
-        stale = watches.filtered(lambda watch: watch.account_id not in accounts)
-        stale.unlink()
-        self.sudo().create(
-            [{"account_id": account.id} for account in accounts - (watches - stale).account_id]
-        )
+        self.sudo().search([("account_id", "not in", accounts.ids)]).unlink()
+        watched = self.sudo().search([("account_id", "in", accounts.ids)]).account_id
+        self.sudo().create([{"account_id": account.id} for account in accounts - watched])
         return {account.id: account._inbox_watch_version() for account in accounts}
 
     @api.model

@@ -1,8 +1,9 @@
 from odoo import api, fields, models
 
 
+# Its own file, beside res_config_settings.py: one setting per feature merges without conflicts.
 class ResConfigSettings(models.TransientModel):
-    _inherit = "res.config.settings"
+    _inherit = "res.config.settings"  # pylint: disable=consider-merging-classes-inherited
 
     mail_sync_instant_inbox = fields.Boolean(
         string="Instant Inbox",

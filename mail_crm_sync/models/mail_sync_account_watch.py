@@ -6,10 +6,11 @@ from odoo import api, fields, models
 BUSY_RETRY = timedelta(seconds=20)
 
 
+# One file per feature that extends the account, as mail_sync_account_oauth.py does.
 class MailSyncAccount(models.Model):
     """Instant Inbox: the primary account's INBOX, watched with IDLE by ``odoo-bin mail_sync_idle``."""
 
-    _inherit = "mail.sync.account"
+    _inherit = "mail.sync.account"  # pylint: disable=consider-merging-classes-inherited
 
     inbox_watch = fields.Selection(
         [
