@@ -2,8 +2,15 @@
 runs it) watching N mailboxes of a private Dovecot.
 
     python bench/idle.py [--accounts 100] [--idle-seconds 60] [--samples 20] [--security none|ssl]
+    ~/odoo18/venv/bin/python bench/idle.py --odoo [--accounts 100] ...
 
-Measured in this process (the watcher's):
+With ``--odoo``, the watcher measured is the real one: ``odoo-bin mail_sync_idle`` in a process of
+its own, on a fresh copy of the host's ``crm18`` with mail_crm_sync installed, N users each with a
+primary account (Instant Inbox on), and the delay is until the account is flagged in the database
+with the sync's scheduled action triggered (what a cron worker then picks up). "Before" is that
+process started with Instant Inbox off (Odoo loaded, nothing watched).
+
+Otherwise, measured in this process (the watcher's):
 
 - sockets and threads open, and resident memory (RSS), before the accounts are watched and once
   every INBOX is in IDLE; the difference divided by N is the memory of one watched account;
@@ -38,9 +45,10 @@ from mail_crm_sync_engine.testing import DovecotServer, build_mail  # noqa: E402
 
 
 def _snapshot(process: psutil.Process) -> dict:
+    connections = getattr(process, "net_connections", None) or process.connections  # psutil < 6
     return {
         "rss_mib": process.memory_info().rss / 2**20,
-        "tcp_sockets": len(process.net_connections(kind="tcp")),
+        "tcp_sockets": len(connections(kind="tcp")),
         "threads": process.num_threads(),
         "fds": process.num_fds(),
     }
@@ -83,7 +91,8 @@ def _print(args, figures: dict) -> None:
     before, after, delays = figures["before"], figures["after"], figures["delays"]
     uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
     per_account_kib = (after["rss_mib"] - before["rss_mib"]) * 1024 / args.accounts
-    print(f"IDLE watcher, {args.accounts} accounts, security={args.security}, one thread + 4 login threads")
+    what = "odoo-bin mail_sync_idle" if args.odoo else "IDLE watcher"
+    print(f"{what}, {args.accounts} accounts, security={args.security}, one thread + 4 login threads")
     print(f"  all INBOXes in IDLE after: {figures['all_in_idle']:.2f} s")
     for when, snapshot in (("before", before), ("after: ", after)):
         print(
@@ -110,7 +119,13 @@ def main() -> None:
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--security", choices=["none", "ssl"], default="none")
+    parser.add_argument("--odoo", action="store_true", help="measure odoo-bin mail_sync_idle")
     args = parser.parse_args()
+    if args.odoo:
+        from bench.idle_odoo import bench_odoo  # noqa: PLC0415 - needs Odoo's Python
+
+        _print(args, bench_odoo(args))
+        return
     security = Security(args.security)
     me = psutil.Process()
     figures: dict = {}

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from mail_crm_sync_engine import Security
+from mail_crm_sync_engine import ConnectionSettings, Security
 from mail_crm_sync_engine.idle import IdleWatcher, WatchState
 from mail_crm_sync_engine.testing import DovecotServer, build_mail
 from tests.conftest import imap_view, settings_for
@@ -216,3 +216,21 @@ def test_an_account_added_or_removed_while_running(dovecot, watcher, proxy):
     assert arrived == {"kept", "late"}
     assert watcher.watched() == {"kept", "late"}
     assert proxy.commands(b"LOGOUT")  # the removed one logged out
+
+
+def test_an_oauth_account_logs_in_with_the_token_its_settings_bring_each_time(oauth_dovecot, watcher):
+    user = oauth_dovecot.add_user()
+    tokens = []
+
+    def settings():
+        # As the addon does: a valid token at every connection (refreshed when it lapses).
+        tokens.append(oauth_dovecot.oauth.issue_token(user.login))
+        return ConnectionSettings(
+            oauth_dovecot.host, oauth_dovecot.port, Security.NONE, user.login, oauth_token=tokens[-1]
+        )
+
+    watcher.watch("oauth", settings)
+    _poll_until(watcher, _watching(watcher, "oauth"))
+    _append(oauth_dovecot, user)
+    assert _poll_until(watcher, bool) == {"oauth"}
+    assert len(tokens) == 1

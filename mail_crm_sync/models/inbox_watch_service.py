@@ -85,6 +85,8 @@ class InboxWatchService:
         return api.Environment(cr, SUPERUSER_ID, {})
 
     def _reconcile(self, watcher):
+        # What other processes changed (the setting, an upgrade of the addon), as cron workers do.
+        self.registry = self.registry.check_signaling()
         with self.registry.cursor() as cr:
             wanted = self._env(cr)["mail.sync.inbox.watch"]._accounts_to_watch()
         for account_id in watcher.watched() - set(wanted):
