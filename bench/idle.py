@@ -21,6 +21,10 @@ Otherwise, measured in this process (the watcher's):
 
 And on the server's side: Dovecot's IMAP processes (one per connection) and their total RSS.
 Figures only: nothing is asserted. Print ``uptime`` beside them: the machine is shared.
+
+Dovecot waits about 500 ms after a change before it tells IDLE sessions (NOTIFY_DELAY_MSECS), which
+the delays include. With ``--security ssl``, Dovecot's login processes carry each TLS session (100
+at most by default): keep ``--accounts`` under 100 there.
 """
 
 from __future__ import annotations
