@@ -21,7 +21,9 @@
         "data/ir_cron_data.xml",
         "data/ir_cron_pinning_data.xml",
         "data/ir_cron_backfill_data.xml",
+        "data/ir_cron_idle_data.xml",
         "views/mail_sync_account_views.xml",
+        "views/mail_sync_account_idle_views.xml",
         "views/mail_sync_folder_views.xml",
         "views/mail_sync_message_views.xml",
         "views/mail_sync_message_inbox_views.xml",
@@ -41,6 +43,7 @@
         "views/mail_sync_account_backfill_views.xml",
         "views/res_partner_backfill_views.xml",
         "views/res_config_settings_backfill_views.xml",
+        "views/res_config_settings_idle_views.xml",
         "views/mail_crm_sync_menus.xml",
     ],
     "assets": {

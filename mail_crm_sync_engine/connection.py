@@ -7,6 +7,9 @@ reading FETCH and SEARCH answers fast (``_read_responses``), pipelining FETCH co
 untagged responses and response codes it drops (VANISHED; COPYUID sent untagged by MOVE). They rely
 on the imaplib internals named in ``IMAPLIB_INTERNALS``, which tests/test_connection.py checks, and
 pyproject.toml bounds imapclient to the major version they were read from.
+
+IDLE on many accounts at once (``idle.py``) needs the bare socket of a logged-in connection:
+``open_socket`` logs in here and hands it over.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import re
 import socket
 import ssl
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from imapclient import IMAPClient
@@ -437,6 +441,38 @@ def _login(client: IMAPClient, settings: ConnectionSettings) -> None:
         client.oauth2_login(settings.login, settings.oauth_token)
     else:
         client.login(settings.login, settings.password or "")
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedInSocket:
+    """A logged-in connection whose further protocol the caller speaks itself on ``sock``; the
+    server has nothing pending on it (it answers LOGIN and then waits). Close with ``close()``."""
+
+    sock: socket.socket
+    capabilities: frozenset[str]
+    _client: IMAPClient
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._client.shutdown()
+
+
+def open_socket(settings: ConnectionSettings) -> LoggedInSocket:
+    """Connect, secure and log in, as ``connect`` does, and hand over the socket (blocking, with
+    the settings' timeouts). Raises the same errors as ``connect``."""
+    client = None
+    try:
+        client = _open(settings)
+        _login(client, settings)
+        capabilities = frozenset(c.decode().upper() for c in client.capabilities())
+        return LoggedInSocket(client.socket(), capabilities, client)
+    except Exception as error:
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.shutdown()
+        if isinstance(error, OSError | imaplib.IMAP4.error | MailSyncError):
+            raise translate_error(error, settings) from error
+        raise
 
 
 @contextlib.contextmanager

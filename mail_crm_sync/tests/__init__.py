@@ -7,6 +7,7 @@ from . import (
     test_credentials,
     test_domain_linking,
     test_gdpr,
+    test_idle,
     test_inbox,
     test_linking,
     test_links_and_owners,

@@ -95,10 +95,12 @@ class DovecotServer:
         oauth_introspection_url: str | None = None,
         hide_capabilities: tuple[str, ...] = (),
         special_folders: dict[str, str] | None = None,
+        max_connections: int = 64,
     ):
         self.condstore = condstore
         self.oauth_introspection_url = oauth_introspection_url
         self.hide_capabilities = frozenset(name.upper() for name in hide_capabilities)
+        self.max_connections = max_connections  # IMAP sessions at once (one process each)
         self.special_folders = SPECIAL_FOLDERS if special_folders is None else dict(special_folders)
         self.root = Path(tempfile.mkdtemp(prefix="mcs-dovecot-"))
         self.root.chmod(0o755)
@@ -313,7 +315,7 @@ service imap-login {{
   process_min_avail = 1
 }}
 service imap {{
-  process_limit = 64
+  process_limit = {self.max_connections}
 }}
 service anvil {{
   chroot =
