@@ -457,15 +457,14 @@ class LoggedInSocket:
             self._client.shutdown()
 
 
-def open_socket(settings: ConnectionSettings) -> LoggedInSocket:
-    """Connect, secure and log in, as ``connect`` does, and hand over the socket (blocking, with
-    the settings' timeouts). Raises the same errors as ``connect``."""
+def _logged_in(settings: ConnectionSettings, then=None):
+    """A client connected, secured and logged in, and ``then(client)``'s result if given; on any
+    failure the connection is shut and the error said in our terms (see ``connect``)."""
     client = None
     try:
         client = _open(settings)
         _login(client, settings)
-        capabilities = frozenset(c.decode().upper() for c in client.capabilities())
-        return LoggedInSocket(client.socket(), capabilities, client)
+        return client, then(client) if then else None
     except Exception as error:
         if client is not None:
             with contextlib.suppress(Exception):
@@ -473,6 +472,15 @@ def open_socket(settings: ConnectionSettings) -> LoggedInSocket:
         if isinstance(error, OSError | imaplib.IMAP4.error | MailSyncError):
             raise translate_error(error, settings) from error
         raise
+
+
+def open_socket(settings: ConnectionSettings) -> LoggedInSocket:
+    """Connect, secure and log in, as ``connect`` does, and hand over the socket (blocking, with
+    the settings' timeouts). Raises the same errors as ``connect``."""
+    client, capabilities = _logged_in(
+        settings, lambda client: frozenset(c.decode().upper() for c in client.capabilities())
+    )
+    return LoggedInSocket(client.socket(), capabilities, client)
 
 
 @contextlib.contextmanager
@@ -481,18 +489,7 @@ def connect(settings: ConnectionSettings) -> Iterator[Mailbox]:
 
     Raises ServerUnreachable, TlsFailure, AuthenticationFailed, Throttled, ServerRefused or Timeout.
     """
-    client = None
-    try:
-        client = _open(settings)
-        _login(client, settings)
-        mailbox = Mailbox(client, settings)
-    except Exception as error:
-        if client is not None:
-            with contextlib.suppress(Exception):
-                client.shutdown()
-        if isinstance(error, OSError | imaplib.IMAP4.error | MailSyncError):
-            raise translate_error(error, settings) from error
-        raise
+    _client, mailbox = _logged_in(settings, lambda client: Mailbox(client, settings))
     try:
         yield mailbox
     finally:
