@@ -16,9 +16,9 @@ days (the chatter's first page spans them), and the opportunity is the salesman'
 Measured as that salesman, each ``--runs`` times with the ORM's cache emptied before each, median:
 - Odoo: what its route /mail/thread/messages does for the chatter's first page (``_message_fetch``
   of 30 messages and their ``Store``), and for a search of one word;
-- ours: what the same route adds (``mail.sync.message._timeline`` for that page's dates, and for the
-  last page, which reaches the oldest email), and the chatter search of the same word
-  (``_timeline_search``).
+- ours: what the same route adds (``mail.sync.message._timeline_domain`` and ``_timeline`` for that
+  page's dates, and for the last page, which reaches the oldest email), and the chatter search of
+  the same word (``_timeline_search``).
 Figures only: nothing here asserts a speed. Odoo's log goes to /tmp/mcs_chatter_<time>.log.
 """
 
@@ -182,16 +182,17 @@ def measure(registry: Registry, salesman_id: int, targets: dict[str, tuple[str, 
                 Store(messages, for_current_user=True).get_result()
                 return messages
 
+            def ours(newer_than, not_newer_than, model=model, record_id=record_id):
+                # what the route adds: the record's emails, then their conversations of those dates
+                emails = Email._timeline_domain(model, record_id)
+                return Email._timeline(model, record_id, emails, newer_than, not_newer_than)
+
             page = odoo_page()
             oldest = min(page.mapped("date"))
             timings = {
                 "odoo": odoo_page,
-                "page": lambda model=model, record_id=record_id, oldest=oldest: Email._timeline(
-                    model, record_id, oldest, None
-                ),
-                "last": lambda model=model, record_id=record_id, oldest=oldest: Email._timeline(
-                    model, record_id, None, oldest
-                ),
+                "page": lambda ours=ours, oldest=oldest: ours(oldest, None),
+                "last": lambda ours=ours, oldest=oldest: ours(None, oldest),
                 "odoo_search": lambda domain=domain: Message._message_fetch(
                     domain, search_term=word, limit=30
                 ),
@@ -200,8 +201,7 @@ def measure(registry: Registry, salesman_id: int, targets: dict[str, tuple[str, 
                 ),
             }
             medians = {key: _median_ms(env, call, runs) for key, call in timings.items()}
-            first = Email._timeline(model, record_id, oldest, None)
-            last = Email._timeline(model, record_id, None, oldest)
+            first, last = ours(oldest, None), ours(None, oldest)
             found = Email._timeline_search(model, record_id, word)
             shown = (
                 f"page {len(first['conversations'])} conv., last {len(last['conversations'])} conv. "

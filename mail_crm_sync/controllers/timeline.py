@@ -21,17 +21,18 @@ class MailSyncTimeline(ThreadController):
             limit=limit,
         )
         emails = request.env["mail.sync.message"]
-        if search_term or emails._timeline_domain(thread_model, thread_id) is None:
+        domain = None if search_term else emails._timeline_domain(thread_model, int(thread_id))
+        if domain is None:
             return result
         if after:
             # Newer messages, after those shown: the newest conversations, which the chatter merges
             # with those it has. Not bounded by that message's date: an email synced now may be
             # dated before the last note.
-            timeline = emails._timeline(thread_model, int(thread_id))
+            timeline = emails._timeline(thread_model, int(thread_id), domain)
             timeline.pop("more")
         else:
             newer_than, not_newer_than = _page_dates(result["messages"], before, around, limit)
-            timeline = emails._timeline(thread_model, int(thread_id), newer_than, not_newer_than)
+            timeline = emails._timeline(thread_model, int(thread_id), domain, newer_than, not_newer_than)
         result["mail_crm_sync"] = timeline
         return result
 

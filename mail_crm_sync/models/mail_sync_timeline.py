@@ -29,7 +29,7 @@ class MailSyncMessage(models.Model):
         without synced mail in its chatter. A company shows its people's mail too. Override to
         bring synced mail to the chatter of other models.
 
-        The record is one the user may read (``_timeline_access``): its active links are read
+        The record is one the user may read (``_timeline_readable``): its active links are read
         directly, rather than through the links' own access rule, which would check the emails'
         visibility a second time; the emails' rule still applies to what is shown."""
         if model == "res.partner":
@@ -42,24 +42,21 @@ class MailSyncMessage(models.Model):
         return None
 
     @api.model
-    def _timeline_access(self, model, res_id):
-        """The domain for the record if this user may read it and synced mail at all, else None."""
-        domain = self._timeline_domain(model, res_id)
-        if domain is None or not self.has_access("read"):
-            return None
+    def _timeline_readable(self, model, res_id):
+        """Whether this user may read synced mail at all, and the record."""
+        if not self.has_access("read"):
+            return False
         record = self.env[model].browse(res_id).exists()
-        if not record or not record.has_access("read"):
-            return None
-        return domain
+        return bool(record) and record.has_access("read")
 
     @api.model
-    def _timeline(self, model, res_id, newer_than=None, not_newer_than=None):
-        """The conversations of a record whose latest email (of those this user may read) falls in
-        (``newer_than``, ``not_newer_than``], newest first: what the chatter shows beside its
-        messages of the same dates. Either bound may be None (open). Returns
-        ``{"conversations": [...], "more": n}``, n being the conversations left out by the cap."""
-        domain = self._timeline_access(model, res_id)
-        if domain is None:
+    def _timeline(self, model, res_id, domain, newer_than=None, not_newer_than=None):
+        """The conversations of a record (its emails: ``domain``, from ``_timeline_domain``) whose
+        latest email (of those this user may read) falls in (``newer_than``, ``not_newer_than``],
+        newest first: what the chatter shows beside its messages of the same dates. Either bound
+        may be None (open). Returns ``{"conversations": [...], "more": n}``, n being the
+        conversations left out by the cap."""
+        if not self._timeline_readable(model, res_id):
             return {"conversations": [], "more": 0}
         # One query under the visibility rule (it costs the same for a page as for all the
         # record's emails); what is shown of them is then read without it.
@@ -101,8 +98,8 @@ class MailSyncMessage(models.Model):
     def _timeline_search(self, model, res_id, term):
         """A record's emails matching ``term`` as the Emails search does (word beginnings, parts of
         addresses), newest first: what the chatter's search finds beside its messages."""
-        domain = self._timeline_access(model, res_id)
-        if domain is None or not term:
+        domain = self._timeline_domain(model, res_id)
+        if domain is None or not term or not self._timeline_readable(model, res_id):
             return {"emails": [], "count": 0}
         domain = [*domain, ("search_text", "ilike", term)]
         found = self.search(domain, limit=SEARCH_LIMIT)
