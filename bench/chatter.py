@@ -53,18 +53,6 @@ UPDATE mail_sync_message m SET thread_key = keyed.key FROM keyed WHERE keyed.id 
 """
 
 
-def searchable():
-    """The full-text document the sync's INSERT writes (the model's own expression)."""
-    from odoo.addons.mail_crm_sync.models.mail_sync_message import SEARCH_DOCUMENT  # noqa: PLC0415
-    from odoo.tools import SQL  # noqa: PLC0415
-
-    return SQL(
-        "UPDATE mail_sync_message m SET search_document = %s FROM (SELECT id, subject, email_from, "
-        "email_to, email_cc, coalesce(body_text, '') AS new_text FROM mail_sync_message) t WHERE m.id = t.id",
-        SEARCH_DOCUMENT,
-    )
-
-
 MOST_LINKED = {
     "contact": """SELECT l.partner_id, count(*) FROM mail_sync_message_link l
                    JOIN res_partner p ON p.id = l.partner_id
@@ -133,7 +121,7 @@ def set_up_mail(registry: Registry, crm, args) -> tuple[int, dict[str, tuple[str
         )
         _insert_emails(env, account.id, rows)
         env.cr.execute(THREADS)
-        env.cr.execute(searchable())
+        env["mail.sync.message"].search([])._index_stored()  # searchable, as the sync's INSERT makes them
         env.cr.execute("ANALYZE mail_sync_message, mail_sync_account_message_rel, res_partner, crm_lead")
         cron_id = env.ref("mail_crm_sync.ir_cron_mail_relink").id
         env["ir.cron"].browse(cron_id).nextcall = fields.Datetime.now()

@@ -248,6 +248,12 @@ class MailSyncMessage(models.Model):
     def create(self, vals_list):
         """Emails made through the ORM rather than by the sync's INSERT are searchable too."""
         messages = super().create(vals_list)
+        messages._index_stored()
+        return messages
+
+    def _index_stored(self):
+        """The full-text document and the conversation key of these emails, for rows written
+        without the sync's INSERT (the ORM, or SQL as the benches do): from their whole text."""
         self.flush_model()
         self.env.cr.execute(
             SQL(
@@ -258,11 +264,10 @@ class MailSyncMessage(models.Model):
                 "FROM mail_sync_message WHERE id = ANY(%s)) t WHERE m.id = t.id",
                 SEARCH_DOCUMENT,
                 THREAD_KEY,
-                messages.ids,
+                self.ids,
             )
         )
-        messages.invalidate_recordset(["thread_key"])
-        return messages
+        self.invalidate_recordset(["thread_key"])
 
     def unlink(self):
         """The files kept in Odoo (pinned attachments) go with their email."""
