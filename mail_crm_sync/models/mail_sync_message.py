@@ -227,11 +227,6 @@ class MailSyncMessage(models.Model):
             "CREATE INDEX IF NOT EXISTS mail_sync_message_without_account_idx "
             "ON mail_sync_message (id) WHERE without_account"
         )
-        # Emails left by accounts deleted before the flag existed.
-        self.env.cr.execute(
-            "UPDATE mail_sync_message m SET without_account = TRUE WHERE without_account IS NOT TRUE "
-            "AND NOT EXISTS (SELECT 1 FROM mail_sync_account_message_rel r WHERE r.message_id = m.id)"
-        )
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS mail_sync_message_search_idx "
             "ON mail_sync_message USING gin (search_document)"
