@@ -247,13 +247,15 @@ class MailSyncMessage(models.Model):
         return messages
 
     def _index_stored(self):
-        """The full-text document and the conversation key of these emails, for rows written
-        without the sync's INSERT (the ORM, or SQL as the benches do): from their whole text."""
+        """The full-text document and the conversation key of these emails, and whether no account
+        holds them, for rows written without the sync's INSERT (the ORM, or SQL as the benches do)."""
         self.flush_model()
         self.env.cr.execute(
             SQL(
                 "UPDATE mail_sync_message m SET search_document = %s, "
-                "thread_key = coalesce(m.thread_key, %s) "
+                "thread_key = coalesce(m.thread_key, %s), "
+                "without_account = NOT EXISTS "
+                "(SELECT 1 FROM mail_sync_account_message_rel r WHERE r.message_id = m.id) "
                 "FROM (SELECT id, subject, email_from, email_to, email_cc, "
                 "coalesce(body_text, '') AS new_text, message_references, in_reply_to, message_id "
                 "FROM mail_sync_message WHERE id = ANY(%s)) t WHERE m.id = t.id",
@@ -262,7 +264,7 @@ class MailSyncMessage(models.Model):
                 self.ids,
             )
         )
-        self.invalidate_recordset(["thread_key"])
+        self.invalidate_recordset(["thread_key", "without_account"])
 
     def unlink(self):
         """The files kept in Odoo (pinned attachments) go with their email."""

@@ -139,6 +139,20 @@ class TestAccountsFollowTheirOwner(MailSyncCase):
         self.assertEqual(self.messages("<kept@client.example>"), linked)
         self.assertFalse(colleague.search([("id", "=", linked.id)]), "private again, as its new account is")
 
+    def test_an_email_made_without_an_account_shows_on_its_linked_records(self):
+        customer = self.env["res.partner"].create({"name": "Kept Customer", "email": "kept@client.example"})
+        made = self.Message.create(
+            {
+                "message_id": "<made@client.example>",
+                "email_from": customer.email,
+                "address_emails": customer.email,
+            }
+        )
+        made._link_messages(made.ids)
+        self.assertEqual(made.partner_ids, customer)
+        colleague = self.Message.with_user(self.other_salesman)
+        self.assertEqual(colleague.search([("id", "=", made.id)]), made, "no account: shown on its contact")
+
     def test_deleted_owner_stops_the_sync(self):
         account, _box = self.create_account()
         self.salesman.unlink()
