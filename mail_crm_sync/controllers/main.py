@@ -1,9 +1,10 @@
 import logging
 
-from mail_crm_sync_engine import MailSyncError, MessageGone
 from markupsafe import Markup, escape
 from odoo import http
 from odoo.http import content_disposition, request
+
+from mail_crm_sync_engine import MailSyncError, MessageGone
 
 _logger = logging.getLogger(__name__)
 

@@ -6,11 +6,12 @@ session did not start is refused, so a sign-in cannot be slipped into someone el
 
 import logging
 
-from mail_crm_sync_engine import MailSyncError, authorization_url, new_pkce, new_state
 from odoo import http
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound
+
+from mail_crm_sync_engine import MailSyncError, authorization_url, new_pkce, new_state
 
 _logger = logging.getLogger(__name__)
 

@@ -14,9 +14,10 @@ import logging
 import threading
 import time
 
-from mail_crm_sync_engine.idle import IdleWatcher
 from odoo import SUPERUSER_ID, api
 from odoo.tools import SQL
+
+from mail_crm_sync_engine.idle import IdleWatcher
 
 from .mail_sync_inbox_watch import WATCHER_LOCK
 

@@ -3,6 +3,10 @@ from datetime import timedelta
 
 import psycopg2.errors
 from dateutil.relativedelta import relativedelta
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
 from mail_crm_sync_engine import (
     DEFAULT_IMAP_PORTS,
     DEFAULT_SMTP_PORTS,
@@ -28,9 +32,6 @@ from mail_crm_sync_engine import (
     list_folders,
     provider_files_sent_mail,
 )
-from odoo import SUPERUSER_ID, api, fields, models
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
 
 from .mailbox_reader import FolderToRead, MailboxReader
 from .notify import notification

@@ -4,6 +4,9 @@ import dataclasses
 import datetime
 import logging
 
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
 from mail_crm_sync_engine import (
     PROVIDERS,
     AuthenticationFailed,
@@ -15,8 +18,6 @@ from mail_crm_sync_engine import (
     needs_refresh,
     refresh,
 )
-from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 _logger = logging.getLogger(__name__)
 

@@ -4,9 +4,10 @@ import logging
 from datetime import timedelta
 
 import psycopg2.errors
-from mail_crm_sync_engine import FolderError, MailSyncError, connect
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+
+from mail_crm_sync_engine import FolderError, MailSyncError, connect
 
 from .notify import notification
 

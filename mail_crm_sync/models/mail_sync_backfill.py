@@ -20,6 +20,9 @@ from typing import Any
 
 import psycopg2.errors
 import pytz
+from odoo import api, fields, models
+from odoo.tools import SQL
+
 from mail_crm_sync_engine import (
     FolderError,
     FolderRole,
@@ -30,8 +33,6 @@ from mail_crm_sync_engine import (
     fetch_uids,
     search_folder,
 )
-from odoo import api, fields, models
-from odoo.tools import SQL
 
 from .mail_sync_account import SYNC_LOCK_CLASS, _WorkCursor
 from .mailbox_reader import MailboxReader

@@ -1,6 +1,7 @@
-from mail_crm_sync_engine import FolderRole
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from mail_crm_sync_engine import FolderRole
 
 # Failed messages remembered per folder, newest last: enough to act on, not a growing log.
 MAX_FAILED_KEPT = 200

@@ -1,9 +1,10 @@
 """Completeness of a folder: what the server holds in the account's window beside what the CRM
 holds, why they differ, and a repair that reads the missing UIDs alone."""
 
-from mail_crm_sync_engine import FolderRole, FolderState, MailSyncError, census_folder, connect
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+
+from mail_crm_sync_engine import FolderRole, FolderState, MailSyncError, census_folder, connect
 
 from .notify import notification
 

@@ -1,6 +1,7 @@
-from mail_crm_sync_engine.idle import WatchState
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from mail_crm_sync_engine.idle import WatchState
 
 # The session advisory lock the watcher holds while it runs: one watcher per database, and a
 # way for the account form to know whether one runs (pg_locks).

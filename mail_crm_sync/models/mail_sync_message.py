@@ -3,6 +3,11 @@ import logging
 import re
 
 from lxml import html as lxml_html
+from markupsafe import Markup
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, html_sanitize
+
 from mail_crm_sync_engine import (
     Direction,
     FolderRole,
@@ -14,10 +19,6 @@ from mail_crm_sync_engine import (
     mail_domain,
     record_from_bytes,
 )
-from markupsafe import Markup
-from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL, html_sanitize
 
 from .mail_sync_message_attachment import human_size
 from .mail_sync_message_link import AUDIT_COLUMNS

@@ -1,8 +1,9 @@
 import logging
 
-from mail_crm_sync_engine import MailSyncError, MessageGone, connect, fetch_part, name_for_part
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from mail_crm_sync_engine import MailSyncError, MessageGone, connect, fetch_part, name_for_part
 
 from .notify import notification
 

@@ -1,8 +1,9 @@
 from functools import cache
 
-from mail_crm_sync_engine import public_mail_domains
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from mail_crm_sync_engine import public_mail_domains
 
 from .mail_sync_message_link import LinkRule
 

@@ -1,6 +1,7 @@
-from mail_crm_sync_engine import MessageLocation
 from odoo import fields, models
 from odoo.tools import SQL
+
+from mail_crm_sync_engine import MessageLocation
 
 
 class ImapNumber(fields.Integer):

@@ -6,9 +6,10 @@ when it loads its messages, and they are read here through the ORM as the user, 
 rules of ``mail.sync.message`` decide what shows.
 """
 
-from mail_crm_sync_engine.quoting import new_text
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from mail_crm_sync_engine.quoting import new_text
 
 from .mail_sync_message import _people
 

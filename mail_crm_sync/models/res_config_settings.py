@@ -1,8 +1,9 @@
 import datetime
 
 import pytz
-from mail_crm_sync_engine import DEFAULT_BLOCKED_EXTENSIONS as BLOCKED_BY_DEFAULT
 from odoo import api, fields, models
+
+from mail_crm_sync_engine import DEFAULT_BLOCKED_EXTENSIONS as BLOCKED_BY_DEFAULT
 
 from .mail_sync_account import VISIBILITY_SELECTION
 

@@ -12,10 +12,11 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from mail_crm_sync_engine import MailSyncError, MessageGone, connect, fetch_message
 from odoo import fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, email_normalize_all
+
+from mail_crm_sync_engine import MailSyncError, MessageGone, connect, fetch_message
 
 from .mail_sync_message import ADDRESS_ARRAY
 from .mail_sync_message_attachment import human_size

@@ -4,9 +4,10 @@ import time
 from email.utils import make_msgid
 from unittest.mock import patch
 
-from mail_crm_sync_engine.testing import DovecotServer, build_mail
 from odoo.tests import HttpCase, TransactionCase, new_test_user
 from odoo.tests.common import ChromeBrowser
+
+from mail_crm_sync_engine.testing import DovecotServer, build_mail
 
 
 def make_email(  # noqa: PLR0913 - the parts of an email, each with a default

@@ -1,6 +1,7 @@
-from mail_crm_sync_engine import AuthenticationFailed, Throttled
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+
+from mail_crm_sync_engine import AuthenticationFailed, Throttled
 
 from .common import MailSyncCase, make_email
 

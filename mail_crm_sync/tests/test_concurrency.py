@@ -1,11 +1,12 @@
 import secrets
 import threading
 
-from mail_crm_sync_engine.testing import DovecotServer
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
+
+from mail_crm_sync_engine.testing import DovecotServer
 
 from .common import make_email
 

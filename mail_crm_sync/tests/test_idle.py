@@ -5,11 +5,12 @@ import threading
 import time
 
 from imapclient import IMAPClient
-from mail_crm_sync_engine.testing import DovecotServer
 from odoo import SUPERUSER_ID, api, sql_db
 from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
+
+from mail_crm_sync_engine.testing import DovecotServer
 
 from ..models.inbox_watch_service import InboxWatchService
 from .common import make_email

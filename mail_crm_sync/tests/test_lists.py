@@ -1,6 +1,7 @@
+from odoo.tests import new_test_user, tagged
+
 from mail_crm_sync_engine.testing.mail import PNG, forwarding_mail
 from mail_crm_sync_engine.testing.pdf import one_page_pdf
-from odoo.tests import new_test_user, tagged
 
 from ..models.mail_sync_message_attachment import human_size
 from .common import MailSyncCase, MailSyncHttpCase, make_email, screenshot_at_end

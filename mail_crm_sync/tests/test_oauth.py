@@ -4,13 +4,14 @@ from unittest.mock import patch
 
 import requests
 from imapclient import IMAPClient
+from odoo import fields
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, new_test_user, tagged
+
 from mail_crm_sync_engine import Security
 from mail_crm_sync_engine.testing import DovecotServer
 from mail_crm_sync_engine.testing.oauth import OAuthServer
 from mail_crm_sync_engine.testing.smtp import SmtpServer
-from odoo import fields
-from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import make_email, screenshot_at_end
 

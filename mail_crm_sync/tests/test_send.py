@@ -2,11 +2,12 @@ import email
 from email import policy
 
 from imapclient import IMAPClient
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+
 from mail_crm_sync_engine import Security
 from mail_crm_sync_engine.testing import DovecotServer
 from mail_crm_sync_engine.testing.smtp import SmtpServer
-from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
 
 from .common import MailSyncCase, make_email
 

@@ -1,9 +1,10 @@
 import email
 from email import policy
 
+from odoo.tests import new_test_user, tagged
+
 from mail_crm_sync_engine import Security
 from mail_crm_sync_engine.testing.smtp import SmtpServer
-from odoo.tests import new_test_user, tagged
 
 from .common import MailSyncHttpCase, make_email, screenshot_at_end
 

@@ -2,6 +2,11 @@ import base64
 import email.utils
 import logging
 
+from markupsafe import Markup, escape
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import email_normalize, format_datetime, is_html_empty
+
 from mail_crm_sync_engine import (
     Address,
     Draft,
@@ -13,10 +18,6 @@ from mail_crm_sync_engine import (
     reply_headers,
     send_message,
 )
-from markupsafe import Markup, escape
-from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import email_normalize, format_datetime, is_html_empty
 
 from ..models.notify import CLOSE, notification
 

@@ -1,6 +1,7 @@
-from mail_crm_sync_engine import MailSyncError, connect, move_message
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+
+from mail_crm_sync_engine import MailSyncError, connect, move_message
 
 from ..models.notify import CLOSE, notification
 
