@@ -9,9 +9,11 @@
     "license": "LGPL-3",
     "depends": ["crm", "mail"],
     # Distribution names, as Odoo 18 checks them (importlib.metadata): the engine this addon imports,
-    # at least this version, and the IMAP library the engine imports (`pip install` of the repository
-    # brings both); cryptography, which encrypts passwords here, is one of Odoo's own requirements.
-    "external_dependencies": {"python": ["mail-crm-sync>=18.0.1.0.0", "IMAPClient>=3.0", "cryptography"]},
+    # and the IMAP library the engine imports (`pip install` of the repository brings both);
+    # cryptography, which encrypts passwords here, is one of Odoo's own requirements. Bare names only:
+    # a version range needs `packaging`, which a stock Odoo 18 does not have ("Package `packaging` is
+    # required to parse ..."). The ranges live in pyproject.toml (the addon's wheel, the engine's).
+    "external_dependencies": {"python": ["mail-crm-sync", "IMAPClient", "cryptography"]},
     "data": [
         "security/mail_crm_sync_security.xml",
         "security/mail_crm_sync_gdpr_security.xml",

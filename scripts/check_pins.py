@@ -68,15 +68,22 @@ def installed_in(python: str) -> dict[str, str]:
     return {canonicalize_name(p["name"]): p["version"] for p in json.loads(listed.stdout or "[]")}
 
 
-def pip_for(python: str, workdir: Path) -> list[str]:
-    """pip run by that Python when the machine has it (pyenv's too), else this one's pip aimed at it."""
+def find_interpreter(python: str) -> str | None:
+    """A CPython PYTHON ("3.12") with pip on this machine, on PATH or pyenv's, or None."""
     pyenv = Path.home() / ".pyenv" / "versions"
     for interpreter in [
         shutil.which(f"python{python}"),
         *sorted(pyenv.glob(f"{python}.*/bin/python{python}")),
     ]:
         if interpreter and run([str(interpreter), "-m", "pip", "--version"]).returncode == 0:
-            return [str(interpreter), "-m", "pip"]
+            return str(interpreter)
+    return None
+
+
+def pip_for(python: str, workdir: Path) -> list[str]:
+    """pip run by that Python when the machine has it (pyenv's too), else this one's pip aimed at it."""
+    if interpreter := find_interpreter(python):
+        return [interpreter, "-m", "pip"]
     target = ["--target", str(workdir / "target")]  # pip takes --python-version only with --target
     return [sys.executable, "-m", "pip", "--python-version", python, "--only-binary=:all:", *target]
 
