@@ -1,14 +1,15 @@
 """The product's main job inside Odoo: salesmen's mailboxes synced into the CRM, served on loopback.
 
-    $ODOO_HOST/venv/bin/python scripts/demo_odoo.py --odoo-host ~/odoo18 [--database NAME]
+    .venv-demo/bin/python scripts/demo_odoo.py --odoo-host ~/odoo18 [--database NAME]
 
-Run by ``scripts/demo`` where an Odoo 18 host exists, with this repository on PYTHONPATH. It makes a
-fresh database from the host's ``crm18`` template with mail_crm_sync installed; starts a private
-Dovecot holding each salesman's demo mailbox (``mail_crm_sync_engine.testing.demo_mailbox``);
-creates the salesmen, their customers, opportunities and mail accounts (``demo_odoo_records``);
-runs the first sync through the addon's scheduled action; then starts Odoo's server and prints its
-URL, the logins and the pages to look at first. Ctrl-C or SIGTERM stops the server and Dovecot; the
-database stays for another look, and the next run re-creates it.
+Run by ``scripts/demo`` where an Odoo 18 host exists, with the demo's venv (``demo_venv.py``: this
+checkout and aiosmtpd over the host's packages), which also runs Odoo. It makes a fresh database
+from the host's ``crm18`` template with mail_crm_sync installed; starts a private Dovecot holding
+each salesman's demo mailbox (``mail_crm_sync_engine.testing.demo_mailbox``); creates the
+salesmen, their customers, opportunities and mail accounts (``demo_odoo_records``); runs the first
+sync through the addon's scheduled action; then starts Odoo's server and prints its URL, the logins
+and the pages to look at first. Ctrl-C or SIGTERM stops the server and Dovecot; the database stays
+for another look, and the next run re-creates it.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--started", type=float, default=time.time(), help="when the demo began (epoch)")
     args = parser.parse_args(argv)
     host = args.odoo_host.expanduser()
-    odoo_bin = str(host / "odoo")
+    # The host's odoo-bin with this Python (the demo's venv), and the addons path of the host's
+    # wrapper ($ODOO_HOST/odoo) with this repository added.
+    odoo_bin = [sys.executable, str(host / "src" / "odoo-bin")]
     addons_path = f"{host}/src/addons,{host}/src/odoo/addons,{REPOSITORY}"
     log_path = Path(tempfile.gettempdir()) / f"{args.database}.log"
     _log_to(log_path)
@@ -110,7 +113,9 @@ def _write_config(path: Path) -> Path:
     return path
 
 
-def _create_database(odoo_bin: str, config: Path, database: str, addons_path: str, log_path: Path) -> None:
+def _create_database(
+    odoo_bin: list[str], config: Path, database: str, addons_path: str, log_path: Path
+) -> None:
     """A copy of the template with the addon installed, as an administrator installs it."""
     subprocess.run(["dropdb", "--if-exists", "--force", database], check=True)
     if subprocess.run(["createdb", "-T", TEMPLATE, database], check=False).returncode:
@@ -118,7 +123,7 @@ def _create_database(odoo_bin: str, config: Path, database: str, addons_path: st
     _logger.info("Installing mail_crm_sync into database %s (a copy of %s)", database, TEMPLATE)
     with log_path.open("ab") as log:
         install = [
-            odoo_bin,
+            *odoo_bin,
             "-c",
             str(config),
             f"--addons-path={addons_path}",
@@ -187,7 +192,7 @@ def _start_server(  # noqa: PLR0913 - the command line of odoo-bin, piece by pie
 ) -> subprocess.Popen:
     """Odoo's server on loopback only, in a session of its own so that we stop it in order."""
     _logger.info("Starting Odoo on http://127.0.0.1:%s", port)
-    command = [odoo_bin, "-c", str(config), f"--addons-path={addons_path}", "-d", database]
+    command = [*odoo_bin, "-c", str(config), f"--addons-path={addons_path}", "-d", database]
     command += [f"--db-filter=^{database}$"]
     command += ["--http-interface=127.0.0.1", f"--http-port={port}", "--max-cron-threads=1"]
     with log_path.open("ab") as log:
