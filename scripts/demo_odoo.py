@@ -5,19 +5,24 @@
 Run by ``scripts/demo`` where an Odoo 18 host exists, with the demo's venv (``demo_venv.py``: this
 checkout and aiosmtpd over the host's packages), which also runs Odoo. It makes a fresh database
 from the host's ``crm18`` template with mail_crm_sync installed; starts a private Dovecot holding
-each salesman's demo mailbox (``mail_crm_sync_engine.testing.demo_mailbox``); creates the
-salesmen, their customers, opportunities and mail accounts (``demo_odoo_records``); runs the first
-sync through the addon's scheduled action; then starts Odoo's server and prints its URL, the logins
-and the pages to look at first. Ctrl-C or SIGTERM stops the server and Dovecot; the database stays
-for another look, and the next run re-creates it.
+each salesman's demo mailbox (``mail_crm_sync_engine.testing.demo_mailbox``) and a private SMTP
+server (aiosmtpd) that takes their logins and delivers nowhere; creates the salesmen, their
+customers, opportunities and mail accounts (``demo_odoo_records``); runs the first sync through the
+addon's scheduled action; then starts Odoo's server and prints its URL, the logins and the pages to
+look at first. While Odoo runs, each message the SMTP server receives is told on stdout and saved
+as an .eml file. Ctrl-C or SIGTERM stops the server, Dovecot and the SMTP server; the database
+stays for another look, and the next run re-creates it.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import email.parser
+import email.policy
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,9 +34,17 @@ from pathlib import Path
 import demo_odoo_records
 import odoo
 from cryptography.fernet import Fernet
-from demo_odoo_records import ADMIN_PASSWORD, LOGINS, OPPORTUNITIES, UNASSIGNED_PATH, DemoRecords, SyncFigures
+from demo_odoo_records import (
+    ADMIN_PASSWORD,
+    LOGINS,
+    OPPORTUNITIES,
+    UNASSIGNED_PATH,
+    DemoRecords,
+    MailServers,
+    SyncFigures,
+)
 
-from mail_crm_sync_engine.testing import DovecotServer, MailUser, free_port
+from mail_crm_sync_engine.testing import DovecotServer, MailUser, SmtpServer, free_port
 from mail_crm_sync_engine.testing.demo_mail_texts import Person
 from mail_crm_sync_engine.testing.demo_mailbox import DemoMail, demo_mailboxes
 
@@ -53,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     odoo_bin = [sys.executable, str(host / "src" / "odoo-bin")]
     addons_path = f"{host}/src/addons,{host}/src/odoo/addons,{REPOSITORY}"
     log_path = Path(tempfile.gettempdir()) / f"{args.database}.log"
+    outbox = log_path.with_name(f"{args.database}-smtp")
     _log_to(log_path)
     config = _write_config(Path(tempfile.gettempdir()) / f"{args.database}.conf")
     # Also SIGINT: a shell starting us in the background leaves it ignored, and Ctrl-C must stop us.
@@ -60,22 +74,26 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         _create_database(odoo_bin, config, args.database, addons_path, log_path)
-        with DovecotServer() as dovecot:
+        with DovecotServer() as dovecot, SmtpServer() as smtp:
             mail = demo_mailboxes()
-            mailboxes = _fill(dovecot, mail)
+            mailboxes = _fill(dovecot, smtp, mail)
+            servers = MailServers(dovecot.host, dovecot.port, smtp.host, smtp.port)
             port = free_port()
-            records, figures = _set_up_and_sync(config, args.database, addons_path, dovecot, mailboxes, port)
+            records, figures = _set_up_and_sync(config, args.database, addons_path, servers, mailboxes, port)
             server = _start_server(odoo_bin, config, args.database, addons_path, port, log_path)
             try:
                 _wait_until_answering(f"http://127.0.0.1:{port}/web/login", server, log_path)
-                _print_welcome(f"http://127.0.0.1:{port}", records, figures, mail, log_path, args)
-                server.wait()
+                _empty(outbox)
+                _print_welcome(
+                    f"http://127.0.0.1:{port}", records, figures, mail, servers, log_path, outbox, args
+                )
+                _serve(server, smtp, outbox)
                 _logger.error("Odoo stopped by itself (exit %s); see %s", server.returncode, log_path)
                 return 1
             finally:
                 _stop(server)
     except KeyboardInterrupt:
-        _logger.info("Stopped: Odoo and Dovecot are down; database %s kept", args.database)
+        _logger.info("Stopped: Odoo, Dovecot and the SMTP server are down; database %s kept", args.database)
         return 0
     except DemoError as error:
         _logger.error("%s", error)
@@ -139,11 +157,15 @@ def _create_database(
         raise DemoError(f"Installing mail_crm_sync failed (exit {result.returncode}); see {log_path}")
 
 
-def _fill(dovecot: DovecotServer, mail: dict[Person, tuple[DemoMail, ...]]) -> dict[Person, MailUser]:
-    """One mailbox per salesman, each message arriving (INTERNALDATE) when its Date says."""
+def _fill(
+    dovecot: DovecotServer, smtp: SmtpServer, mail: dict[Person, tuple[DemoMail, ...]]
+) -> dict[Person, MailUser]:
+    """One mailbox per salesman, each message arriving (INTERNALDATE) when its Date says; the SMTP
+    server takes the mailbox's login and password, as a provider's does."""
     mailboxes = {}
     for salesman, messages in mail.items():
         mailboxes[salesman] = user = dovecot.add_user(salesman.email)
+        smtp.add_user(user.login, user.password)
         for message in messages:
             dovecot.deliver(user, message.raw, folder=message.folder, when=message.date.timestamp())
     _logger.info(
@@ -156,7 +178,7 @@ def _fill(dovecot: DovecotServer, mail: dict[Person, tuple[DemoMail, ...]]) -> d
 
 
 def _set_up_and_sync(  # noqa: PLR0913 - the demo's steps hand on what main() set up
-    config, database, addons_path, dovecot, mailboxes, port
+    config, database, addons_path, servers, mailboxes, port
 ) -> tuple[DemoRecords, SyncFigures]:
     """The demo's records, then the first sync as the scheduled action runs it, in this process."""
     options = ["-c", str(config), f"--addons-path={addons_path}", "-d", database]
@@ -165,7 +187,7 @@ def _set_up_and_sync(  # noqa: PLR0913 - the demo's steps hand on what main() se
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         env["ir.config_parameter"].set_param("web.base.url", f"http://127.0.0.1:{port}")
-        records = demo_odoo_records.create_demo_records(env, dovecot.host, dovecot.port, mailboxes)
+        records = demo_odoo_records.create_demo_records(env, servers, mailboxes)
     started = time.monotonic()
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -216,6 +238,36 @@ def _wait_until_answering(url: str, server: subprocess.Popen, log_path: Path, ti
     raise DemoError(f"Odoo did not answer {url} within {timeout:.0f} s; see {log_path}")
 
 
+def _empty(outbox: Path) -> None:
+    """The folder of what the SMTP server receives, emptied: it holds this run's mail only."""
+    shutil.rmtree(outbox, ignore_errors=True)
+    outbox.mkdir()
+
+
+def _serve(server: subprocess.Popen, smtp: SmtpServer, outbox: Path) -> None:
+    """Until Odoo stops: each message the SMTP server receives is saved in ``outbox`` and told."""
+    parser = email.parser.BytesHeaderParser(policy=email.policy.default)
+    saved = 0
+    while True:
+        try:
+            server.wait(timeout=1)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+        for mail in smtp.received[saved:]:
+            saved += 1
+            path = outbox / f"{saved:03}.eml"
+            path.write_bytes(mail.data)
+            _logger.info(
+                "SMTP server received, from %s (login %s) for %s: %r, saved as %s",
+                mail.mail_from,
+                mail.login,
+                ", ".join(mail.rcpt_tos),
+                parser.parsebytes(mail.data)["subject"],
+                path,
+            )
+
+
 def _stop(server: subprocess.Popen) -> None:
     """SIGTERM to the server's session (Odoo shuts down cleanly), SIGKILL if it lingers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
@@ -230,7 +282,7 @@ def _stop(server: subprocess.Popen) -> None:
 
 
 def _print_welcome(  # noqa: PLR0913 - all the demo tells, printed once
-    url, records, figures, mail, log_path, args
+    url, records, figures, mail, servers, log_path, outbox, args
 ) -> None:
     """Where to go, who to be, what to look at first; then what the sync took and what it left."""
     salesman = OPPORTUNITIES[0][0]
@@ -284,9 +336,13 @@ def _print_welcome(  # noqa: PLR0913 - all the demo tells, printed once
         f"First sync, by the scheduled action: {synced}; {figures.emails} stored (mail to both, once).",
         f"Left on the server, as they should be: {too_old} emails from before the first-sync window "
         f"(since {figures.window_start}), {junk} in Junk.",
+        f"Sending: Write Email, Reply and Forward go through the demo's own SMTP server on "
+        f"{servers.smtp_host}:{servers.smtp_port}, which delivers nowhere; each message it receives is "
+        f"told here and saved in {outbox}/ (one .eml each). The copy goes to the mailbox's Sent folder "
+        "over IMAP, and the email is on its contact and opportunity at once.",
         f"Database {args.database} stays after exit. Odoo's log: {log_path}; its configuration, with the key "
         f"that encrypts the mail passwords: {log_path.with_suffix('.conf')}",
-        "Ctrl-C stops Odoo and the demo's Dovecot.",
+        "Ctrl-C stops Odoo, the demo's Dovecot and its SMTP server.",
     ]
     print("\n".join(lines), flush=True)
 

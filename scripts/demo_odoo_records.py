@@ -1,7 +1,7 @@
 """The demo's Odoo records: two salesmen, their customers and opportunities, their mail accounts.
 
-Used by ``scripts/demo_odoo.py`` inside the Odoo host's Python, on a fresh database with
-mail_crm_sync installed. The people come from the engine's demo mail
+Used by ``scripts/demo_odoo.py`` in the demo's venv (Odoo from the host's packages), on a fresh
+database with mail_crm_sync installed. The people come from the engine's demo mail
 (``mail_crm_sync_engine.testing.demo_mail_texts``), so that the synced mail finds its contacts.
 """
 
@@ -58,6 +58,16 @@ OPPORTUNITIES = (
 
 
 @dataclass(frozen=True, slots=True)
+class MailServers:
+    """Where the salesmen's mail is read (the demo's Dovecot) and sent (its aiosmtpd), on loopback."""
+
+    imap_host: str
+    imap_port: int
+    smtp_host: str
+    smtp_port: int
+
+
+@dataclass(frozen=True, slots=True)
 class DemoRecords:
     """What the demo created and points the user at."""
 
@@ -80,8 +90,9 @@ class SyncFigures:
     errors: tuple[str, ...]
 
 
-def create_demo_records(env, server_host: str, server_port: int, mailboxes: dict[Person, MailUser]):
-    """Users, contacts, opportunities and connected mail accounts (folders listed, none synced yet)."""
+def create_demo_records(env, servers: MailServers, mailboxes: dict[Person, MailUser]):
+    """Users, contacts, opportunities and connected mail accounts that send too (folders listed, none
+    synced yet)."""
     _keep_to_loopback(env)
     env.ref("base.user_admin").password = ADMIN_PASSWORD
     users = {salesman: _create_salesman(env, salesman) for salesman in LOGINS}
@@ -103,8 +114,7 @@ def create_demo_records(env, server_host: str, server_port: int, mailboxes: dict
     ]
     _create_unassigned_action(env)
     accounts = {
-        salesman: _connect_account(env, users[salesman], mailboxes[salesman], server_host, server_port)
-        for salesman in LOGINS
+        salesman: _connect_account(env, users[salesman], mailboxes[salesman], servers) for salesman in LOGINS
     }
     _logger.info(
         "Created users %s, %s contacts in %s companies, %s opportunities, and connected %s mail accounts",
@@ -210,9 +220,11 @@ def _create_unassigned_action(env):
     )
 
 
-def _connect_account(env, user, mailbox: MailUser, host: str, port: int):
+def _connect_account(env, user, mailbox: MailUser, servers: MailServers):
     """The salesman's own account, created as he would in his preferences, then connection-tested:
-    that lists the server's folders and makes Inbox and Sent the synced ones."""
+    that lists the server's folders and makes Inbox and Sent the synced ones. Sending goes through the
+    demo's SMTP server with the mailbox's own login and password, so the Outgoing tab's SMTP Login
+    and SMTP Password stay empty, as their help says."""
     account = (
         env["mail.sync.account"]
         .with_user(user)
@@ -221,10 +233,14 @@ def _connect_account(env, user, mailbox: MailUser, host: str, port: int):
                 "name": f"{user.name}'s mailbox",
                 "email": mailbox.email,
                 "user_id": user.id,
-                "imap_host": host,
-                "imap_port": port,
+                "imap_host": servers.imap_host,
+                "imap_port": servers.imap_port,
                 "imap_security": "none",
                 "password": mailbox.password,
+                "smtp_host": servers.smtp_host,
+                "smtp_port": servers.smtp_port,
+                "smtp_security": "none",
+                "sending_enabled": True,
             }
         )
         .sudo()
