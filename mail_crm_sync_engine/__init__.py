@@ -64,6 +64,7 @@ from .errors import (
     Unsupported,
 )
 from .folders import default_selection, folder_role, list_folders, special_folder
+from .identity import content_fingerprint, namesake_key
 from .oauth import (
     GMAIL,
     MICROSOFT_365,
@@ -153,6 +154,7 @@ __all__ = [
     "compose",
     "configure",
     "connect",
+    "content_fingerprint",
     "default_selection",
     "delete_message",
     "exchange_code",
@@ -166,6 +168,7 @@ __all__ = [
     "mail_domain",
     "move_message",
     "name_for_part",
+    "namesake_key",
     "needs_refresh",
     "new_pkce",
     "new_state",

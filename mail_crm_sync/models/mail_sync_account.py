@@ -1,4 +1,5 @@
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 import psycopg2.errors
@@ -57,6 +58,23 @@ SECURITY_SELECTION = [
     ("starttls", "STARTTLS"),
     ("none", "None"),
 ]
+
+
+class UnexpectedSyncError(MailSyncError):
+    """A sync that failed for a reason no mail server gives (a bug, a configuration error): told
+    on the account like any failure, and counted, so that an account failing at every run stops."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    """What one account's sync did: its status ("done", "pending": more to download, "failed",
+    "busy": another worker has it), the emails it stored and committed, the folders it could not
+    read ({name: the reason shown}), and the error that ended it."""
+
+    status: str
+    stored: int = 0
+    folder_errors: tuple[tuple[str, str], ...] = ()
+    error: MailSyncError | None = None
 
 
 class _WorkCursor:
@@ -221,6 +239,10 @@ class MailSyncAccount(models.Model):
         tracking=True,
     )
     last_error = fields.Text(readonly=True)
+    sync_warning = fields.Text(
+        readonly=True,
+        help="What the last sync could not do although it connected: folders it could not read.",
+    )
     failure_count = fields.Integer(string="Consecutive Failures", readonly=True)
     last_sync_date = fields.Datetime(string="Last Successful Sync", readonly=True)
     last_attempt_date = fields.Datetime(readonly=True)
@@ -488,23 +510,32 @@ class MailSyncAccount(models.Model):
         return action
 
     def _sync_and_report(self):
-        """Sync these accounts and notify the number of emails that run stored."""
-        Message = self.env["mail.sync.message"].sudo()
-        domain = [("account_ids", "in", self.ids)]
-        before = Message.search_count(domain)
-        results = self._sync_accounts()
-        count = Message.search_count(domain) - before
-        failed = self.filtered(lambda account: results.get(account.id) == "failed")
-        message = self.env._("%(count)s new emails", count=count)
-        if count == 1:
-            message = self.env._("1 new email")
-        if failed:
+        """Sync these accounts and say what the run did: the emails it stored (counted from what it
+        committed: this request's snapshot cannot see them), and every account or folder it could
+        not read, as a warning."""
+        results = self._run_syncs()
+        count = sum(result.stored for result in results.values())
+        message = self.env._("1 new email") if count == 1 else self.env._("%(count)s new emails", count=count)
+        if count == 0:
+            message = self.env._("No new email")
+        problems = []
+        for account in self:
+            result = results[account.id]
+            if result.status == "failed":
+                problems.append(self.env._("%(account)s was not synced", account=account.name))
+            problems += [
+                self.env._(
+                    "folder %(folder)s of %(account)s was not read", folder=folder, account=account.name
+                )
+                for folder, _reason in result.folder_errors
+            ]
+        if problems:
             message = self.env._(
-                "%(message)s. Not synced: %(accounts)s (see the account).",
+                "%(message)s. Not synced: %(problems)s (see the account).",
                 message=message,
-                accounts=", ".join(failed.mapped("name")),
+                problems="; ".join(problems),
             )
-        return notification(message, kind="warning" if failed else "success")
+        return notification(message, kind="warning" if problems else "success", sticky=bool(problems))
 
     @api.model
     def _cron_sync(self):
@@ -568,18 +599,34 @@ class MailSyncAccount(models.Model):
         With ``due_before``, an account is synced only if it is still due when claimed (pending, or
         not attempted since then): another worker may have synced it since this list was read.
         Returns {account id: "done", "pending" (more to download: the next run goes on), "failed",
-        or "busy" (another worker has it, or had it since)}.
+        or "busy" (another worker has it, or had it since)}; ``_run_syncs`` tells more.
         """
+        return {account_id: result.status for account_id, result in self._run_syncs(due_before).items()}
+
+    def _run_syncs(self, due_before=None):
+        """``_sync_accounts``, with each account's SyncResult. A sync that crashes (a bug, a
+        configuration error) is recorded on its account like any failure, in a transaction of its
+        own: what the crash rolled back cannot hide it."""
         self.env.flush_all()
         results = {}
         for account_id in self.ids:
             try:
                 results[account_id] = self.browse(account_id)._sync_claimed(due_before)
-            except Exception:
+            except Exception as error:  # whatever it was, the next account is synced and this one says so
                 _logger.exception("Sync of mail account %s crashed", account_id)
-                results[account_id] = "failed"
+                crash = UnexpectedSyncError(str(error) or type(error).__name__)
+                self.browse(account_id)._record_crash(crash)
+                results[account_id] = SyncResult("failed", error=crash)
         self.env.invalidate_all()
         return results
+
+    def _record_crash(self, error):
+        """Record an unexpected failure on the account, on a cursor of its own."""
+        try:
+            with self.env.registry.cursor() as cr:
+                self.with_env(self.env(cr=cr, su=True))._record_outcome("failed", error)
+        except Exception:  # the database itself is failing: the log is all that is left
+            _logger.exception("The failure of mail account %s could not be recorded", self.id)
 
     def _sync_claimed(self, due_before=None):
         """Claim the account with a row lock held by one cursor; store the mail with another that
@@ -612,7 +659,7 @@ class MailSyncAccount(models.Model):
                 claimed = None
             if not claimed:
                 _logger.info("Mail account %s is being synced by another worker or is not active", self.id)
-                return "busy"
+                return SyncResult("busy")
             # This transaction writes only the outcome (dates, state, a warning): not worth waiting for
             # the disk at every poll. Other workers see it at once; a database crash may lose it,
             # and the account is then polled again. The mail is committed on the writer's cursor.
@@ -620,12 +667,12 @@ class MailSyncAccount(models.Model):
             # Fetching older mail of this account waits between its batches while this is held.
             lock_cr.execute(SQL("SELECT pg_advisory_xact_lock_shared(%s, %s)", SYNC_LOCK_CLASS, self.id))
             account = self.with_env(self.env(cr=lock_cr, su=True))
-            outcome = account._sync_folders()
-            account._record_outcome(*outcome)
-            return outcome[0]
+            result = account._sync_folders()
+            account._record_outcome(result.status, result.error, result.folder_errors)
+            return result
 
     def _sync_folders(self):
-        """The sync proper. Returns (status, error).
+        """The sync proper: a SyncResult.
 
         The engine reads the mailbox in a thread of its own (MailboxReader), one batch ahead; this
         thread stores each batch on the work cursor and answers what the engine asks of the
@@ -639,6 +686,7 @@ class MailSyncAccount(models.Model):
             for folder in self.folder_ids.filtered("active")
         ]
         work = _WorkCursor(self)
+        stored, folder_errors = 0, []
         try:
             with MailboxReader(
                 self._connection_settings(),
@@ -654,28 +702,36 @@ class MailSyncAccount(models.Model):
                 for kind, folder, item in reader:
                     if kind == "folder_error":
                         _logger.info("Folder %s of mail account %s failed: %s", folder.name, self.id, item)
-                        work.bind(folder.record).last_error = self._error_message(item)
+                        reason = self._error_message(item)
+                        work.bind(folder.record).last_error = reason
                         work.commit()
+                        folder_errors.append((folder.name, reason))
                     else:
                         record = work.bind(folder.record)  # opens the work cursor at the first batch
-                        work.account._store_and_commit(record, item)
-            if reader.truncated:
-                return "pending", None
+                        stored += work.account._store_and_commit(record, item)
+            status = "pending" if reader.truncated else "done"
+            return SyncResult(status, stored, tuple(folder_errors))
         except MailSyncError as error:
             _logger.info("Sync of mail account %s failed: %s", self.id, error)
-            return "failed", error
+            return SyncResult("failed", stored, tuple(folder_errors), error)
         finally:
             work.close()
-        return "done", None
 
     def _store_and_commit(self, folder, batch):
-        """Store a batch in one transaction; retried when another worker stored the same mail meanwhile."""
+        """Store a batch in one transaction, retried when another worker stored the same mail
+        meanwhile; returns the number of emails it created.
+
+        A batch the database refuses for another reason (an email no check foresaw) is stored again
+        one email at a time: an email still refused is listed as failed on its folder, with the
+        reason, and the batch, its folder and the account go on. No email can stop a mailbox.
+        """
+        Message = self.env["mail.sync.message"]
         for attempt in range(1, MAX_STORE_ATTEMPTS + 1):
             try:
-                self.env["mail.sync.message"]._store_batch(folder, batch)
+                created = Message._store_batch(folder, batch)
                 # One commit per batch, on the sync's own cursor: a long first sync keeps its progress.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-                return
+                return len(created)
             except (psycopg2.errors.SerializationFailure, psycopg2.errors.UniqueViolation):
                 self.env.cr.rollback()
                 self.env.invalidate_all()
@@ -684,22 +740,47 @@ class MailSyncAccount(models.Model):
                 _logger.info(
                     "Batch of %s in mail account %s met a concurrent update; retrying", folder.name, self.id
                 )
+            except Exception:  # the database refused something in this batch: find which email
+                _logger.warning(
+                    "Batch of %s in mail account %s could not be stored whole; storing it email by email",
+                    folder.name,
+                    self.id,
+                    exc_info=True,
+                )
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                created = Message._store_batch(folder, batch, one_by_one=True)
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                return len(created)
+        return 0
 
-    def _record_outcome(self, status, error):
+    def _record_outcome(self, status, error, folder_errors=()):
+        """The outcome of a sync on the account: its state, the error that ended it, and as a
+        warning the folders it could not read ((name, reason) pairs)."""
         now = fields.Datetime.now()
+        warning = "\n".join(
+            self.env._("Folder %(folder)s was not synced: %(reason)s", folder=folder, reason=reason)
+            for folder, reason in folder_errors
+        )
         if status in ("done", "pending"):
             self._write_outcome(
                 {
                     "state": "active",
                     "failure_count": 0,
                     "last_error": False,
+                    "sync_warning": warning or False,
                     "last_sync_date": now,
                     "last_attempt_date": now,
                     "sync_pending": status == "pending",
                 }
             )
             return
-        values = {"last_error": self._error_message(error), "last_attempt_date": now, "sync_pending": False}
+        values = {
+            "last_error": self._error_message(error),
+            "sync_warning": warning or False,
+            "last_attempt_date": now,
+            "sync_pending": False,
+        }
         if error.counts_as_connection_failure:
             failures = self.failure_count + 1
             values.update(failure_count=failures, state="failing")
@@ -870,6 +951,10 @@ class MailSyncAccount(models.Model):
             (Unsupported, self.env._("The mail server cannot do this safely: nothing was changed.")),
             (MessageGone, self.env._("This email is no longer on the server.")),
             (ServerRefused, self.env._("The server refused a command.")),
+            (
+                UnexpectedSyncError,
+                self.env._("The sync stopped on an unexpected error; the next run tries again."),
+            ),
         ]
         sentence = next(
             (text for kind, text in sentences if isinstance(error, kind)),

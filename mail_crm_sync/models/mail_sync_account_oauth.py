@@ -173,7 +173,7 @@ class MailSyncAccount(models.Model):
 
     # -- outcomes ---------------------------------------------------------------------------------
 
-    def _record_outcome(self, status, error):
+    def _record_outcome(self, status, error, folder_errors=()):
         if self.provider in OAUTH_PROVIDERS and isinstance(error, AuthenticationFailed):
             # The server refused a token we held valid (revoked there, or a clock apart): not a
             # connection failure. The next run refreshes it; a refused refresh asks to re-connect.
@@ -197,7 +197,7 @@ class MailSyncAccount(models.Model):
             )
             self._notify_reconnect()
             return
-        super()._record_outcome(status, error)
+        super()._record_outcome(status, error, folder_errors)
         if status in ("done", "pending") and self.provider in OAUTH_PROVIDERS:
             self._warn_before_lapse()
 

@@ -1,3 +1,4 @@
+import dataclasses
 import email.utils as email_utils
 import logging
 import re
@@ -10,13 +11,16 @@ from odoo.tools import SQL, html_sanitize
 
 from mail_crm_sync_engine import (
     Direction,
+    FailedMessage,
     FolderRole,
     MailSyncError,
     Place,
     connect,
+    content_fingerprint,
     delete_message,
     is_public_mail_domain,
     mail_domain,
+    namesake_key,
     record_from_bytes,
 )
 
@@ -27,12 +31,15 @@ from .notify import notification
 _logger = logging.getLogger(__name__)
 
 # What full-text search reads: subject, addresses and the text the writer typed, without the history
-# a reply quotes (the engine's quoting.new_text: the quoted emails are indexed themselves). Cut: a
-# tsvector cannot exceed 1 MB. Stored when the email is inserted, so that neither rechecks nor the
+# a reply quotes (the engine's quoting.new_text: the quoted emails are indexed themselves). Cut, so
+# that no email can make it exceed the 1 MB a tsvector holds: 20,000 characters of headers and
+# 120,000 of text are at most 70,000 words, 12 bytes each at worst (a distinct 4-byte character
+# between spaces), 840 KB. Stored when the email is inserted, so that neither rechecks nor the
 # planner ever recompute it.
 SEARCH_DOCUMENT = SQL(
-    "to_tsvector('simple'::regconfig, coalesce(t.subject, '') || ' ' || coalesce(t.email_from, '') || ' ' "
-    "|| coalesce(t.email_to, '') || ' ' || coalesce(t.email_cc, '') || ' ' || left(t.new_text, 200000))"
+    "to_tsvector('simple'::regconfig, left(coalesce(t.subject, '') || ' ' || coalesce(t.email_from, '') "
+    "|| ' ' || coalesce(t.email_to, '') || ' ' || coalesce(t.email_cc, ''), 20000) || ' ' "
+    "|| left(t.new_text, 120000))"
 )
 ADDRESS_ARRAY = SQL("string_to_array(address_emails, E'\\n')")
 # The conversation an email belongs to: the first Message-ID its References name (the thread's
@@ -149,6 +156,12 @@ class MailSyncMessage(models.Model):
     size = fields.Integer(string="Size in Bytes", readonly=True)
     size_display = fields.Char(string="Size", compute="_compute_size_display")
     warnings = fields.Text(readonly=True, help="What could not be read in this email.")
+    content_hash = fields.Char(
+        readonly=True,
+        copy=False,
+        help="What every copy of this email has in common (sender, date, subject, recipients), hashed: "
+        "another email under the same Message-ID is stored apart.",
+    )
     message_id_synthetic = fields.Boolean(
         string="Synthetic Message-ID",
         readonly=True,
@@ -622,8 +635,12 @@ class MailSyncMessage(models.Model):
     # -- storing what the engine returns ----------------------------------------------------
 
     @api.model
-    def _store_batch(self, folder, batch):
-        """Store one engine batch for ``folder`` in a fixed number of queries, then save its state."""
+    def _store_batch(self, folder, batch, one_by_one=False):
+        """Store one engine batch for ``folder`` in a fixed number of queries, then save its state;
+        returns the emails it created (an email seen before, in another folder or account, is not).
+
+        ``one_by_one``: each email in a savepoint of its own, for a batch the database refused
+        whole; an email it still refuses is listed as failed on the folder, with the reason."""
         account = folder.account_id
         if batch.reset:
             self._forget_folder_uids(folder, batch.state.uidvalidity)
@@ -632,26 +649,76 @@ class MailSyncMessage(models.Model):
             "sent": {Direction.OUTGOING},
             "both": {Direction.INCOMING, Direction.OUTGOING},
         }[account.keep]
-        records = {}
-        for record in batch.messages:
-            if record.direction in keep:
-                records.setdefault(record.message_id, record)
-        for erased in self.env["mail.sync.tombstone"]._erased(list(records)):
-            del records[erased]  # erased from the CRM (GDPR): never stored again
-        message_ids, created = {}, []
-        if records:
-            created = self._insert_messages(list(records.values()))
-            message_ids = self._ids_by_message_id(list(records))
-            self._insert_attachments({message_ids[key]: records[key] for key in created})
-            self._insert_locations(folder, batch.state.uidvalidity, records, message_ids)
-            self._link_messages(list(message_ids.values()))
+        records = [record for record in batch.messages if record.direction in keep]
+        failed = list(batch.failed)
+        if not one_by_one:
+            created = self._store_records(folder, batch.state.uidvalidity, records)
+        else:
+            created = self.browse()
+            for record in records:
+                try:
+                    with self.env.cr.savepoint():
+                        created |= self._store_records(folder, batch.state.uidvalidity, [record])
+                except Exception as error:  # whatever the database refuses, the batch goes on
+                    _logger.warning(
+                        "Email UID %s of %s could not be stored", record.uid, folder.name, exc_info=True
+                    )
+                    self.env.invalidate_all()
+                    reason = self.env._("could not be stored: %(error)s", error=str(error).strip()[:500])
+                    failed.append(FailedMessage(record.uid, reason))
         if batch.gone_uids:
             self._mark_gone(folder, batch.state.uidvalidity, batch.gone_uids)
-        if account.create_contacts and records:
-            self._create_sender_contacts(list(records.values()))
-        folder._save_batch_state(batch)
-        self._after_batch_stored(folder, self.browse([message_ids[key] for key in created]))
-        return list(message_ids.values())
+        folder._save_batch_state(dataclasses.replace(batch, failed=tuple(failed)))
+        self._after_batch_stored(folder, created)
+        return created
+
+    def _store_records(self, folder, uidvalidity, records):
+        """Store the engine's records seen in ``folder``: the emails not stored yet, their
+        attachments, where each was seen, their links; the emails created."""
+        records = self._apart_from_namesakes(records)
+        erased = set(self.env["mail.sync.tombstone"]._erased([record.message_id for record in records]))
+        records = [record for record in records if record.message_id not in erased]  # GDPR: never again
+        if not records:
+            return self.browse()
+        unique = {}
+        for record in records:
+            unique.setdefault(record.message_id, record)
+        created = self._insert_messages(list(unique.values()))
+        message_ids = self._ids_by_message_id(list(unique))
+        self._insert_attachments({message_ids[key]: unique[key] for key in created})
+        self._insert_locations(folder, uidvalidity, records, message_ids)
+        self._link_messages(list(message_ids.values()))
+        if folder.account_id.create_contacts:
+            self._create_sender_contacts(list(unique.values()))
+        return self.browse([message_ids[key] for key in created])
+
+    def _apart_from_namesakes(self, records):
+        """The records, each under the key it is stored with: its Message-ID, unless a different
+        email (stored, or earlier in ``records``) holds that Message-ID; then a key of its own and a
+        warning. Copies of one email keep one key (``content_fingerprint``); an email stored before
+        fingerprints were kept is taken for the same."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT message_id, content_hash FROM mail_sync_message WHERE message_id = ANY(%s)",
+                list({record.message_id for record in records}),
+            )
+        )
+        held = dict(self.env.cr.fetchall())
+        keyed = []
+        for record in records:
+            fingerprint = content_fingerprint(record)
+            holder = held.setdefault(record.message_id, fingerprint)
+            if holder in (None, fingerprint):
+                keyed.append(record)
+                continue
+            key = namesake_key(record.message_id, fingerprint)
+            held.setdefault(key, fingerprint)
+            warning = self.env._(
+                "Another email already has the Message-ID %(message_id)s: this one is stored apart.",
+                message_id=record.message_id,
+            )
+            keyed.append(dataclasses.replace(record, message_id=key, warnings=(*record.warnings, warning)))
+        return keyed
 
     def _after_batch_stored(self, folder, new_messages):
         """Called once per stored batch, in its transaction, with the emails this batch created
@@ -678,6 +745,7 @@ class MailSyncMessage(models.Model):
             "size": [],
             "warnings": [],
             "message_id_synthetic": [],
+            "content_hash": [],
             "attachment_count": [],
             "new_text": [],  # not a column: what search_document indexes
         }
@@ -705,6 +773,7 @@ class MailSyncMessage(models.Model):
             columns["size"].append(record.size)
             columns["warnings"].append("\n".join(record.warnings) or None)
             columns["message_id_synthetic"].append(record.message_id_synthetic)
+            columns["content_hash"].append(content_fingerprint(record))
             columns["attachment_count"].append(len(record.attachments))
             columns["new_text"].append(record.new_text.replace("\x00", ""))
         extra = [self._extra_message_values(record) for record in records]
@@ -778,8 +847,8 @@ class MailSyncMessage(models.Model):
         )
 
     def _insert_locations(self, folder, uidvalidity, records, message_ids):
-        """Remember where each email was seen, and that its account holds it."""
-        keys = list(records)
+        """Remember where each record was seen (``message_ids``: the email of each key), and that its
+        account holds it."""
         self.env.cr.execute(
             SQL(
                 """INSERT INTO mail_sync_message_location
@@ -791,8 +860,8 @@ class MailSyncMessage(models.Model):
                 account=folder.account_id.id,
                 folder=folder.id,
                 uidvalidity=uidvalidity,
-                ids=[message_ids[key] for key in keys],
-                uids=[records[key].uid for key in keys],
+                ids=[message_ids[record.message_id] for record in records],
+                uids=[record.uid for record in records],
             )
         )
         self.env.cr.execute(
@@ -841,7 +910,7 @@ class MailSyncMessage(models.Model):
         message_ids = self._ids_by_message_id([record.message_id])
         self._insert_attachments({message_ids[key]: record for key in created})
         if location and location.uid:
-            self._insert_locations(folder, location.uidvalidity, {record.message_id: record}, message_ids)
+            self._insert_locations(folder, location.uidvalidity, [record], message_ids)
         else:
             self.env.cr.execute(
                 SQL(

@@ -16,6 +16,7 @@ from . import (
     test_pinning,
     test_security,
     test_send,
+    test_store_isolation,
     test_sync,
     test_ui,
     test_unsafe_html,

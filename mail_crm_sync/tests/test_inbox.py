@@ -90,7 +90,7 @@ class TestInbox(MailSyncCase):
         notification = account.with_user(self.salesman).action_sync_now()
         self.assertEqual(notification["params"]["message"], "1 new email")
         notification = account.with_user(self.salesman).action_sync_now()
-        self.assertEqual(notification["params"]["message"], "0 new emails")
+        self.assertEqual(notification["params"]["message"], "No new email")
 
     def test_download_new_messages_without_an_account_says_how_to_connect_one(self):
         with self.assertRaisesRegex(UserError, "no connected mail account"):

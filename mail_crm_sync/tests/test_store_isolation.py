@@ -1,0 +1,101 @@
+import dataclasses
+import datetime
+from unittest.mock import patch
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from mail_crm_sync_engine import Batch, FolderState, Place, record_from_bytes
+
+from .common import MailSyncCase, make_email
+
+
+@tagged("post_install", "-at_install")
+class TestStoreIsolation(MailSyncCase):
+    """No email can stop a mailbox's sync, and none is lost without a reason on its folder."""
+
+    def record(self, uid, **email):
+        place = Place("INBOX", uid, 7)
+        return record_from_bytes(make_email(**email), place, ())
+
+    def inbox(self, account):
+        return account.folder_ids.filtered(lambda folder: folder.name == "INBOX")
+
+    def test_an_email_the_database_refuses_is_listed_and_its_batch_goes_on(self):
+        account, _box = self.create_account()
+        inbox = self.inbox(account)
+        good = self.record(1, message_id="<good-1@x>")
+        # What no check of the engine foresaw: here a NUL the database refuses in a text column.
+        refused = dataclasses.replace(self.record(2, message_id="<refused@x>"), subject="a\x00b")
+        after = self.record(3, message_id="<good-3@x>")
+        batch = Batch("INBOX", (good, refused, after), FolderState(uidvalidity=7, last_uid=3))
+
+        with mute_logger("odoo.addons.mail_crm_sync.models.mail_sync_account"):
+            with mute_logger("odoo.addons.mail_crm_sync.models.mail_sync_message"):
+                # On a cursor of its own, as the sync stores: it commits and rolls back.
+                with self.registry.cursor() as cr:
+                    work = self.env(cr=cr)
+                    created = account.with_env(work)._store_and_commit(inbox.with_env(work), batch)
+        self.env.invalidate_all()
+
+        self.assertEqual(created, 2)
+        self.assertEqual(len(self.messages("<good-1@x>", "<good-3@x>")), 2)
+        self.assertFalse(self.messages("<refused@x>"))
+        self.assertEqual([item["uid"] for item in inbox.failed_messages], [2])
+        self.assertIn("could not be stored", inbox.failed_messages[0]["reason"])
+        self.assertEqual(inbox.last_uid, 3, "the folder moves on: the next run does not stop there again")
+
+    def test_a_different_email_under_a_taken_message_id_is_stored_apart(self):
+        account, box = self.create_account()
+        sent = datetime.datetime(2026, 12, 1, 9, 30, tzinfo=datetime.UTC)
+        real = make_email(message_id="<same@x>", subject="The real one", date=sent)
+        self.deliver(box, real)
+        self.deliver(
+            box, make_email(message_id="<same@x>", subject="A forgery", sender="mallory@evil.example")
+        )
+        self.deliver(box, real)  # a true copy
+        self.sync(account)
+
+        emails = self.Message.search([("message_id", "=like", "<same@x>%")], order="id")
+        self.assertEqual(emails.mapped("subject"), ["The real one", "A forgery"])
+        real, forgery = emails
+        self.assertEqual(real.message_id, "<same@x>")
+        self.assertIn("Another email already has the Message-ID <same@x>", forgery.warnings)
+        self.assertEqual(len(real.location_ids), 2, "both copies of the real one are where they are")
+        self.assertEqual(len(forgery.location_ids), 1)
+        self.assertFalse(self.inbox(account).failed_messages)
+
+    def test_a_crash_of_the_sync_is_told_on_the_account(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email())
+        with (
+            patch.object(type(self.Account), "_sync_folders", side_effect=RuntimeError("boom")),
+            mute_logger("odoo.addons.mail_crm_sync.models.mail_sync_account"),
+        ):
+            self.assertEqual(self.sync(account), {account.id: "failed"})
+        self.assertEqual(account.state, "failing")
+        self.assertEqual(account.failure_count, 1)
+        self.assertIn("unexpected error", account.last_error)
+        self.assertIn("boom", account.last_error)
+        self.assertTrue(account.last_attempt_date, "the account does not jump the queue at every run")
+
+        self.sync(account)
+        self.assertEqual(account.state, "active")
+        self.assertFalse(account.last_error)
+
+    def test_a_folder_that_fails_is_a_warning_on_the_account_and_in_the_notice(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(message_id="<in-inbox@x>"))
+        missing = account.folder_ids.create({"account_id": account.id, "name": "Vanished", "active": True})
+        notice = account.with_user(self.salesman).action_sync_now()
+
+        self.assertEqual(notice["params"]["type"], "warning")
+        self.assertIn("1 new email", notice["params"]["message"])
+        self.assertIn("folder Vanished", notice["params"]["message"])
+        self.assertIn("Folder Vanished was not synced", account.sync_warning)
+        self.assertTrue(missing.last_error)
+        self.assertEqual(account.state, "active")
+
+        missing.active = False
+        account.with_user(self.salesman).action_sync_now()
+        self.assertFalse(account.sync_warning, "the warning goes when the folder no longer fails")

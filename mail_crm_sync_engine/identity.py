@@ -1,0 +1,30 @@
+"""Telling emails apart when their Message-IDs say they are one.
+
+A Message-ID is chosen by the sender's software: a broken mailer reuses one, and anyone can copy
+another email's into a message of their own. Every copy of one email (in Inbox and Archive, in two
+colleagues' mailboxes, the Bcc copy, the Sent copy) carries the same sender, date, subject and
+recipients; two different emails that share a Message-ID almost never do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from .types import MessageRecord
+
+
+def content_fingerprint(record: MessageRecord) -> str:
+    """A short hash of what every copy of one email has in common: sender, date, subject and To/Cc
+    recipients (not the body: the sync reads chosen text parts, a sent copy is parsed whole)."""
+    fields = (
+        ",".join(sorted(address.email for address in record.from_)),
+        record.date.isoformat() if record.date else "",
+        " ".join(record.subject.split()),
+        ",".join(sorted(address.email for address in (*record.to, *record.cc))),
+    )
+    return hashlib.sha256("\x1f".join(fields).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def namesake_key(message_id: str, fingerprint: str) -> str:
+    """The key an email is stored under when another email already holds its Message-ID."""
+    return f"{message_id}#{fingerprint[:16]}"
