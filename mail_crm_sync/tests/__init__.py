@@ -14,6 +14,7 @@ from . import (
     test_lists,
     test_oauth,
     test_pinning,
+    test_production_sync,
     test_security,
     test_send,
     test_store_isolation,
