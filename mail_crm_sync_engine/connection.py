@@ -437,10 +437,24 @@ def _open(settings: ConnectionSettings) -> IMAPClient:
 
 
 def _login(client: IMAPClient, settings: ConnectionSettings) -> None:
+    password = settings.password or ""
     if settings.oauth_token:
         client.oauth2_login(settings.login, settings.oauth_token)
+    elif settings.login.isascii() and password.isascii():
+        client.login(settings.login, password)
     else:
-        client.login(settings.login, settings.password or "")
+        _login_in_utf8(client, settings.login, password, f"{settings.host}:{settings.port}")
+
+
+def _login_in_utf8(client: IMAPClient, login: str, password: str, where: str) -> None:
+    """AUTHENTICATE PLAIN (RFC 4616), which carries a login and a password in UTF-8: LOGIN takes
+    ASCII alone (imaplib cannot even send it other characters)."""
+    if "AUTH=PLAIN" not in {capability.decode().upper() for capability in client.capabilities()}:
+        raise AuthenticationFailed(
+            f"{where} cannot take a login or password with non-ASCII characters: it does not offer "
+            "AUTHENTICATE PLAIN. Use a password of ASCII characters alone, or ask its administrator."
+        )
+    client.plain_login(login, password)
 
 
 @dataclass(frozen=True, slots=True)
