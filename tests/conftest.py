@@ -1,15 +1,26 @@
-"""Real servers for the engine tests: one Dovecot and one SMTP server per test session."""
+"""Real servers for the engine tests: one Dovecot and one SMTP server per test session, and for
+tests/test_other_servers.py a Cyrus and a Courier (unpacked by scripts/install-test-servers)."""
 
 from __future__ import annotations
 
 import contextlib
 import imaplib
+import os
 
 import pytest
 from imapclient import IMAPClient
 
 from mail_crm_sync_engine import ConnectionSettings, Security
-from mail_crm_sync_engine.testing import DovecotServer, OAuthServer, SmtpServer, dovecot_available
+from mail_crm_sync_engine.testing import (
+    CourierServer,
+    CyrusServer,
+    DovecotServer,
+    OAuthServer,
+    SmtpServer,
+    courier_available,
+    cyrus_available,
+    dovecot_available,
+)
 
 if not dovecot_available():  # pragma: no cover - .ci/run installs it; say so loudly where it is missing
     raise pytest.UsageError(
@@ -42,6 +53,44 @@ def dovecot_without_uidplus():
     """Bare mailboxes on a server offering neither UIDPLUS nor MOVE."""
     with DovecotServer(special_folders={}, hide_capabilities=("UIDPLUS", "MOVE")) as server:
         yield server
+
+
+def _unpacked_or_skip(available: bool, name: str, *, needs_root: bool = False) -> None:
+    """Cyrus and Courier run only where scripts/install-test-servers could unpack them."""
+    if not available:
+        pytest.skip(f"{name} is not unpacked: run `bash scripts/install-test-servers` (Debian 12, apt)")
+    if needs_root and os.geteuid() != 0:
+        pytest.skip(f"{name} runs in a mount namespace of its own (unshare -m), which needs root")
+
+
+@pytest.fixture(scope="session")
+def cyrus():
+    """A private Cyrus IMAP 3.6 (Debian's configuration: folders under INBOX., "." separator)."""
+    _unpacked_or_skip(cyrus_available(), "Cyrus IMAP")
+    with CyrusServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def courier():
+    """A private Courier IMAP 5.0 (maildirs under INBOX., no UIDNEXT in SELECT, no MOVE)."""
+    _unpacked_or_skip(courier_available(), "Courier IMAP", needs_root=True)
+    with CourierServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def courier_login_only():
+    """A Courier that offers LOGIN alone (Debian's list without TLS): no AUTHENTICATE PLAIN."""
+    _unpacked_or_skip(courier_available(), "Courier IMAP", needs_root=True)
+    with CourierServer(auth_plain=False) as server:
+        yield server
+
+
+@pytest.fixture(scope="session", params=["dovecot", "cyrus", "courier"])
+def any_server(request):
+    """Each IMAP server family the engine is tested against, in turn."""
+    return request.getfixturevalue(request.param)
 
 
 @pytest.fixture(scope="session")
