@@ -21,6 +21,7 @@ from mail_crm_sync_engine import (
     Draft,
     FolderRole,
     MessageLocation,
+    Security,
     append_to_sent,
     compose,
     connect,
@@ -78,6 +79,13 @@ def test_a_password_in_utf8_logs_in_through_authenticate_plain(any_server):
     with connect(settings_for(any_server, user)) as mailbox:
         records, _state, _gone = run(mailbox)
     assert [record.subject for record in records] == ["Devis n°1"]
+
+
+@pytest.mark.parametrize("security", list(Security))
+def test_cyrus_connects_with_every_security_mode_and_a_utf8_password(cyrus, security):
+    user = cyrus.add_user(password=UTF8_PASSWORD)
+    with connect(settings_for(cyrus, user, security, verify_certificate=False)) as mailbox:
+        assert mailbox.has("IMAP4REV1") and mailbox.condstore and mailbox.qresync
 
 
 def test_a_wrong_password_in_utf8_is_an_authentication_failure(any_server):
