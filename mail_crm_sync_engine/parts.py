@@ -7,7 +7,7 @@ import logging
 
 from .connection import Mailbox
 from .errors import MessageGone
-from .parse import decode_transfer, walk_bodystructure
+from .parse import LONG_ID_DOMAIN, decode_transfer, walk_bodystructure
 
 _logger = logging.getLogger(__name__)
 
@@ -17,7 +17,8 @@ def _locate(
 ) -> int | None:
     if current_validity == uidvalidity and mailbox.search(["UID", str(uid)]) == [uid]:
         return uid
-    if not message_id:
+    # A hashed key (parse.message_id_key) is in no header: only the whole id finds the message.
+    if not message_id or message_id.endswith(f"@{LONG_ID_DOMAIN}>"):
         return None
     found = mailbox.search(["HEADER", "Message-ID", message_id])
     return max(found) if found else None
@@ -34,7 +35,8 @@ def fetch_part(  # noqa: PLR0913 - public: where a part was stored, as the addon
     """The decoded bytes of one MIME part of one message, read without setting \\Seen.
 
     If (UIDVALIDITY, UID) no longer points at the message, it is looked up by ``message_id`` in
-    the same folder. Raises MessageGone when it is not there any more.
+    the same folder: give the id as the header has it (``MessageRecord.message_id_header`` where
+    set, else ``message_id``). Raises MessageGone when it is not there any more.
     """
     key = f"BODY[{part}]".encode()
     response = _fetch(mailbox, folder, uidvalidity, uid, message_id, ["BODYSTRUCTURE", f"BODY.PEEK[{part}]"])

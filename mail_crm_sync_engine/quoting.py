@@ -17,6 +17,8 @@ _ATTRIBUTION_RE = re.compile(
     r"|w dniu\b.{0,200}\bpisze|den\b.{0,200}\bskrev\b.{0,200})\s*:\s*$",
     re.IGNORECASE,
 )
+# No attribution line matched above is longer (two stretches of 200 characters and the words).
+_MAX_ATTRIBUTION_CHARS = 500
 _FORWARD_RE = re.compile(
     r"^(?:-+\s*(?:forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado)\s*-+"
     r"|begin forwarded message:)\s*$",
@@ -49,7 +51,7 @@ def new_text(text: str) -> str:
         if _FORWARD_RE.match(stripped):
             kept += lines[index:]  # the forwarded mail is kept whole
             break
-        if _ATTRIBUTION_RE.match(stripped) or _joined_attribution(stripped, lines, index):
+        if _attribution(stripped) or _joined_attribution(stripped, lines, index):
             break
         if _SEPARATOR_RE.match(stripped) or (_HEADER_RE.match(stripped) and _header_block(lines, index)):
             break
@@ -59,11 +61,18 @@ def new_text(text: str) -> str:
     return "\n".join(kept).strip()
 
 
+def _attribution(line: str) -> bool:
+    """An attribution line: one that ends with a colon and is short is tested against the
+    pattern, whose backtracking would cost much on every long line of a large body."""
+    return line.endswith(":") and len(line) <= _MAX_ATTRIBUTION_CHARS and bool(_ATTRIBUTION_RE.match(line))
+
+
 def _joined_attribution(stripped: str, lines: list[str], index: int) -> bool:
     """An attribution line wrapped over two lines by the sender's client."""
     if index + 1 >= len(lines) or not stripped:
         return False
-    return bool(_ATTRIBUTION_RE.match(f"{stripped} {lines[index + 1].strip()}"))
+    following = lines[index + 1].strip()
+    return following.endswith(":") and _attribution(f"{stripped} {following}")
 
 
 def _header_block(lines: list[str], index: int) -> bool:

@@ -158,6 +158,12 @@ class MessageRecord:
     # The headers asked for besides the engine's own (sync_folder's ``extra_headers``): (lowercase
     # name, decoded first value) for those the message has.
     extra_headers: tuple[tuple[str, str], ...] = ()
+    # The Message-ID as its header gives it (normalized), set only when ``message_id`` differs
+    # from it: an id longer than parse.MAX_ID_BYTES is keyed by a hash of it
+    # (``<sha256-...@long-message-id.invalid>``, parse.message_id_key; ``in_reply_to`` and
+    # ``references`` name long ids the same way, so threads still join). Show this one, and name
+    # it in a reply's In-Reply-To and References and when looking the message up on the server.
+    message_id_header: str | None = None
 
     @property
     def addresses(self) -> tuple[Address, ...]:

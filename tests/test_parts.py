@@ -81,3 +81,26 @@ def test_whole_message_download_is_the_servers_bytes_and_leaves_it_unseen(
         with pytest.raises(MessageGone, match="no longer in folder 'INBOX'"):
             fetch_message(mailbox, "INBOX", record.uidvalidity, record.uid, record.message_id)
     assert data.replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
+
+
+def test_a_message_with_a_hashed_long_id_is_found_again_by_its_whole_id(
+    dovecot, mail_user, settings, server_view
+):
+    long_id = "<" + "l" * 3_000 + "@client.example>"
+    raw = make_mail(5, message_id=long_id, attachments=(("a.pdf", "application/pdf", PDF),))
+    server_view.create_folder("Long")
+    old_uid = append(server_view, "Long", raw)
+    with connect(settings) as mailbox:
+        [record] = _sync(mailbox, "Long")
+        assert record.message_id != long_id and record.message_id_header == long_id
+        server_view.select_folder("Long")
+        server_view.copy([old_uid], "Long")
+        server_view.delete_messages([old_uid])
+        server_view.expunge()
+        server_view.unselect_folder()
+        part = record.attachments[0].part
+        data = fetch_part(mailbox, "Long", record.uidvalidity, record.uid, part, record.message_id_header)
+        # The key is in no header: looking it up would find nothing, so it is not asked for.
+        with pytest.raises(MessageGone):
+            fetch_part(mailbox, "Long", record.uidvalidity, record.uid, part, record.message_id)
+    assert data == PDF
