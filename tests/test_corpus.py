@@ -38,7 +38,14 @@ REFERENCE_CORRECTIONS = {
     "mikel_mail__attachment_emails_attachment_with_base64_encoded_name.eml": {
         "attachments": ["This is a test.pdf"]
     },
+    # `To: ..., Mikel@Lindsaar <raasdnil@gmail.com>, ...`: an unquoted display name that looks
+    # like an address; mail clients (Thunderbird, Gmail) read the address in angle brackets.
+    "mikel_mail__plain_emails_raw_email_with_at_display_name.eml": {
+        "to": "smith@gmail.com;raasdnil@gmail.com;tom@gmail.com"
+    },
 }
+# A subject is cut at the engine's bound (a 130,000-character one in flanker__long-header.eml).
+SUBJECT_CHARS = 1_000
 
 
 def corpora_dir() -> Path:
@@ -157,14 +164,15 @@ def test_reference_attachment_column_is_reproduced_by_walk(corpus):
 def _differences(path: Path, row: dict[str, str], record: dict) -> list[str]:
     message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     problems = []
+    corrections = REFERENCE_CORRECTIONS.get(path.name, {})
     for key in ("from", "to", "cc"):
-        want, got = sorted(_split(row[key])), _emails(record, key)
+        want, got = sorted(_split(corrections.get(key, row[key]))), _emails(record, key)
         if want != got:
             problems.append(f"{key}: expected {want}, engine {got}")
-    want_subject = " ".join(row["subject"].split())
+    want_subject = " ".join(row["subject"].split())[:SUBJECT_CHARS].rstrip()
     if record["subject"] != want_subject:
         problems.append(f"subject: expected {want_subject!r}, engine {record['subject']!r}")
-    want_names = REFERENCE_CORRECTIONS.get(path.name, {}).get("attachments") or outer_attachments(message)
+    want_names = corrections.get("attachments") or outer_attachments(message)
     got_names = [attachment["filename"] for attachment in record["attachments"]]
     # Named attachments must match in order; every "(unnamed)" one needs a nameless engine part.
     # The engine also lists nameless non-body parts the reference rule skips (delivery reports).
