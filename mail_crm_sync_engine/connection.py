@@ -17,10 +17,13 @@ from __future__ import annotations
 import contextlib
 import datetime
 import imaplib
+import itertools
 import logging
 import re
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +36,7 @@ from .errors import (
     AuthenticationFailed,
     FolderError,
     MailSyncError,
+    RunDeadlineReached,
     ServerRefused,
     ServerUnreachable,
     Throttled,
@@ -40,7 +44,7 @@ from .errors import (
     TlsFailure,
     says_throttled,
 )
-from .imap_response import as_text, parse_fetch
+from .imap_response import as_text, parse_esearch, parse_fetch, sequence_set
 from .tls import client_context
 from .types import ConnectionSettings, Security
 
@@ -53,6 +57,10 @@ CONNECTION_LOST = (imaplib.IMAP4.abort, OSError)
 # The server answered NO or BAD to one command; the connection is still good. Catch
 # CONNECTION_LOST first: imaplib's abort is a kind of its error.
 COMMAND_REFUSED = (imaplib.IMAP4.error,)
+# What an answer line holds besides its UIDs ("* ESEARCH (TAG "A123") UID ALL ", CRLF), with room.
+_ANSWER_OVERHEAD = 200
+# UID SEARCH commands sent before their answers are read (a folder searched in UID ranges).
+_SEARCHES_AT_ONCE = 8
 
 
 def _server_text(error: BaseException) -> str:
@@ -166,6 +174,45 @@ def translate_error(  # noqa: PLR0911 - one return per kind of failure: a table 
     return ServerRefused(f"{where} refused: {text}")
 
 
+def max_answer_line() -> int:
+    """The longest line imaplib reads (its _MAXLINE, 1,000,000 bytes): it refuses the answer and
+    drops the connection beyond. Read at each use, so a test may lower it."""
+    return getattr(imaplib, "_MAXLINE", 1_000_000)
+
+
+class RunDeadline:
+    """When a whole run must be over. The read timeout bounds one read, and a server that trickles
+    a byte every few seconds never trips it: at the deadline a timer shuts the socket, so that
+    whatever read or write waits on it ends at once, and the connection's errors say why."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._at = time.monotonic() + seconds
+        self._timer: threading.Timer | None = None
+        self.reached = False
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock`` at the deadline (at once if it has passed)."""
+        self._timer = threading.Timer(max(self._at - time.monotonic(), 0.0), self._reach, (sock,))
+        self._timer.name = "mail-sync-run-deadline"
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def error(self) -> RunDeadlineReached:
+        return RunDeadlineReached.after(self.seconds)
+
+    def _reach(self, sock: socket.socket) -> None:
+        self.reached = True
+        _logger.info("Run deadline of %s s reached: closing the connection", self.seconds)
+        with contextlib.suppress(OSError):
+            # socket.socket's own shutdown: an SSLSocket's would unwrap it under the reading thread.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
 class Mailbox:
     """A logged-in IMAP connection. Use ``connect()``.
 
@@ -173,20 +220,30 @@ class Mailbox:
     or ``refusals()``, which say how a failure reads to the user.
     """
 
-    def __init__(self, client: IMAPClient, settings: ConnectionSettings):
+    def __init__(self, client: IMAPClient, settings: ConnectionSettings, deadline: RunDeadline | None = None):
         self._client = client
         self._imap = client._imap  # see the module docstring
         self.settings = settings
+        self._deadline = deadline
+        self._forget_selection()
         # imapclient sets imaplib's debug level to 5, which formats the repr of every line and
         # literal read (whole message bodies) before the logger drops it: only when wanted.
         if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
             self._imap.debug = 0
-        self.capabilities = frozenset(c.decode().upper() for c in client.capabilities())
-        self.condstore = settings.use_condstore and "CONDSTORE" in self.capabilities
-        self.qresync = self.condstore and "QRESYNC" in self.capabilities
-        if self.condstore:
-            # Must come before the first SELECT, or HIGHESTMODSEQ is silently missing.
-            self._client.enable(*(["CONDSTORE", "QRESYNC"] if self.qresync else ["CONDSTORE"]))
+        if deadline is not None:
+            deadline.watch(client.socket())
+        try:
+            with self.errors():
+                self.capabilities = frozenset(c.decode().upper() for c in client.capabilities())
+                self.condstore = settings.use_condstore and "CONDSTORE" in self.capabilities
+                self.qresync = self.condstore and "QRESYNC" in self.capabilities
+                if self.condstore:
+                    # Must come before the first SELECT, or HIGHESTMODSEQ is silently missing.
+                    self._client.enable(*(["CONDSTORE", "QRESYNC"] if self.qresync else ["CONDSTORE"]))
+        except BaseException:
+            if deadline is not None:
+                deadline.cancel()
+            raise
 
     def has(self, capability: str) -> bool:
         return capability.upper() in self.capabilities
@@ -201,6 +258,8 @@ class Mailbox:
         except MailSyncError:
             raise
         except (OSError, imaplib.IMAP4.error) as error:
+            if self._deadline is not None and self._deadline.reached:
+                raise self._deadline.error() from error
             raise translate_error(error, self.settings) from error
 
     @contextlib.contextmanager
@@ -255,10 +314,22 @@ class Mailbox:
 
     def select(self, folder: str, *, readonly: bool = False) -> dict[bytes, Any]:
         """SELECT, or EXAMINE with ``readonly``: what the server said (UIDVALIDITY, EXISTS ...)."""
-        return self._client.select_folder(folder, readonly=readonly)
+        self._forget_selection()
+        selected = self._client.select_folder(folder, readonly=readonly)
+        self._exists = selected.get(b"EXISTS") or 0
+        self._uidnext = selected.get(b"UIDNEXT")
+        return selected
+
+    def _forget_selection(self) -> None:
+        # What the UID searches of the selected folder are sized from (see ``uid_ranges``).
+        self._exists: int | None = None
+        self._uidnext: int | None = None
+        self._span: tuple[int, int] | None = None
+        self._span_asked = False
 
     def unselect(self) -> None:
         """Leave a folder opened with ``readonly`` (a CLOSE there expunges nothing); never fails."""
+        self._forget_selection()
         with contextlib.suppress(MailSyncError), self.errors():
             if self.has("UNSELECT"):
                 self._client.unselect_folder()
@@ -267,6 +338,7 @@ class Mailbox:
 
     def leave_folder(self, folder: str) -> None:
         """Leave the selected folder without CLOSE, which would expunge every \\Deleted message."""
+        self._forget_selection()
         with contextlib.suppress(MailSyncError), self.errors():
             if self.has("UNSELECT"):
                 self._client.unselect_folder()
@@ -284,14 +356,121 @@ class Mailbox:
         """UID SEARCH with criteria imapclient quotes (a Message-ID, a subject), the UIDs found."""
         return list(self._client.search(list(criteria)))
 
-    def search_uids(self, *criteria: str) -> list[int]:
-        """UID SEARCH with simple atoms (ALL, UID 5:*, SINCE 1-Nov-2026), the UIDs in order.
+    def search_uids(self, *criteria: str, low: int | None = None, high: int | None = None) -> list[int]:
+        """UID SEARCH of the selected folder with simple atoms (ALL, SINCE 1-Nov-2026), the UIDs
+        in order; with ``low`` or ``high``, only those from ``low`` up to ``high`` (by default the
+        highest UID when the folder was selected: later mail is the next sync's).
 
-        Read as one line of digits: imapclient's reader would build a token per UID, which on a
-        folder of 100,000 messages costs more memory than the whole sync.
+        However big the folder, no answer line may pass imaplib's limit (``max_answer_line``;
+        300,000 UIDs do): the search runs in the UID ranges of ``uid_ranges``, each of which
+        cannot list more. With ESEARCH (RFC 4731) the answers are ranges ("1:300000"), short
+        even then. Plain answers are read as lines of digits: imapclient's reader would build a
+        token per UID, which on a folder of 100,000 messages costs more memory than the whole sync.
         """
-        lines = self._untagged_answer("SEARCH", "UID", "SEARCH", *criteria)
-        return sorted({int(uid) for line in lines for uid in line.split() if uid.isdigit()})
+        if self._exists is None:  # no folder selected through ``select``: one plain search
+            bounds = [f"{low or 1}:{high or '*'}"] if low or high else []
+            return self._search_in([["UID", *bounds]] if bounds else [[]], criteria, low, high)
+        ranges = self.uid_ranges(low, high)
+        if ranges == [(1, self._highest())] and low is None and high is None:
+            return self._search_in([[]], criteria, None, None)  # the whole folder: no UID bounds
+        found: list[int] = []
+        for start in range(0, len(ranges), _SEARCHES_AT_ONCE):
+            window = ranges[start : start + _SEARCHES_AT_ONCE]
+            found.extend(self._search_in([["UID", f"{a}:{b}"] for a, b in window], criteria, low, high))
+        found.sort()
+        if any(a == b for a, b in itertools.pairwise(found)):
+            found = sorted(set(found))
+        return found
+
+    def uid_ranges(
+        self, low: int | None = None, high: int | None = None, *, present: bool = True
+    ) -> list[tuple[int, int]]:
+        """The UIDs from ``low`` to ``high`` of the selected folder (by default 1 and its highest
+        at SELECT) cut into ranges none of whose answers can pass imaplib's line limit.
+
+        A range of a folder's ``present`` messages lists at most as many UIDs as the folder holds;
+        with ``present=False`` (expunged UIDs: VANISHED) at most as many as it spans. Most folders
+        are one range, at no cost. A bigger one is cut into ranges of as many UIDs as one line
+        carries; for its present messages, that costs one more round trip (its lowest and
+        highest UID), and what lies beyond them is one range each side, which lists nothing.
+        """
+        high = self._highest() if high is None else high
+        low = 1 if low is None else low
+        if low > high:
+            return []
+        per_line = (max_answer_line() - _ANSWER_OVERHEAD) // (len(str(high)) + 1)
+        if min(self._exists if present and self._exists is not None else high, high - low + 1) <= per_line:
+            return [(low, high)]
+        first, last = low, high
+        if present:
+            span = self.uid_span()
+            first, last = (max(low, span[0]), min(high, span[1])) if span else (low, low - 1)
+            if first > last:
+                return [(low, high)]  # no message in it: an empty answer
+        ranges = [(start, min(start + per_line - 1, last)) for start in range(first, last + 1, per_line)]
+        if first > low:
+            ranges.insert(0, (low, first - 1))
+        if last < high:
+            ranges.append((last + 1, high))
+        return ranges
+
+    def uid_span(self) -> tuple[int, int] | None:
+        """The lowest and the highest UID of the selected folder; None when it is empty.
+
+        ESEARCH MIN MAX where the server has it, else FETCH 1,* (UID): one round trip, once per
+        selection. Also what stands for UIDNEXT where SELECT gives none (Courier).
+        """
+        if self._span_asked:
+            return self._span
+        span = None
+        if self._exists != 0 and self.has("ESEARCH"):
+            found: dict[bytes, bytes] = {}
+            for line in self._untagged_answer("ESEARCH", "UID", "SEARCH", "RETURN", "(MIN MAX)", "ALL"):
+                found.update(parse_esearch(line))
+            if found.get(b"MIN", b"").isdigit() and found.get(b"MAX", b"").isdigit():
+                span = int(found[b"MIN"]), int(found[b"MAX"])
+        elif self._exists != 0:
+            tag = self._imap._command("FETCH", "1,*", "(UID)")
+            pieces, refused = _read_responses(self._imap, [tag])
+            if refused:
+                raise imaplib.IMAP4.error(refused[tag])
+            uids = parse_fetch(pieces)
+            span = (min(uids), max(uids)) if uids else None
+        if self._exists is not None:
+            self._span, self._span_asked = span, True
+        return span
+
+    def highest_uid(self) -> int:
+        """The highest UID in the selected folder, 0 when it is empty (see ``uid_span``)."""
+        span = self.uid_span()
+        return span[1] if span else 0
+
+    def _highest(self) -> int:
+        """The highest UID a search of the selected folder looks at: below UIDNEXT at SELECT."""
+        return self._uidnext - 1 if self._uidnext else self.highest_uid()
+
+    def _search_in(
+        self, bounds: list[list[str]], criteria: Sequence[str], low: int | None, high: int | None
+    ) -> list[int]:
+        """One UID SEARCH per UID bound (sent at once, read together): the UIDs found, unsorted."""
+        esearch = self.has("ESEARCH")
+        kind = "ESEARCH" if esearch else "SEARCH"
+        returns = ["RETURN", "(ALL)"] if esearch else []
+        self._imap.untagged_responses.pop(kind, None)
+        tags = [self._imap._command("UID", "SEARCH", *returns, *bound, *criteria) for bound in bounds]
+        _pieces, refused = _read_responses(self._imap, tags)
+        if refused:
+            raise imaplib.IMAP4.error(next(iter(refused.values())))
+        found: list[int] = []
+        for line in self._imap.untagged_responses.pop(kind, []):
+            if esearch:
+                found.extend(sequence_set(parse_esearch(line).get(b"ALL", b"")))
+            else:
+                found.extend(int(uid) for uid in line.split() if uid.isdigit())
+        # `n:*` names the highest UID even below n (RFC 3501 6.4.8): keep to what was asked.
+        if low or high:
+            found = [uid for uid in found if (low or 0) <= uid <= (high or uid)]
+        return found
 
     def vanished_since(self, low: int, high: int, modseq: int) -> set[int]:
         """UIDs in low:high expunged since ``modseq`` (QRESYNC, RFC 7162 3.2.10).
@@ -382,8 +561,11 @@ class Mailbox:
         return None
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._client.logout()
+        if self._deadline is not None:
+            self._deadline.cancel()
+        if self._deadline is None or not self._deadline.reached:
+            with contextlib.suppress(Exception):
+                self._client.logout()
         with contextlib.suppress(Exception):
             self._client.shutdown()
 
@@ -498,12 +680,17 @@ def open_socket(settings: ConnectionSettings) -> LoggedInSocket:
 
 
 @contextlib.contextmanager
-def connect(settings: ConnectionSettings) -> Iterator[Mailbox]:
+def connect(settings: ConnectionSettings, *, run_deadline: float | None = None) -> Iterator[Mailbox]:
     """Connect, secure, log in; always log out at the end.
+
+    ``run_deadline``: seconds from now after which the connection is dropped, whatever it is
+    doing, and every call on it raises RunDeadlineReached (a Timeout): a server trickling its
+    answers cannot hold the caller longer. None: only each read is bounded (``read_timeout``).
 
     Raises ServerUnreachable, TlsFailure, AuthenticationFailed, Throttled, ServerRefused or Timeout.
     """
-    _client, mailbox = _logged_in(settings, lambda client: Mailbox(client, settings))
+    deadline = RunDeadline(run_deadline) if run_deadline is not None else None
+    _client, mailbox = _logged_in(settings, lambda client: Mailbox(client, settings, deadline))
     try:
         yield mailbox
     finally:

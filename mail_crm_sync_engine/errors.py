@@ -50,6 +50,16 @@ class Timeout(MailSyncError):
     """The server stopped answering within the time allowed."""
 
 
+class RunDeadlineReached(Timeout):
+    """The whole run took longer than its deadline (``connect(run_deadline=...)``): a server that
+    answers too slowly, or trickles its answers, could otherwise hold the account and its thread
+    for good. The connection was dropped; what was stored before stays."""
+
+    @classmethod
+    def after(cls, seconds: float) -> RunDeadlineReached:
+        return cls(f"The mail server was too slow: the sync stopped after {seconds:g} seconds.")
+
+
 class FolderError(MailSyncError):
     """One folder could not be read; the others go on."""
 

@@ -84,6 +84,34 @@ def parse_fetch(pieces: list) -> dict[int, dict[bytes, Any]]:
     return messages
 
 
+def sequence_set(text: bytes | str) -> list[int]:
+    """An IMAP sequence set of UIDs ("1:3,7,9:8") as the numbers it names, ascending; "" is []."""
+    numbers: list[int] = []
+    for piece in as_text(text).split(","):
+        first, _, last = piece.strip().partition(":")
+        if not first.isdigit() or not (last.isdigit() or not last):
+            continue  # "*" has no meaning in a server's answer
+        low, high = sorted((int(first), int(last or first)))
+        numbers.extend(range(low, high + 1))
+    numbers.sort()
+    return numbers
+
+
+def parse_esearch(data: bytes) -> dict[bytes, bytes]:
+    """An ESEARCH answer (RFC 4731) as imaplib stores it, without the word ESEARCH:
+    b'(TAG "A5") UID ALL 1:3,5 MAX 5' -> {b"ALL": b"1:3,5", b"MAX": b"5"} (names upper-cased;
+    the correlator and the UID marker are left out)."""
+    words = data.split()
+    if words and words[0].startswith(b"("):
+        # The correlator: (TAG "A5"), whose string holds no space.
+        while words and not words[0].endswith(b")"):
+            words.pop(0)
+        words = words[1:]
+    if words and words[0].upper() == b"UID":
+        words = words[1:]
+    return {words[i].upper(): words[i + 1] for i in range(0, len(words) - 1, 2)}
+
+
 def zoned_datetime(  # noqa: PLR0913 - takes a date pattern's groups as they come
     day: str,
     month: str,

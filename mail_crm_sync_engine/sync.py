@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from .connection import COMMAND_REFUSED, CONNECTION_LOST, Mailbox
+from .connection import COMMAND_REFUSED, CONNECTION_LOST, Mailbox, uid_set
 from .folders import folder_role as guess_role
 from .imap_response import imap_date, parse_internaldate
 from .parse import (
@@ -50,6 +51,10 @@ KnownUids = Collection[int] | Callable[[], Collection[int]]
 WindowStart = datetime.date | None | Callable[[], datetime.date | None]
 # Body text beyond this is cut (with a warning): a CRM history needs the words, not a 50 MB log.
 MAX_TEXT_BYTES = 2_000_000
+# The reason of a FailedMessage the server listed (UID SEARCH) and then left out of its FETCH
+# answers, even asked for alone: nothing in the message itself is wrong, so it is worth asking
+# for again at a later run (``backfill.fetch_uids``), which a message that could not be read is not.
+LISTED_NOT_SENT = "the server listed it but did not send it"
 
 
 def _status(mailbox: Mailbox, folder: str) -> dict[bytes, int]:
@@ -88,21 +93,32 @@ def _not_before(window_start: datetime.date) -> datetime.datetime:
 
 
 def _search_above(mailbox: Mailbox, last_uid: int) -> list[int]:
-    # `n:*` always includes the highest UID, even below n: drop what we already have.
-    return [uid for uid in mailbox.search_uids("UID", f"{last_uid + 1}:*") if uid > last_uid]
+    return mailbox.search_uids("ALL", low=last_uid + 1)
 
 
 def _gone(mailbox: Mailbox, state: FolderState, known_uids: KnownUids) -> list[int]:
-    """Known UIDs no longer in the folder: VANISHED with QRESYNC, else a UID SEARCH over their range."""
-    known = {uid for uid in (known_uids() if callable(known_uids) else known_uids) if uid <= state.last_uid}
+    """Known UIDs no longer in the folder: VANISHED with QRESYNC, else a UID SEARCH over their range.
+
+    Asked range by range (``Mailbox.uid_ranges``), skipping ranges where nothing is known: no
+    answer line outgrows imaplib's limit, and beside the known UIDs only one range's are held.
+    """
+    uids = known_uids() if callable(known_uids) else known_uids
+    known = sorted(uid for uid in uids if uid <= state.last_uid)
     if not known:
         return []
-    low, high = min(known), state.last_uid
-    if mailbox.qresync and state.highest_modseq:
-        vanished = mailbox.vanished_since(low, high, state.highest_modseq)
-        return sorted(known & vanished)
-    present = set(mailbox.search_uids("UID", f"{low}:{high}"))
-    return sorted(known - present)
+    vanished = bool(mailbox.qresync and state.highest_modseq)
+    gone: list[int] = []
+    for low, high in mailbox.uid_ranges(known[0], state.last_uid, present=not vanished):
+        inside = known[bisect_left(known, low) : bisect_right(known, high)]
+        if not inside:
+            continue
+        if vanished:
+            expunged = mailbox.vanished_since(low, high, state.highest_modseq)
+            gone.extend(uid for uid in inside if uid in expunged)
+        else:
+            present = set(mailbox.search_uids("ALL", low=low, high=high))
+            gone.extend(uid for uid in inside if uid not in present)
+    return gone
 
 
 def sync_folder(  # noqa: PLR0913 - the public entry point: its settings are explicit keywords
@@ -144,7 +160,7 @@ def sync_folder(  # noqa: PLR0913 - the public entry point: its settings are exp
             return
         selected = mailbox.select(folder, readonly=True)
     try:
-        yield from _sync_selected(mailbox, job, selected, state)
+        yield from _sync_selected(mailbox, job, selected, state, status)
     finally:
         # STATUS of a selected folder may show the session's stale view: leave nothing selected.
         mailbox.unselect()
@@ -226,15 +242,44 @@ class _Fetched:
 # -- the stages --------------------------------------------------------------------------------
 
 
+class _Slices(Sequence):
+    """``uids`` in slices of ``size``, each cut when asked for: a big folder's UIDs are held once."""
+
+    def __init__(self, uids: Sequence[int], size: int):
+        self._uids = uids
+        self._size = size
+
+    def __len__(self) -> int:
+        return (len(self._uids) + self._size - 1) // self._size
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._uids[index * self._size : (index + 1) * self._size]
+
+
 def _sync_selected(
-    mailbox: Mailbox, job: _FolderSync, selected: Mapping[bytes, Any], state: FolderState | None
+    mailbox: Mailbox,
+    job: _FolderSync,
+    selected: Mapping[bytes, Any],
+    state: FolderState | None,
+    status: Mapping[bytes, int],
 ) -> Iterator[Batch]:
     uidvalidity = selected[b"UIDVALIDITY"]
+    uidnext = selected.get(b"UIDNEXT")
+    if uidnext:
+        highest = uidnext - 1
+    else:
+        # Courier's SELECT gives no UIDNEXT: saving 0 would have the next sync take all the
+        # folder's mail, the window's and older. Everything up to its highest UID is considered.
+        with mailbox.folder_errors(job.name):
+            highest = mailbox.highest_uid()
     final = FolderState(
         uidvalidity=uidvalidity,
-        last_uid=max(selected.get(b"UIDNEXT", 1) - 1, 0),
+        last_uid=max(highest, 0),
         highest_modseq=selected.get(b"HIGHESTMODSEQ"),
-        uidnext=selected.get(b"UIDNEXT"),
+        # What STATUS said stands in for the comparison of the next poll (``_unchanged``).
+        uidnext=uidnext or status.get(b"UIDNEXT"),
         messages=selected.get(b"EXISTS"),
     )
     reset = state is not None and state.uidvalidity != uidvalidity
@@ -252,7 +297,7 @@ def _sync_selected(
         yield Batch(job.name, (), _final_state(final, state, fresh), gone, reset)
         return
     previous = state if not fresh else FolderState(uidvalidity=uidvalidity)
-    chunks = [uids[start : start + job.batch_size] for start in range(0, len(uids), job.batch_size)]
+    chunks = _Slices(uids, job.batch_size)
     for index, fetched in enumerate(_pipeline(mailbox, job.name, chunks, not_before, job.head_items)):
         records, failed = _build(fetched, job, uidvalidity)
         last_uid = max(fetched.planned.uids)
@@ -267,7 +312,7 @@ def _sync_selected(
 def _pipeline(
     mailbox: Mailbox,
     folder: str,
-    chunks: list[list[int]],
+    chunks: Sequence[Sequence[int]],
     not_before: datetime.datetime | None,
     head_items: Sequence[str] = tuple(HEAD_ITEMS),
 ) -> Iterator[_Fetched]:
@@ -318,7 +363,27 @@ def _take_heads(
         heads, failed = _heads_one_by_one(mailbox, sent.uids, head_items)
     else:
         heads = {uid: data[uid] for uid in sent.uids if uid in data}
+    answered = heads.keys() | {item.uid for item in failed}
+    if omitted := [uid for uid in sent.uids if uid not in answered]:
+        # Listed by the SEARCH, and the FETCH answer said nothing of them: ask once more, alone.
+        _logger.warning("the server sent no FETCH answer for UIDs %s: asking again", uid_set(omitted))
+        again, failed_again = _heads_one_by_one(mailbox, omitted, head_items)
+        heads.update(again)
+        answered = again.keys() | {item.uid for item in failed_again}
+        failed += failed_again + _not_sent(mailbox, [uid for uid in omitted if uid not in answered])
     return _Planned(sent.uids, _plan(heads, not_before), failed)
+
+
+def _not_sent(mailbox: Mailbox, uids: Sequence[int]) -> tuple[FailedMessage, ...]:
+    """UIDs with no FETCH answer even asked for alone: failed if still in the folder (the batch's
+    state passes them; the caller keeps them to ask again), nothing if expunged meanwhile."""
+    if not uids:
+        return ()
+    there = set(mailbox.search_uids("UID", uid_set(uids), low=min(uids), high=max(uids)))
+    for uid in uids:
+        if uid not in there:
+            _logger.info("UID %s was expunged while it was being read", uid)
+    return tuple(FailedMessage(uid, LISTED_NOT_SENT) for uid in uids if uid in there)
 
 
 def _send_texts(mailbox: Mailbox, planned: _Planned) -> _TextsSent:

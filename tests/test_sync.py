@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import re
 import time
 
 import pytest
 
 from mail_crm_sync_engine import (
     Direction,
+    FailedMessage,
     FolderError,
     FolderRole,
     FolderState,
     connect,
     default_selection,
+    fetch_uids,
     folder_role,
     list_folders,
     sync_folder,
 )
+from mail_crm_sync_engine.sync import LISTED_NOT_SENT, _not_sent
 from tests.conftest import append, imap_view, sent_commands, settings_for
 from tests.mail_factory import make_mail
+from tests.test_deadline import load_mailbox_reader
 
 DAY = 86400
 ME = "me@example.test"
@@ -314,3 +320,104 @@ def test_extra_headers_are_fetched_when_asked_for(dovecot, mail_user, settings):
     assert [record.extra_headers for record in plain] == [(), ()]
     by_uid = {record.uid: dict(record.extra_headers) for record in asked}
     assert by_uid == {1: {"x-priority": "1 (Highest)", "x-campaign": "Hiver été"}, 2: {}}
+
+
+# -- a server that lists a message and never sends it ------------------------------------------
+
+
+@contextlib.contextmanager
+def omitting(mailbox, uid: int):
+    """What the connection reads from the real Dovecot, minus every FETCH answer about ``uid``:
+    a server that lists a message and then never sends it. (A fake, only to force that path.)"""
+    imap = mailbox._imap
+    readline, read = imap.readline, imap.read
+    about_uid = re.compile(rb"^\* \d+ FETCH \(.*\bUID %d\b" % uid)
+
+    def filtered() -> bytes:
+        line = readline()
+        while about_uid.match(line):
+            while literal := re.search(rb"\{(\d+)\}\r\n$", line):
+                read(int(literal.group(1)))
+                line = readline()
+            line = readline()
+        return line
+
+    imap.readline = filtered
+    try:
+        yield
+    finally:
+        del imap.readline
+
+
+def test_a_message_listed_but_never_sent_is_failed_and_can_be_asked_for_again(dovecot, mail_user, settings):
+    for index in range(5):
+        dovecot.deliver(mail_user, make_mail(index))
+    with connect(settings) as mailbox:
+        with omitting(mailbox, 3):
+            batches, records, state, _ = run(mailbox, batch_size=2)
+        failed = [item for batch in batches for item in batch.failed]
+        again = list(fetch_uids(mailbox, "INBOX", state.uidvalidity, [item.uid for item in failed]))
+    assert [record.uid for record in records] == [1, 2, 4, 5]
+    # Said in the batch whose state passes it: stored together, nothing is skipped silently.
+    assert [(batch.state.last_uid, batch.failed) for batch in batches] == [
+        (2, ()),
+        (4, (FailedMessage(3, LISTED_NOT_SENT),)),
+        (5, ()),
+    ]
+    assert [record.uid for batch in again for record in batch.messages] == [3]
+
+
+def test_a_message_listed_but_expunged_before_it_was_read_is_not_a_failure(dovecot, mail_user, settings):
+    for index in range(3):
+        dovecot.deliver(mail_user, make_mail(index))
+    with connect(settings) as mailbox:
+        mailbox.select("INBOX", readonly=True)
+        assert _not_sent(mailbox, [2, 7]) == (FailedMessage(2, LISTED_NOT_SENT),)
+
+
+def test_the_reader_asks_again_for_the_messages_it_is_given_to_retry(dovecot, mail_user, settings):
+    reader_module = load_mailbox_reader()
+    for index in range(4):
+        dovecot.deliver(mail_user, make_mail(index))
+    with connect(settings) as mailbox:
+        with omitting(mailbox, 2):
+            _, _, state, _ = run(mailbox)
+    folder = reader_module.FolderToRead(None, "INBOX", FolderRole.INBOX, state, retry_uids=(2,))
+    with reader_module.MailboxReader(settings, [folder], lambda: None, lambda _folder: (1, 3, 4)) as reader:
+        items = list(reader)
+    assert [
+        (kind, [record.uid for record in batch.messages], batch.incremental) for kind, _, batch in items
+    ] == [("batch", [2], False)]
+
+
+# -- a server whose SELECT gives no UIDNEXT (Courier) --------------------------------------------
+
+
+@pytest.mark.parametrize("esearch", [True, False], ids=["esearch", "fetch"])
+@pytest.mark.parametrize(
+    ("ages", "in_window"),
+    [((40, 30), []), ((40, 2, 30), ["aged 2"])],
+    ids=["nothing-in-window", "newest-uid-outside-window"],
+)
+def test_without_uidnext_in_select_the_window_still_holds_at_the_next_sync(  # noqa: PLR0913 - fixtures
+    dovecot, mail_user, settings, esearch, ages, in_window
+):
+    # The highest UID may be older than the window: mail moved in from another folder.
+    for index, age in enumerate(ages):
+        dovecot.deliver(mail_user, make_mail(index, subject=f"aged {age}"), when=days_ago(age))
+    window = datetime.date.today() - datetime.timedelta(days=14)
+    with connect(settings) as mailbox:
+        if not esearch:
+            mailbox.capabilities -= {"ESEARCH"}  # the highest UID by FETCH 1,* (UID) instead
+        client = mailbox._client
+        select_folder = client.select_folder
+        # Courier answers SELECT without UIDNEXT: the same server, its answer read without it.
+        client.select_folder = lambda folder, readonly=False: {
+            key: value for key, value in select_folder(folder, readonly=readonly).items() if key != b"UIDNEXT"
+        }
+        _, first, state, _ = run(mailbox, window=window)
+        dovecot.deliver(mail_user, make_mail(9, subject="new"))
+        _, second, _, _ = run(mailbox, state=state)
+    assert [record.subject for record in first] == in_window
+    assert state.last_uid == len(ages)
+    assert [record.subject for record in second] == ["new"]

@@ -4,11 +4,15 @@ The engine has no Odoo in it, so it is the part that can run in another thread: 
 the next batch while the cursor's thread stores the current one. Everything the engine needs from
 the database (a folder's stored UIDs, the first day of the window) is asked of the cursor's thread
 through the same queue, so no ORM call ever runs outside it.
+
+A run has a deadline (``run_deadline`` seconds): the engine drops the connection when it comes,
+the reader thread ends with RunDeadlineReached, and the cursor's thread gets it as any error.
 """
 
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,21 +21,35 @@ from mail_crm_sync_engine import (
     FolderError,
     FolderRole,
     FolderState,
+    UidValidityChanged,
     connect,
+    fetch_uids,
     sync_folder,
 )
+from mail_crm_sync_engine.errors import RunDeadlineReached
 
 _logger = logging.getLogger(__name__)
+
+# How long past the run's deadline the cursor's thread still waits for the reader before it gives
+# it up (the engine's deadline ends the reader at once, but not while it is still logging in).
+DEADLINE_GRACE_SECONDS = 5
 
 
 @dataclass(frozen=True)
 class FolderToRead:
-    """A folder as the sync reads it; ``record`` goes back with its batches, untouched."""
+    """A folder as the sync reads it; ``record`` goes back with its batches, untouched.
+
+    ``retry_uids``: messages of the folder listed as failed at an earlier run that are worth
+    asking for again (the engine's ``LISTED_NOT_SENT``); they are read first, as batches with
+    ``incremental=False``, each stored message in ``batch.messages``, each failure again in
+    ``batch.failed``.
+    """
 
     record: Any
     name: str
     role: FolderRole
     state: FolderState | None
+    retry_uids: tuple[int, ...] = ()
 
 
 class _Stopped(Exception):
@@ -44,12 +62,23 @@ class MailboxReader:
 
     ``window_start`` and ``known_uids(folder)`` are called in the iterating thread when the engine
     needs them. ``stop()`` (or leaving a ``with`` block) ends the reading where it is.
+    ``run_deadline``: seconds the whole reading may take (None: no limit); past it the connection
+    is dropped and RunDeadlineReached raised, so a slow server frees the account and the thread.
     """
 
-    def __init__(
-        self, settings: ConnectionSettings, folders, window_start, known_uids, limit=None, **options
+    def __init__(  # noqa: PLR0913 - the run's settings, each a keyword the callers name
+        self,
+        settings: ConnectionSettings,
+        folders,
+        window_start,
+        known_uids,
+        limit=None,
+        run_deadline=None,
+        **options,
     ):
         self._settings = settings
+        self._run_deadline = run_deadline
+        self._give_up_at = None  # the deadline and its grace, on the monotonic clock, once started
         self._limit = limit  # batches to read; then ``truncated`` says whether the mailbox had more
         self.truncated = False
         self._folders = list(folders)
@@ -61,6 +90,8 @@ class MailboxReader:
         self._thread = threading.Thread(target=self._read, name="mail-sync-reader", daemon=True)
 
     def __enter__(self):
+        if self._run_deadline is not None:
+            self._give_up_at = time.monotonic() + self._run_deadline + DEADLINE_GRACE_SECONDS
         self._thread.start()
         return self
 
@@ -69,7 +100,7 @@ class MailboxReader:
 
     def __iter__(self):
         while True:
-            item = self._items.get()
+            item = self._next_item()
             kind = item[0]
             if kind == "ask":
                 self._answer(*item[1:])
@@ -88,6 +119,9 @@ class MailboxReader:
             return
         self._stopped.set()
         while self._thread.is_alive():
+            if self._past_deadline():
+                _logger.warning("Mailbox reader still busy past the run's deadline: left to end alone")
+                return
             try:
                 item = self._items.get(timeout=0.1)
             except queue.Empty:
@@ -95,6 +129,19 @@ class MailboxReader:
             if item[0] == "ask":
                 item[2].put((None, _Stopped()))
         self._thread.join()
+
+    def _past_deadline(self):
+        return self._give_up_at is not None and time.monotonic() >= self._give_up_at
+
+    def _next_item(self):
+        """The reader's next item. Past the deadline and its grace, the reader is given up (the
+        engine's deadline ends it once logged in; a server trickling the login could hold it)."""
+        timeout = None if self._give_up_at is None else max(self._give_up_at - time.monotonic(), 0)
+        try:
+            return self._items.get(timeout=timeout)
+        except queue.Empty:
+            self._stopped.set()
+            raise RunDeadlineReached.after(self._run_deadline) from None
 
     @staticmethod
     def _answer(question, reply):
@@ -113,9 +160,23 @@ class MailboxReader:
         return answer
 
     def _batches(self, mailbox, folder):
-        """The engine's batches for one folder, read in the reader's thread: what is new since its
-        saved state. A reader of other batches (backfill) overrides this alone."""
-        return sync_folder(
+        """The engine's batches for one folder, read in the reader's thread: its ``retry_uids``
+        asked for again, then what is new since its saved state. A reader of other batches
+        (backfill) overrides this alone."""
+        retry = sorted(uid for uid in folder.retry_uids if folder.state and uid <= folder.state.last_uid)
+        if retry:
+            try:
+                yield from fetch_uids(
+                    mailbox,
+                    folder.name,
+                    folder.state.uidvalidity,
+                    retry,
+                    folder_role=folder.role,
+                    **self._options,
+                )
+            except UidValidityChanged:
+                _logger.info("Folder %s was renumbered: its failed messages are read with it", folder.name)
+        yield from sync_folder(
             mailbox,
             folder.name,
             folder.state,
@@ -133,7 +194,7 @@ class MailboxReader:
     def _read(self):
         read = 0
         try:
-            with connect(self._settings) as mailbox:
+            with connect(self._settings, run_deadline=self._run_deadline) as mailbox:
                 for folder in self._folders:
                     try:
                         for batch in self._batches(mailbox, folder):

@@ -83,12 +83,14 @@ class DovecotServer:
     Microsoft 365 presents itself; ``hide_capabilities`` hides others (``MOVE``, ``UIDPLUS``), so
     the code paths for servers without them run against a real server. ``special_folders`` are
     the special-use folders every user gets (name to flag); ``{}`` gives bare mailboxes with
-    INBOX alone, as some hosts create them.
+    INBOX alone, as some hosts create them. ``memory_limit`` raises what each Dovecot process may
+    use (``default_vsz_limit``, 256 MB by default): indexing a folder of a million messages needs
+    more.
     """
 
     host = "127.0.0.1"
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - a test server's knobs, all keywords with defaults
         self,
         *,
         condstore: bool = True,
@@ -96,8 +98,10 @@ class DovecotServer:
         hide_capabilities: tuple[str, ...] = (),
         special_folders: dict[str, str] | None = None,
         max_connections: int = 64,
+        memory_limit: str | None = None,
     ):
         self.condstore = condstore
+        self.memory_limit = memory_limit
         self.oauth_introspection_url = oauth_introspection_url
         self.hide_capabilities = frozenset(name.upper() for name in hide_capabilities)
         self.max_connections = max_connections  # IMAP sessions at once (one process each)
@@ -228,6 +232,62 @@ class DovecotServer:
             os.lchown(target, self._uid, self._gid)
         return target
 
+    def fill(
+        self,
+        user: MailUser,
+        count: int,
+        *,
+        folder: str = "INBOX",
+        first_uid: int | None = None,
+        when: float | None = None,
+    ) -> None:
+        """Write ``count`` tiny messages (a few lines of headers, one of text) straight into a
+        folder's maildir: tens of thousands a second, for big-folder tests and benchmarks.
+
+        ``first_uid``: the UID Dovecot gives the first of them (large UIDs make long SEARCH
+        answers out of fewer messages); only for a folder no client has opened yet (no
+        dovecot-uidlist). ``when``: their arrival time (INTERNALDATE) as a Unix timestamp.
+        """
+        directory = user.maildir if folder.upper() == "INBOX" else user.maildir / f".{folder}"
+        if not (directory / "cur").is_dir():
+            for sub in ("cur", "new", "tmp"):
+                (directory / sub).mkdir(parents=True, exist_ok=True)
+            self._give_to_mail_owner(directory)
+        as_root = os.geteuid() == 0
+        if first_uid is not None:
+            uidlist = directory / "dovecot-uidlist"
+            if uidlist.exists():
+                raise ValueError(f"{folder} was opened already: its UIDs are Dovecot's")
+            # The header of Dovecot's own file (version 3): UIDVALIDITY, next UID, mailbox GUID.
+            uidlist.write_text(f"3 V{int(time.time())} N{first_uid} G{secrets.token_hex(16)}\n")
+            if as_root:
+                os.lchown(uidlist, self._uid, self._gid)
+        batch = secrets.token_hex(4)
+        stamp = int(when if when is not None else time.time())
+        date = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(stamp))
+        cur = directory / "cur"
+        for index in range(count):
+            data = (
+                f"From: Sender {index} <sender{index % 1000}@big.example>\n"
+                f"To: {user.email}\n"
+                f"Subject: Message {index}\n"
+                f"Message-ID: <{index}.{batch}@big.example>\n"
+                f"Date: {date}\n"
+                "\n"
+                f"Message {index}.\n"
+            ).encode()
+            # The size in the name (S=) spares Dovecot a stat per message.
+            path = cur / f"{stamp}.M{index}{batch}.fill,S={len(data)}:2,"
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(descriptor, data)
+                if as_root:
+                    os.fchown(descriptor, self._uid, self._gid)
+            finally:
+                os.close(descriptor)
+            if when is not None:
+                os.utime(path, (when, when))  # maildir's INTERNALDATE is the file's mtime
+
     def _give_to_mail_owner(self, directory: Path) -> None:
         if os.geteuid() != 0:
             return
@@ -243,6 +303,7 @@ class DovecotServer:
             advertised = (DOVECOT_CAPABILITIES if self.condstore else _M365_LIKE_CAPABILITIES).split()
             shown = " ".join(name for name in advertised if name.upper() not in self.hide_capabilities)
             capability = f"imap_capability = {shown}\n"
+        limits = f"default_vsz_limit = {self.memory_limit}\n" if self.memory_limit else ""
         mailboxes = "".join(
             f'  mailbox "{name}" {{\n    special_use = {flag}\n    auto = subscribe\n  }}\n'
             for name, flag in self.special_folders.items()
@@ -334,4 +395,4 @@ service stats {{
   }}
 }}
 mail_max_userip_connections = 200
-{capability}"""
+{capability}{limits}"""
