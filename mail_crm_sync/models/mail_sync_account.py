@@ -529,6 +529,11 @@ class MailSyncAccount(models.Model):
                 )
                 for folder, _reason in result.folder_errors
             ]
+        if any(result.status == "pending" for result in results.values()):
+            message = self.env._(
+                "%(message)s; more are waiting on the server: the scheduled sync goes on with them",
+                message=message,
+            )
         if problems:
             message = self.env._(
                 "%(message)s. Not synced: %(problems)s (see the account).",
@@ -681,7 +686,11 @@ class MailSyncAccount(models.Model):
         """
         folders = [
             FolderToRead(
-                folder, folder.name, FolderRole(folder.role), FolderState.from_dict(folder.sync_state)
+                folder,
+                folder.name,
+                FolderRole(folder.role),
+                FolderState.from_dict(folder.sync_state),
+                retry_uids=folder._retry_uids(),
             )
             for folder in self.folder_ids.filtered("active")
         ]
@@ -695,6 +704,7 @@ class MailSyncAccount(models.Model):
                 self._window_start,
                 lambda folder: work.bind(folder.record)._known_uids(folder.state),
                 limit=BATCHES_PER_RUN,
+                run_deadline=self.env["res.config.settings"]._mail_sync_run_seconds(),
                 own_addresses=self._own_addresses(),
                 batch_size=BATCH_SIZE,
                 extra_headers=self.env["mail.sync.message"]._extra_headers(),

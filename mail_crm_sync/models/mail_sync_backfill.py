@@ -256,6 +256,7 @@ class MailSyncBackfill(models.Model):
                 account._connection_settings(),
                 folders,
                 limit=limit,
+                run_deadline=self.env["res.config.settings"]._mail_sync_run_seconds(),
                 own_addresses=account._own_addresses(),
                 batch_size=BATCH_SIZE,
                 extra_headers=self.env["mail.sync.message"]._extra_headers(),

@@ -5,6 +5,8 @@ from mail_crm_sync_engine import FolderRole
 
 # Failed messages remembered per folder, newest last: enough to act on, not a growing log.
 MAX_FAILED_KEPT = 200
+# Times a failed message is asked for (the first read included) before it is only listed.
+MAX_ATTEMPTS = 3
 
 
 class MailSyncFolder(models.Model):
@@ -118,20 +120,30 @@ class MailSyncFolder(models.Model):
         )
         return tuple(uid for (uid,) in self.env.cr.fetchall())
 
-    def _save_batch_state(self, batch):
-        failed = list(self.failed_messages or [])
-        failed.extend({"uid": item.uid, "reason": item.reason} for item in batch.failed)
-        if not batch.incremental:
-            # Chosen UIDs (back-fill, repair): the folder's state stays the sync's; a failure is
-            # noted once, and an untouched folder row leaves the regular sync unhindered.
-            if batch.failed:
-                latest = {item["uid"]: item for item in failed}
-                self.failed_messages = list(latest.values())[-MAX_FAILED_KEPT:]
-            return
-        self.write(
-            {
-                "sync_state": batch.state.to_dict(),
-                "last_error": False,
-                "failed_messages": failed[-MAX_FAILED_KEPT:] if batch.failed else self.failed_messages,
-            }
+    def _retry_uids(self):
+        """UIDs of this folder's failed messages worth asking the server for again: each is tried
+        MAX_ATTEMPTS times in all, then stays listed with its reason."""
+        return tuple(
+            item["uid"] for item in self.failed_messages or [] if item.get("attempts", 1) < MAX_ATTEMPTS
         )
+
+    def _save_batch_state(self, batch):
+        """After a stored batch: its state (incremental batches), and the folder's failed messages:
+        those read now leave the list, those failing again count one more attempt."""
+        failed = {} if batch.reset else {item["uid"]: item for item in self.failed_messages or []}
+        for record in batch.messages:
+            failed.pop(record.uid, None)
+        for item in batch.failed:
+            earlier = failed.pop(item.uid, {})  # and back in, last: the list runs oldest to newest
+            attempts = earlier.get("attempts", 1) + 1 if earlier else 1
+            failed[item.uid] = {"uid": item.uid, "reason": item.reason, "attempts": attempts}
+        kept = list(failed.values())[-MAX_FAILED_KEPT:]
+        values = {}
+        if kept != (self.failed_messages or []):
+            values["failed_messages"] = kept
+        if batch.incremental:
+            values.update(sync_state=batch.state.to_dict(), last_error=False)
+        # Chosen UIDs (back-fill, repair, retries) leave the folder's state to the sync: an untouched
+        # folder row leaves the regular sync unhindered.
+        if values:
+            self.write(values)

@@ -108,6 +108,12 @@ class MailSyncMessage(models.Model):
     _rec_name = "subject"
 
     message_id = fields.Char(string="Message-ID", required=True, readonly=True)
+    message_id_header = fields.Char(
+        string="Message-ID Header",
+        readonly=True,
+        help="The Message-ID as the email gives it, where it is not the key this email is stored under "
+        "(an id too long to index; another email holding the same id). Replies name this one.",
+    )
     subject = fields.Char(readonly=True)
     date = fields.Datetime(readonly=True, index=True)
     email_from = fields.Char(string="From", readonly=True)
@@ -717,7 +723,14 @@ class MailSyncMessage(models.Model):
                 "Another email already has the Message-ID %(message_id)s: this one is stored apart.",
                 message_id=record.message_id,
             )
-            keyed.append(dataclasses.replace(record, message_id=key, warnings=(*record.warnings, warning)))
+            keyed.append(
+                dataclasses.replace(
+                    record,
+                    message_id=key,
+                    message_id_header=record.message_id_header or record.message_id,
+                    warnings=(*record.warnings, warning),
+                )
+            )
         return keyed
 
     def _after_batch_stored(self, folder, new_messages):
@@ -730,6 +743,7 @@ class MailSyncMessage(models.Model):
         """INSERT the new emails (one statement); return the Message-IDs actually created."""
         columns = {
             "message_id": [],
+            "message_id_header": [],
             "subject": [],
             "date": [],
             "email_from": [],
@@ -758,6 +772,7 @@ class MailSyncMessage(models.Model):
         for record in records:
             emails = dict.fromkeys(a.email for a in record.addresses if a.email)
             columns["message_id"].append(record.message_id)
+            columns["message_id_header"].append(record.message_id_header)
             columns["subject"].append(record.subject or "")
             columns["date"].append(record.date.replace(tzinfo=None) if record.date else None)
             columns["email_from"].append(_addresses(record.from_))

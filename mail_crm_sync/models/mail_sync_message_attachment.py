@@ -224,7 +224,9 @@ class MailSyncMessageAttachment(models.Model):
                         location.uidvalidity,
                         location.uid,
                         self.part,
-                        message_id=None if message.message_id_synthetic else message.message_id,
+                        message_id=None
+                        if message.message_id_synthetic
+                        else message.message_id_header or message.message_id,
                     )
             except MessageGone as gone:
                 error = gone

@@ -8,6 +8,7 @@ from mail_crm_sync_engine import DEFAULT_BLOCKED_EXTENSIONS as BLOCKED_BY_DEFAUL
 from .mail_sync_account import VISIBILITY_SELECTION
 
 DEFAULT_BLOCK_LIST = "noreply, no-reply, mailer-daemon, postmaster"
+DEFAULT_RUN_MINUTES = 15
 DEFAULT_BLOCKED_EXTENSIONS = ", ".join(BLOCKED_BY_DEFAULT)  # the engine's list, as the setting shows it
 
 
@@ -83,6 +84,14 @@ class ResConfigSettings(models.TransientModel):
         default=1,
         help="How many accounts may sync at the same time, each in a cron thread of an Odoo server. "
         "Set it to the cron threads you give mail sync across your servers (--max-cron-threads).",
+    )
+
+    mail_sync_run_minutes = fields.Integer(
+        string="Longest Sync of an Account (minutes)",
+        config_parameter="mail_crm_sync.run_minutes",
+        default=DEFAULT_RUN_MINUTES,
+        help="A mail server that answers too slowly is dropped after this long, and the account says so: "
+        "no server can hold an account or a cron thread longer. The next run goes on from there.",
     )
 
     @api.model
@@ -199,3 +208,12 @@ class ResConfigSettings(models.TransientModel):
     def _mail_sync_blocked_extensions(self):
         text = self._mail_sync_param("blocked_extensions", DEFAULT_BLOCKED_EXTENSIONS)
         return {item.strip().lower().lstrip(".") for item in text.split(",") if item.strip()}
+
+    @api.model
+    def _mail_sync_run_seconds(self):
+        """How long one account's sync may take, in seconds (at least a minute)."""
+        try:
+            minutes = int(self._mail_sync_param("run_minutes", DEFAULT_RUN_MINUTES))
+        except (TypeError, ValueError):
+            minutes = DEFAULT_RUN_MINUTES
+        return max(minutes, 1) * 60

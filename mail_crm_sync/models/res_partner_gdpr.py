@@ -144,7 +144,9 @@ class ResPartner(models.Model):
                                 location.folder_id.name,
                                 location.uidvalidity,
                                 location.uid,
-                                message_id=None if message.message_id_synthetic else message.message_id,
+                                message_id=None
+                                if message.message_id_synthetic
+                                else message.message_id_header or message.message_id,
                             )
                         except MessageGone:
                             continue
@@ -210,7 +212,10 @@ def _rebuilt_eml(message):
         ("Reply-To", message.reply_to),
         ("Subject", message.subject),
         ("Date", format_datetime(message.date.replace(tzinfo=UTC)) if message.date else None),
-        ("Message-ID", None if message.message_id_synthetic else message.message_id),
+        (
+            "Message-ID",
+            None if message.message_id_synthetic else message.message_id_header or message.message_id,
+        ),
         ("In-Reply-To", message.in_reply_to),
         ("References", message.message_references),
     ]

@@ -99,3 +99,27 @@ class TestStoreIsolation(MailSyncCase):
         missing.active = False
         account.with_user(self.salesman).action_sync_now()
         self.assertFalse(account.sync_warning, "the warning goes when the folder no longer fails")
+
+    def test_a_failed_message_is_asked_for_again_at_the_next_runs(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(message_id="<retried@x>"))
+        self.deliver(box, make_email(message_id="<given-up@x>"))
+        self.sync(account)
+        inbox = self.inbox(account)
+        uids = {}
+        for message_id in ("<retried@x>", "<given-up@x>"):
+            email = self.messages(message_id)
+            uids[message_id] = email.location_ids.uid
+            # As if the server had listed them without sending them, in earlier runs.
+            self.env.cr.execute("DELETE FROM mail_sync_message WHERE id = %s", [email.id])
+        reason = "the server listed it but did not send it"
+        inbox.failed_messages = [
+            {"uid": uids["<retried@x>"], "reason": reason, "attempts": 1},
+            {"uid": uids["<given-up@x>"], "reason": reason, "attempts": 3},
+        ]
+        self.env.invalidate_all()
+
+        self.sync(account)
+        self.assertTrue(self.messages("<retried@x>"), "asked for again, and stored")
+        self.assertFalse(self.messages("<given-up@x>"), "tried three times: only listed now")
+        self.assertEqual([item["uid"] for item in inbox.failed_messages], [uids["<given-up@x>"]])

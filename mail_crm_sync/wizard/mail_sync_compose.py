@@ -273,7 +273,7 @@ class MailSyncCompose(models.TransientModel):
         if self.parent_id and self.mode != "forward":
             parent = self.parent_id
             references = (parent.message_references or "").split()
-            headers = reply_headers(parent.message_id, references)
+            headers = reply_headers(parent.message_id_header or parent.message_id, references)
             threading = {"in_reply_to": headers.in_reply_to, "references": headers.references}
         attachments = tuple(
             (
