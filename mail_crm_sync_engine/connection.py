@@ -192,7 +192,9 @@ class RunDeadline:
         self.reached = False
 
     def watch(self, sock: socket.socket) -> None:
-        """Shut ``sock`` at the deadline (at once if it has passed)."""
+        """Shut ``sock`` at the deadline (at once if it has passed); once per run."""
+        if self._timer is not None:
+            return
         self._timer = threading.Timer(max(self._at - time.monotonic(), 0.0), self._reach, (sock,))
         self._timer.name = "mail-sync-run-deadline"
         self._timer.daemon = True
@@ -653,18 +655,26 @@ class LoggedInSocket:
             self._client.shutdown()
 
 
-def _logged_in(settings: ConnectionSettings, then=None):
+def _logged_in(settings: ConnectionSettings, then=None, deadline: RunDeadline | None = None):
     """A client connected, secured and logged in, and ``then(client)``'s result if given; on any
-    failure the connection is shut and the error said in our terms (see ``connect``)."""
+    failure the connection is shut and the error said in our terms (see ``connect``). The
+    ``deadline`` watches the socket from the start: a server trickling its greeting or its answer
+    to LOGIN is dropped at it too."""
     client = None
     try:
         client = _open(settings)
+        if deadline is not None:
+            deadline.watch(client.socket())
         _login(client, settings)
         return client, then(client) if then else None
     except Exception as error:
         if client is not None:
             with contextlib.suppress(Exception):
                 client.shutdown()
+        if deadline is not None:
+            deadline.cancel()
+            if deadline.reached:
+                raise deadline.error() from error
         if isinstance(error, OSError | imaplib.IMAP4.error | MailSyncError):
             raise translate_error(error, settings) from error
         raise
@@ -690,7 +700,7 @@ def connect(settings: ConnectionSettings, *, run_deadline: float | None = None) 
     Raises ServerUnreachable, TlsFailure, AuthenticationFailed, Throttled, ServerRefused or Timeout.
     """
     deadline = RunDeadline(run_deadline) if run_deadline is not None else None
-    _client, mailbox = _logged_in(settings, lambda client: Mailbox(client, settings, deadline))
+    _client, mailbox = _logged_in(settings, lambda client: Mailbox(client, settings, deadline), deadline)
     try:
         yield mailbox
     finally:

@@ -21,6 +21,7 @@ from mail_crm_sync_engine import (
     MessageGone,
     MessageRefused,
     RecipientsRefused,
+    RunDeadlineReached,
     Security,
     ServerRefused,
     ServerUnreachable,
@@ -721,6 +722,11 @@ class MailSyncAccount(models.Model):
                         stored += work.account._store_and_commit(record, item)
             status = "pending" if reader.truncated else "done"
             return SyncResult(status, stored, tuple(folder_errors))
+        except RunDeadlineReached as error:
+            _logger.info("Sync of mail account %s stopped at its deadline: %s", self.id, error)
+            # A slow server that still gave mail is progress, not a failure: no count towards
+            # disabling the account; the warning says why it stopped.
+            return SyncResult("pending" if stored else "failed", stored, tuple(folder_errors), error)
         except MailSyncError as error:
             _logger.info("Sync of mail account %s failed: %s", self.id, error)
             return SyncResult("failed", stored, tuple(folder_errors), error)
@@ -768,10 +774,13 @@ class MailSyncAccount(models.Model):
         """The outcome of a sync on the account: its state, the error that ended it, and as a
         warning the folders it could not read ((name, reason) pairs)."""
         now = fields.Datetime.now()
-        warning = "\n".join(
+        warnings = [
             self.env._("Folder %(folder)s was not synced: %(reason)s", folder=folder, reason=reason)
             for folder, reason in folder_errors
-        )
+        ]
+        if status in ("done", "pending") and error is not None:  # stopped early, having stored mail
+            warnings.append(self._error_message(error))
+        warning = "\n".join(warnings)
         if status in ("done", "pending"):
             self._write_outcome(
                 {
@@ -952,6 +961,13 @@ class MailSyncAccount(models.Model):
                 ),
             ),
             (ServerUnreachable, self.env._("The server could not be reached: check its name and port.")),
+            (
+                RunDeadlineReached,
+                self.env._(
+                    "The server answered too slowly: the sync stopped at its deadline (Settings: Longest "
+                    "Sync of an Account); the next run goes on from there."
+                ),
+            ),
             (Timeout, self.env._("The server did not answer in time.")),
             (Throttled, self.env._("The server asks to slow down; the next run will try again.")),
             (FolderError, self.env._("A folder could not be read; the other folders were synced.")),

@@ -21,12 +21,12 @@ from mail_crm_sync_engine import (
     FolderError,
     FolderRole,
     FolderState,
+    RunDeadlineReached,
     UidValidityChanged,
     connect,
     fetch_uids,
     sync_folder,
 )
-from mail_crm_sync_engine.errors import RunDeadlineReached
 
 _logger = logging.getLogger(__name__)
 

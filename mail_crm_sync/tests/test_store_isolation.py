@@ -5,8 +5,9 @@ from unittest.mock import patch
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from mail_crm_sync_engine import Batch, FolderState, Place, record_from_bytes
+from mail_crm_sync_engine import Batch, FolderState, Place, RunDeadlineReached, record_from_bytes
 
+from ..models.mailbox_reader import MailboxReader
 from .common import MailSyncCase, make_email
 
 
@@ -123,3 +124,22 @@ class TestStoreIsolation(MailSyncCase):
         self.assertTrue(self.messages("<retried@x>"), "asked for again, and stored")
         self.assertFalse(self.messages("<given-up@x>"), "tried three times: only listed now")
         self.assertEqual([item["uid"] for item in inbox.failed_messages], [uids["<given-up@x>"]])
+
+    def test_a_run_stopped_at_its_deadline_keeps_what_it_stored_and_says_why(self):
+        account, box = self.create_account()
+        for number in range(3):
+            self.deliver(box, make_email(message_id=f"<slow-{number}@x>"))
+        read_batches = MailboxReader._batches
+
+        def slow_server(reader, mailbox, folder):
+            yield from read_batches(reader, mailbox, folder)
+            raise RunDeadlineReached.after(60)  # as the engine does when a server trickles
+
+        with patch.object(MailboxReader, "_batches", slow_server):
+            notice = account.with_user(self.salesman).action_sync_now()
+        self.assertEqual(len(self.messages(*(f"<slow-{n}@x>" for n in range(3)))), 3)
+        self.assertIn("3 new emails", notice["params"]["message"])
+        self.assertEqual(account.state, "active", "mail came: a slow server is not a failed one")
+        self.assertEqual(account.failure_count, 0)
+        self.assertIn("too slowly", account.sync_warning)
+        self.assertTrue(account.sync_pending, "the next run goes on")
