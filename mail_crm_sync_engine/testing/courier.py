@@ -28,7 +28,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from .cyrus import bind, in_mount_namespace, stop_in_namespace, unpacked_environment, unpacked_root
+from .cyrus import (
+    InboxHierarchyServer,
+    bind,
+    in_mount_namespace,
+    stop_in_namespace,
+    unpacked_environment,
+    unpacked_root,
+)
 from .dovecot import MailUser, free_port
 
 # Maildir++ folders every harness user gets (Courier has no special-use flags: found by name).
@@ -42,7 +49,7 @@ def courier_available() -> bool:
     return (unpacked_root() / "usr/lib/courier/courier/imaplogin").is_file()
 
 
-class CourierServer:
+class CourierServer(InboxHierarchyServer):
     """Start with ``start()``, stop with ``stop()``; also a context manager.
 
     ``add_user`` and ``deliver`` take what DovecotServer's take; mail is dropped into the maildir
@@ -51,9 +58,7 @@ class CourierServer:
     advertises Debian's plain-text list, without AUTH=PLAIN, so LOGIN is all a client can use.
     """
 
-    host = "127.0.0.1"
     name = "courier"
-    separator = "."
 
     def __init__(self, *, auth_plain: bool = True):
         self.auth_plain = auth_plain
@@ -71,19 +76,7 @@ class CourierServer:
         owner = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
         self._uid, self._gid = owner.pw_uid, owner.pw_gid
 
-    def folder(self, name: str) -> str:
-        """The IMAP name of a folder given as on Dovecot ("Sent", "Clients/Acme")."""
-        if name.upper() == "INBOX" or name.startswith("INBOX."):
-            return name
-        return "INBOX." + name.replace("/", self.separator)
-
     # -- lifecycle -------------------------------------------------------------------------
-
-    def __enter__(self) -> CourierServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def start(self) -> CourierServer:
         if not courier_available():
@@ -155,9 +148,6 @@ class CourierServer:
                     pass
             time.sleep(0.05)
         raise RuntimeError(f"courier did not listen within 15 s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
 
     def _mount_over(self, path: Path, source: Path) -> list[str]:
         """Shell lines that show ``source`` at ``path`` inside the namespace. Where ``path`` does

@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Self
 
 from imapclient.imap_utf7 import encode
 
@@ -123,7 +124,34 @@ def cyrus_available() -> bool:
 # -- the server ------------------------------------------------------------------------------
 
 
-class CyrusServer:
+class InboxHierarchyServer:
+    """What the private Cyrus and Courier of the tests share: their folders live under INBOX with
+    "." between levels, they start and stop in a ``with`` block, and they keep a log file."""
+
+    host = "127.0.0.1"
+    separator = "."
+    log_file: Path
+
+    def folder(self, name: str) -> str:
+        """The IMAP name of a folder given as on Dovecot ("Sent", "Clients/Acme")."""
+        if name.upper() == "INBOX" or name.startswith("INBOX."):
+            return name
+        return "INBOX." + name.replace("/", self.separator)
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class CyrusServer(InboxHierarchyServer):
     """Start with ``start()``, stop with ``stop()``; also a context manager.
 
     ``add_user`` and ``deliver`` take what DovecotServer's take; mail is delivered by APPEND as
@@ -132,9 +160,7 @@ class CyrusServer:
     IMAP name, "INBOX.Sent".
     """
 
-    host = "127.0.0.1"
     name = "cyrus"
-    separator = "."
 
     def __init__(self, *, special_folders: dict[str, str] | None = None):
         self.special_folders = SPECIAL_FOLDERS if special_folders is None else dict(special_folders)
@@ -158,19 +184,7 @@ class CyrusServer:
         # The master drops to this user for every service; as root, `nobody` owns the store.
         self._owner = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
 
-    def folder(self, name: str) -> str:
-        """The IMAP name of a folder given as on Dovecot ("Sent", "Clients/Acme")."""
-        if name.upper() == "INBOX" or name.startswith("INBOX."):
-            return name
-        return "INBOX." + name.replace("/", self.separator)
-
     # -- lifecycle -------------------------------------------------------------------------
-
-    def __enter__(self) -> CyrusServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def start(self) -> CyrusServer:
         if not cyrus_available():
