@@ -35,6 +35,7 @@ from mail_crm_sync_engine import (
     provider_files_sent_mail,
 )
 
+from .mail_sync_credentials import PREFIX as ENCRYPTED_PREFIX
 from .mailbox_reader import FolderToRead, MailboxReader
 from .notify import notification
 
@@ -45,6 +46,15 @@ MAX_CONSECUTIVE_FAILURES = 10
 BATCHES_PER_RUN = 20
 BATCH_SIZE = 500
 MAX_STORE_ATTEMPTS = 5
+# What holds a secret, encrypted with the server's key when it has one (mail.sync.credentials).
+SECRET_COLUMNS = (
+    "password_stored",
+    "smtp_password_stored",
+    "oauth_access_token_stored",
+    "oauth_refresh_token_stored",
+    "oauth_cache_stored",
+)
+SECRET_PARAMETERS = ("mail_crm_sync.google_client_secret", "mail_crm_sync.microsoft_client_secret")
 # pg_advisory_xact_lock_shared(class, account id) while an account syncs ("mcss"): see mail.sync.backfill.
 SYNC_LOCK_CLASS = 0x6D637373
 
@@ -993,19 +1003,33 @@ class MailSyncAccount(models.Model):
         return self.env.su or self.env.user == self.user_id or self.env.user.has_group("base.group_system")
 
     def _register_hook(self):
-        """At start: encrypt the passwords stored before a key was configured, or say that none is."""
+        """At start: encrypt every secret stored before a key was configured (passwords, OAuth
+        tokens, the OAuth client secrets of Settings), or say how many are not."""
         super()._register_hook()
-        stored = self.sudo().with_context(active_test=False).search([("password_stored", "!=", False)])
-        plain = stored.filtered(lambda account: not account.password_stored.startswith("fernet:"))
+        encrypt = self._credentials_encrypted()
+        accounts = self.sudo().with_context(active_test=False)
+        plain = 0
+        for name in SECRET_COLUMNS:
+            for account in accounts.search([(name, "!=", False)]):
+                if not account[name].startswith(ENCRYPTED_PREFIX):
+                    plain += 1
+                    if encrypt:
+                        account[name] = account._encrypt_secret(account[name])
+        parameters = self.env["ir.config_parameter"].sudo()
+        for key in SECRET_PARAMETERS:
+            value = parameters.get_param(key)
+            if value and not value.startswith(ENCRYPTED_PREFIX):
+                plain += 1
+                if encrypt:
+                    parameters.set_param(key, self._encrypt_secret(value))
         if not plain:
             return
-        if self._credentials_encrypted():
-            for account in plain:
-                account.password_stored = account._encrypt_secret(account.password_stored)
-            _logger.info("Encrypted the stored passwords of %s mail accounts", len(plain))
+        if encrypt:
+            _logger.info("Encrypted %s stored secrets of mail accounts", plain)
         else:
             _logger.warning(
-                "%s mail accounts keep their passwords unencrypted: set the mail_crm_sync_key option in "
-                "the server configuration (see the mail_crm_sync README)",
-                len(plain),
+                "%s secrets of mail accounts (passwords, OAuth tokens, client secrets) are stored "
+                "unencrypted: set the mail_crm_sync_key option in the server configuration (see the "
+                "mail_crm_sync README)",
+                plain,
             )

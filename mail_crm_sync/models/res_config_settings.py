@@ -115,6 +115,14 @@ class ResConfigSettings(models.TransientModel):
                 )
             elif not secret:
                 self.env["ir.config_parameter"].sudo().set_param(f"mail_crm_sync.{kind}_client_secret", False)
+        # The form's rows are kept until Odoo vacuums them: no secret stays in them in clear.
+        self.flush_model(["mail_sync_google_client_secret", "mail_sync_microsoft_client_secret"])
+        self.env.cr.execute(
+            "UPDATE res_config_settings SET mail_sync_google_client_secret = NULL, "
+            "mail_sync_microsoft_client_secret = NULL WHERE mail_sync_google_client_secret IS NOT NULL "
+            "OR mail_sync_microsoft_client_secret IS NOT NULL"
+        )
+        self.invalidate_model(["mail_sync_google_client_secret", "mail_sync_microsoft_client_secret"])
         self.env["mail.sync.account"]._set_parallel_sync_jobs(self.mail_sync_parallel_jobs)
         cron = self.env.ref("mail_crm_sync.ir_cron_mail_relink", raise_if_not_found=False)
         if cron:

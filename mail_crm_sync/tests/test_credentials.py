@@ -138,3 +138,44 @@ class TestCredentials(MailSyncHttpCase):
             self.assertFalse(
                 [trace for trace in traces if "n3w-Secret!" in trace or self.box.password in trace]
             )
+
+    def test_a_key_added_later_encrypts_every_secret_at_start(self):
+        with patch.dict(config.options, {"mail_crm_sync_key": ""}):
+            account = self._create_account()
+            secrets = {
+                "smtp_password_stored": "smtp-secret",
+                "oauth_access_token_stored": "access-secret",
+                "oauth_refresh_token_stored": "refresh-secret",
+                "oauth_cache_stored": '{"cache": "secret"}',
+            }
+            account.sudo().write(secrets)
+            parameters = self.env["ir.config_parameter"].sudo()
+            parameters.set_param("mail_crm_sync.google_client_secret", "google-secret")
+        with patch.dict(config.options, {"mail_crm_sync_key": KEY}):
+            self.env["mail.sync.account"]._register_hook()  # what a restart with the key does
+            self.env.flush_all()
+            columns = ", ".join(secrets)
+            self.env.cr.execute(f"SELECT {columns} FROM mail_sync_account WHERE id = %s", [account.id])
+            for name, stored in zip(secrets, self.env.cr.fetchone(), strict=True):
+                self.assertTrue(stored.startswith("fernet:"), name)
+                self.assertEqual(account._decrypt_secret(stored), secrets[name])
+            stored = parameters.get_param("mail_crm_sync.google_client_secret")
+            self.assertTrue(stored.startswith("fernet:"))
+            self.assertEqual(account._decrypt_secret(stored), "google-secret")
+
+    def test_client_secrets_typed_in_settings_stay_in_no_settings_row(self):
+        with patch.dict(config.options, {"mail_crm_sync_key": KEY}):
+            self.env["res.config.settings"].create(
+                {
+                    "mail_sync_google_client_secret": "typed-google",
+                    "mail_sync_microsoft_client_secret": "typed-ms",
+                }
+            ).execute()
+            self.env.flush_all()
+            self.env.cr.execute(
+                "SELECT count(*) FROM res_config_settings WHERE mail_sync_google_client_secret IS NOT NULL "
+                "OR mail_sync_microsoft_client_secret IS NOT NULL"
+            )
+            self.assertEqual(self.env.cr.fetchone()[0], 0)
+            stored = self.env["ir.config_parameter"].sudo().get_param("mail_crm_sync.google_client_secret")
+            self.assertEqual(self.env["mail.sync.account"]._decrypt_secret(stored), "typed-google")
