@@ -160,7 +160,7 @@ def sync_folder(  # noqa: PLR0913 - the public entry point: its settings are exp
             return
         selected = mailbox.select(folder, readonly=True)
     try:
-        yield from _sync_selected(mailbox, job, selected, state, status)
+        yield from _sync_selected(mailbox, job, selected, state)
     finally:
         # STATUS of a selected folder may show the session's stale view: leave nothing selected.
         mailbox.unselect()
@@ -263,7 +263,6 @@ def _sync_selected(
     job: _FolderSync,
     selected: Mapping[bytes, Any],
     state: FolderState | None,
-    status: Mapping[bytes, int],
 ) -> Iterator[Batch]:
     uidvalidity = selected[b"UIDVALIDITY"]
     uidnext = selected.get(b"UIDNEXT")
@@ -278,8 +277,10 @@ def _sync_selected(
         uidvalidity=uidvalidity,
         last_uid=max(highest, 0),
         highest_modseq=selected.get(b"HIGHESTMODSEQ"),
-        # What STATUS said stands in for the comparison of the next poll (``_unchanged``).
-        uidnext=uidnext or status.get(b"UIDNEXT"),
+        # A server whose SELECT gives no UIDNEXT (Courier) gets none here, so every poll selects
+        # the folder: Courier's STATUS counts a new message before it gives it a UID, so an
+        # expunge and an arrival between two polls leave MESSAGES and UIDNEXT as they were.
+        uidnext=uidnext,
         messages=selected.get(b"EXISTS"),
     )
     reset = state is not None and state.uidvalidity != uidvalidity

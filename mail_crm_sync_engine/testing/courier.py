@@ -75,6 +75,7 @@ class CourierServer(InboxHierarchyServer):
         # imapd runs as the user's uid from userdb: as root, `nobody` owns the maildirs.
         owner = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
         self._uid, self._gid = owner.pw_uid, owner.pw_gid
+        self._stamps: dict[Path, int] = {}  # the mtime given to each maildir folder last
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -206,7 +207,16 @@ class CourierServer(InboxHierarchyServer):
         os.rename(tmp, target)
         if os.geteuid() == 0:
             os.lchown(target, self._uid, self._gid)
+        self._mark_changed(target.parent)
         return target
+
+    def _mark_changed(self, directory: Path) -> None:
+        """Give the folder a modification time of a second of its own. Courier rescans a maildir
+        only when its mtime changed, in whole seconds: two changes within one second (a delivery
+        right after a scan) would go unseen until the next one, as no delivery agent makes them."""
+        stamp = max(int(time.time()), self._stamps.get(directory, 0) + 1)
+        self._stamps[directory] = stamp
+        os.utime(directory, (stamp, stamp))
 
     def _write_userdb(self) -> None:
         """userdb.dat and userdbshadow.dat, as Courier's makeuserdb builds them (makedatprog)."""
