@@ -64,6 +64,12 @@ registry.category("web_tour.tours").add("mail_crm_sync_backfill_account_tour", {
             trigger: ".o_notification:contains(Complete: the CRM holds the mail of the window)",
         },
         {
+            // The notice reloads the form, which opens on its first tab again: wait for the
+            // reloaded form (it shows when completeness was checked) before opening Folders.
+            content: "The form shows when completeness was checked",
+            trigger: ".o_form_view .o_field_widget[name=completeness_date]",
+        },
+        {
             content: "The Folders tab shows each folder's figures",
             trigger: ".o_notebook a[name=folders]",
             run: "click",
