@@ -57,6 +57,8 @@ CONNECTION_LOST = (imaplib.IMAP4.abort, OSError)
 # The server answered NO or BAD to one command; the connection is still good. Catch
 # CONNECTION_LOST first: imaplib's abort is a kind of its error.
 COMMAND_REFUSED = (imaplib.IMAP4.error,)
+# Response codes of a refused login that say the server, not the password, is at fault (RFC 5530).
+TEMPORARY_LOGIN_CODES = ("UNAVAILABLE", "SERVERBUG", "INUSE", "LIMIT")
 # What an answer line holds besides its UIDs ("* ESEARCH (TAG "A123") UID ALL ", CRLF), with room.
 _ANSWER_OVERHEAD = 200
 # UID SEARCH commands sent before their answers are read (a folder searched in UID ranges).
@@ -168,10 +170,17 @@ def translate_error(  # noqa: PLR0911 - one return per kind of failure: a table 
     if says_throttled(text):
         return Throttled(f"{where} asks to slow down: {text}")
     if isinstance(error, LoginError) or "AUTHENTICATIONFAILED" in text.upper():
-        return AuthenticationFailed(f"{where} refused the login of {settings.login}: {text}")
+        return _login_refused(where, settings.login, text)
     if isinstance(error, imaplib.IMAP4.abort):
         return ServerRefused(f"{where} closed the connection: {text}")
     return ServerRefused(f"{where} refused: {text}")
+
+
+def _login_refused(where: str, login: str, text: str) -> MailSyncError:
+    if any(f"[{code}]" in text.upper() for code in TEMPORARY_LOGIN_CODES):
+        # The server cannot check the password now (RFC 5530): no reason to ask for another one.
+        return ServerRefused(f"{where} could not log in {login} for now: {text}")
+    return AuthenticationFailed(f"{where} refused the login of {login}: {text}")
 
 
 def max_answer_line() -> int:

@@ -17,6 +17,7 @@ from . import (
     mail_sync_message_link_domain,
     mail_sync_message_location,
     mail_sync_person_backfill,
+    mail_sync_runtime,
     mail_sync_timeline,
     mail_sync_tombstone,
     res_config_settings,

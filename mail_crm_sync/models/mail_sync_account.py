@@ -1,8 +1,6 @@
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
-import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -36,6 +34,17 @@ from mail_crm_sync_engine import (
 )
 
 from .mail_sync_credentials import PREFIX as ENCRYPTED_PREFIX
+from .mail_sync_runtime import (
+    SYNC_LOCK,
+    ConfigurationError,
+    SyncResult,
+    UnexpectedSyncError,
+    WorkCursor,
+    claimed,
+    commit_outcome,
+    read_mailbox,
+    store_and_commit,
+)
 from .mailbox_reader import FolderToRead, MailboxReader
 from .notify import notification
 
@@ -45,7 +54,6 @@ MAX_CONSECUTIVE_FAILURES = 10
 # Batches one account may take per cron call before the others get their turn.
 BATCHES_PER_RUN = 20
 BATCH_SIZE = 500
-MAX_STORE_ATTEMPTS = 5
 # What holds a secret, encrypted with the server's key when it has one (mail.sync.credentials).
 SECRET_COLUMNS = (
     "password_stored",
@@ -55,8 +63,6 @@ SECRET_COLUMNS = (
     "oauth_cache_stored",
 )
 SECRET_PARAMETERS = ("mail_crm_sync.google_client_secret", "mail_crm_sync.microsoft_client_secret")
-# pg_advisory_xact_lock_shared(class, account id) while an account syncs ("mcss"): see mail.sync.backfill.
-SYNC_LOCK_CLASS = 0x6D637373
 
 VISIBILITY_SELECTION = [
     ("everyone", "Everyone"),
@@ -69,46 +75,6 @@ SECURITY_SELECTION = [
     ("starttls", "STARTTLS"),
     ("none", "None"),
 ]
-
-
-class UnexpectedSyncError(MailSyncError):
-    """A sync that failed for a reason no mail server gives (a bug, a configuration error): told
-    on the account like any failure, and counted, so that an account failing at every run stops."""
-
-
-@dataclass(frozen=True, slots=True)
-class SyncResult:
-    """What one account's sync did: its status ("done", "pending": more to download, "failed",
-    "busy": another worker has it), the emails it stored and committed, the folders it could not
-    read ({name: the reason shown}), and the error that ended it."""
-
-    status: str
-    stored: int = 0
-    folder_errors: tuple[tuple[str, str], ...] = ()
-    error: MailSyncError | None = None
-
-
-class _WorkCursor:
-    """The cursor the mail is stored with, committed after each batch, in the thread that owns the
-    account's lock. Opened at the first use: an idle poll has no transaction of its own."""
-
-    def __init__(self, account):
-        self.lock_account = account
-        self.account = None
-
-    def bind(self, record):
-        """``record`` on the work cursor."""
-        if self.account is None:
-            cursor = self.lock_account.env.registry.cursor()
-            self.account = self.lock_account.with_env(self.lock_account.env(cr=cursor))
-        return record.with_env(self.account.env)
-
-    def commit(self):
-        self.account.env.cr.commit()  # pylint: disable=invalid-commit  # the sync's own cursor
-
-    def close(self):
-        if self.account is not None:
-            self.account.env.cr.close()  # what was not committed is rolled back
 
 
 class MailSyncAccount(models.Model):
@@ -243,7 +209,13 @@ class MailSyncAccount(models.Model):
         "except for addresses and domains on the block list (Settings).",
     )
     state = fields.Selection(
-        [("draft", "Not Connected"), ("active", "Active"), ("failing", "Failing"), ("disabled", "Disabled")],
+        [
+            ("draft", "Not Connected"),
+            ("active", "Active"),
+            ("failing", "Failing"),
+            ("reconnect", "Needs Re-connect"),
+            ("disabled", "Disabled"),
+        ],
         required=True,
         default="draft",
         readonly=True,
@@ -262,6 +234,11 @@ class MailSyncAccount(models.Model):
     )
     folder_ids = fields.One2many(
         "mail.sync.folder", "account_id", string="Folders", context={"active_test": False}
+    )
+    sync_running = fields.Char(
+        string="Syncing Now",
+        compute="_compute_sync_running",
+        help="A run of the sync holds this account now: since when, and on which Odoo server.",
     )
     message_count = fields.Integer(string="Downloaded", compute="_compute_message_counts")
     assigned_count = fields.Integer(string="Assigned", compute="_compute_message_counts")
@@ -308,6 +285,20 @@ class MailSyncAccount(models.Model):
         self.credentials_encrypted = self._credentials_encrypted()
 
     @api.depends_context("uid")
+    def _compute_sync_running(self):
+        running = self.env["mail.sync.runtime"]._running(self.ids)
+        for account in self:
+            since, where = running.get(account.id, (None, None))
+            account.sync_running = (
+                self.env._(
+                    "Since %(time)s, on %(server)s",
+                    time=fields.Datetime.context_timestamp(self, since).strftime("%H:%M:%S"),
+                    server=where,
+                )
+                if since
+                else False
+            )
+
     def _compute_message_counts(self):
         # Through the reader's access rules: an account's counts never show mail its reader cannot open.
         Message = self.env["mail.sync.message"]
@@ -468,7 +459,7 @@ class MailSyncAccount(models.Model):
         except MailSyncError as error:
             raise UserError(self._error_message(error)) from error
         self.env["mail.sync.folder"].sudo()._update_from_server(self, folders)
-        if self.state == "disabled":
+        if self.state in ("disabled", "reconnect", "failing"):
             self.sudo().activity_feedback(
                 ["mail.mail_activity_data_warning"], feedback=self.env._("The connection works again.")
             )
@@ -529,11 +520,13 @@ class MailSyncAccount(models.Model):
         message = self.env._("1 new email") if count == 1 else self.env._("%(count)s new emails", count=count)
         if count == 0:
             message = self.env._("No new email")
-        problems = []
+        problems, busy = [], []
         for account in self:
             result = results[account.id]
             if result.status == "failed":
                 problems.append(self.env._("%(account)s was not synced", account=account.name))
+            elif result.status == "busy":
+                busy.append(account.name)
             problems += [
                 self.env._(
                     "folder %(folder)s of %(account)s was not read", folder=folder, account=account.name
@@ -544,6 +537,13 @@ class MailSyncAccount(models.Model):
             message = self.env._(
                 "%(message)s; more are waiting on the server: the scheduled sync goes on with them",
                 message=message,
+            )
+        if busy:
+            message = self.env._(
+                "%(message)s; %(accounts)s: already being synced by another run, whose new emails "
+                "appear when it ends",
+                message=message,
+                accounts=", ".join(busy),
             )
         if problems:
             message = self.env._(
@@ -645,55 +645,59 @@ class MailSyncAccount(models.Model):
             _logger.exception("The failure of mail account %s could not be recorded", self.id)
 
     def _sync_claimed(self, due_before=None):
-        """Claim the account with a row lock held by one cursor; store the mail with another that
-        commits per batch (``_BatchWriter``).
+        """Claim the account (mail_sync_runtime.py: an advisory lock, no row locked), sync it on a
+        cursor of its own that commits per batch, and write the outcome on the account at the end.
 
-        ``FOR NO KEY UPDATE`` (the FOR UPDATE flavour that leaves foreign keys alone) lets the
-        sync insert rows pointing at the account while other workers skip it. The lock is taken
-        only if the account is still due: the outcome is written on the lock's cursor, so a worker
-        that finished the account before this one looked has committed its last attempt date.
+        With ``due_before``, the account is synced only if it is still due once claimed: the work
+        cursor's first snapshot comes after the claim, so it sees the outcome of a worker that
+        finished the account before this one looked.
         """
+        self.ensure_one()
+        with claimed(self.env, SYNC_LOCK, self.id) as held:
+            if not held:
+                _logger.info("Mail account %s is being synced by another worker", self.id)
+                return SyncResult("busy")
+            work = WorkCursor(self.env)
+            try:
+                account = work.bind(self.sudo())
+                if not account._due(due_before):
+                    _logger.info("Mail account %s was synced meanwhile or is not active", self.id)
+                    return SyncResult("busy")
+                Runtime = account.env["mail.sync.runtime"]
+                Runtime._started(account.id)
+                work.commit()
+                result = account._sync_folders(work)
+
+                def write():
+                    account._record_outcome(result.status, result.error, result.folder_errors)
+                    Runtime._finished(account.id, result)
+
+                commit_outcome(work, write)
+                return result
+            finally:
+                work.close()
+
+    def _due(self, due_before=None):
+        """Whether the account is to be synced now: active, and with ``due_before``, pending or
+        not attempted since then."""
         self.ensure_one()
         due = SQL()
         if due_before:
             due = SQL("AND (sync_pending OR last_attempt_date IS NULL OR last_attempt_date < %s)", due_before)
-        with self.env.registry.cursor() as lock_cr:
-            try:
-                lock_cr.execute(
-                    SQL(
-                        "SELECT id FROM mail_sync_account WHERE id = %s AND state IN ('active', 'failing') "
-                        "%s FOR NO KEY UPDATE SKIP LOCKED",
-                        self.id,
-                        due,
-                    ),
-                    log_exceptions=False,
-                )
-                claimed = lock_cr.fetchone()
-            except psycopg2.errors.SerializationFailure:
-                # Another worker saved this account after this transaction's snapshot: it just synced it.
-                lock_cr.rollback()
-                claimed = None
-            if not claimed:
-                _logger.info("Mail account %s is being synced by another worker or is not active", self.id)
-                return SyncResult("busy")
-            # This transaction writes only the outcome (dates, state, a warning): not worth waiting for
-            # the disk at every poll. Other workers see it at once; a database crash may lose it,
-            # and the account is then polled again. The mail is committed on the writer's cursor.
-            lock_cr.execute("SET LOCAL synchronous_commit TO OFF")
-            # Fetching older mail of this account waits between its batches while this is held.
-            lock_cr.execute(SQL("SELECT pg_advisory_xact_lock_shared(%s, %s)", SYNC_LOCK_CLASS, self.id))
-            account = self.with_env(self.env(cr=lock_cr, su=True))
-            result = account._sync_folders()
-            account._record_outcome(result.status, result.error, result.folder_errors)
-            return result
+        self.env.cr.execute(
+            SQL(
+                "SELECT 1 FROM mail_sync_account WHERE id = %s AND state IN ('active', 'failing') %s",
+                self.id,
+                due,
+            )
+        )
+        return bool(self.env.cr.fetchone())
 
-    def _sync_folders(self):
-        """The sync proper: a SyncResult.
+    def _sync_folders(self, work):
+        """The sync proper, on the work cursor: a SyncResult.
 
         The engine reads the mailbox in a thread of its own (MailboxReader), one batch ahead; this
-        thread stores each batch on the work cursor and answers what the engine asks of the
-        database. Settings and folder states are read on the lock's cursor; the work cursor opens
-        at the first batch: polling an account where nothing changed costs its STATUS commands.
+        thread stores each batch and answers what the engine asks of the database.
         """
         folders = [
             FolderToRead(
@@ -705,80 +709,49 @@ class MailSyncAccount(models.Model):
             )
             for folder in self.folder_ids.filtered("active")
         ]
-        work = _WorkCursor(self)
         stored, folder_errors = 0, []
-        try:
-            with MailboxReader(
-                self._connection_settings(),
+
+        def open_reader(settings):
+            return MailboxReader(
+                settings,
                 folders,
                 # Worked out only for a first sync or a reset, as are the stored UIDs.
                 self._window_start,
-                lambda folder: work.bind(folder.record)._known_uids(folder.state),
+                lambda folder: folder.record._known_uids(folder.state),
                 limit=BATCHES_PER_RUN,
                 run_deadline=self.env["res.config.settings"]._mail_sync_run_seconds(),
                 own_addresses=self._own_addresses(),
                 batch_size=BATCH_SIZE,
                 extra_headers=self.env["mail.sync.message"]._extra_headers(),
-            ) as reader:
-                for kind, folder, item in reader:
-                    if kind == "folder_error":
-                        _logger.info("Folder %s of mail account %s failed: %s", folder.name, self.id, item)
-                        reason = self._error_message(item)
-                        work.bind(folder.record).last_error = reason
-                        work.commit()
-                        folder_errors.append((folder.name, reason))
-                    else:
-                        record = work.bind(folder.record)  # opens the work cursor at the first batch
-                        stored += work.account._store_and_commit(record, item)
-            status = "pending" if reader.truncated else "done"
-            return SyncResult(status, stored, tuple(folder_errors))
-        except RunDeadlineReached as error:
+            )
+
+        def handle(kind, folder, item):
+            nonlocal stored
+            if kind == "folder_error":
+                _logger.info("Folder %s of mail account %s failed: %s", folder.name, self.id, item)
+                reason = self._error_message(item)
+                folder.record.last_error = reason
+                work.commit()
+                folder_errors.append((folder.name, reason))
+            else:
+                stored += self._store_and_commit(folder.record, item)
+
+        error, truncated = read_mailbox(self, work, open_reader, handle)
+        if error is None:
+            return SyncResult("pending" if truncated else "done", stored, tuple(folder_errors))
+        work.rollback()
+        if isinstance(error, RunDeadlineReached):
             _logger.info("Sync of mail account %s stopped at its deadline: %s", self.id, error)
             # A slow server that still gave mail is progress, not a failure: no count towards
             # disabling the account; the warning says why it stopped.
             return SyncResult("pending" if stored else "failed", stored, tuple(folder_errors), error)
-        except MailSyncError as error:
-            _logger.info("Sync of mail account %s failed: %s", self.id, error)
-            return SyncResult("failed", stored, tuple(folder_errors), error)
-        finally:
-            work.close()
+        _logger.info("Sync of mail account %s failed: %s", self.id, error)
+        return SyncResult("failed", stored, tuple(folder_errors), error)
 
     def _store_and_commit(self, folder, batch):
-        """Store a batch in one transaction, retried when another worker stored the same mail
-        meanwhile; returns the number of emails it created.
-
-        A batch the database refuses for another reason (an email no check foresaw) is stored again
-        one email at a time: an email still refused is listed as failed on its folder, with the
-        reason, and the batch, its folder and the account go on. No email can stop a mailbox.
-        """
-        Message = self.env["mail.sync.message"]
-        for attempt in range(1, MAX_STORE_ATTEMPTS + 1):
-            try:
-                created = Message._store_batch(folder, batch)
-                # One commit per batch, on the sync's own cursor: a long first sync keeps its progress.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-                return len(created)
-            except (psycopg2.errors.SerializationFailure, psycopg2.errors.UniqueViolation):
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                if attempt == MAX_STORE_ATTEMPTS:
-                    raise
-                _logger.info(
-                    "Batch of %s in mail account %s met a concurrent update; retrying", folder.name, self.id
-                )
-            except Exception:  # the database refused something in this batch: find which email
-                _logger.warning(
-                    "Batch of %s in mail account %s could not be stored whole; storing it email by email",
-                    folder.name,
-                    self.id,
-                    exc_info=True,
-                )
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                created = Message._store_batch(folder, batch, one_by_one=True)
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-                return len(created)
-        return 0
+        """Store a batch and commit it (mail_sync_runtime.store_and_commit); the number of emails
+        it created. Called on the work cursor of a run."""
+        return store_and_commit(self, folder, batch)
 
     def _record_outcome(self, status, error, folder_errors=()):
         """The outcome of a sync on the account: its state, the error that ended it, and as a
@@ -810,14 +783,23 @@ class MailSyncAccount(models.Model):
             "last_attempt_date": now,
             "sync_pending": False,
         }
+        if self._needs_reconnect(error):
+            # Trying again cannot help: the owner must sign in again. Not counted as failures.
+            self._write_outcome({**values, "state": "reconnect"})
+            self._notify_reconnect()
+            return
         if error.counts_as_connection_failure:
             failures = self.failure_count + 1
             values.update(failure_count=failures, state="failing")
             if failures >= MAX_CONSECUTIVE_FAILURES:
                 values["state"] = "disabled"
+        told = self.last_error == values["last_error"]
         self._write_outcome(values)
         if self.state == "disabled":
             self._notify_disabled()
+        elif isinstance(error, ConfigurationError) and not told:
+            # Retrying cannot cure it: say so once, not at every run.
+            self._notify_configuration_error()
         elif self.failure_count == MAX_CONSECUTIVE_FAILURES - 3:
             self.message_post(
                 body=self.env._(
@@ -836,6 +818,46 @@ class MailSyncAccount(models.Model):
         nothing but the dates)."""
         values = {name: value for name, value in values.items() if self[name] != value}
         self.with_context(mail_notrack="state" not in values).write(values)
+
+    def _needs_reconnect(self, error):
+        """Whether ``error`` asks the owner to sign in again (the server refused the password),
+        rather than to wait for the next run."""
+        return isinstance(error, AuthenticationFailed | GrantRevoked)
+
+    def _retry_after_refusal(self, error):
+        """The server refused the login with ``error``: do what may cure it (an OAuth account
+        refreshes its token) and say whether to log in once more. A password cannot be cured."""
+        return False
+
+    def _reconnect_note(self):
+        return self.env._(
+            "The mail server refused the password of %(account)s: open the account, enter the password "
+            "again and press Test Connection.",
+            account=self.name,
+        )
+
+    def _notify_reconnect(self):
+        """Tell the owner (the administrators when there is none) what to press."""
+        users = self.user_id if self.user_id.active else self.env.ref("base.group_system").users
+        for user in users.filtered(lambda user: user.active and user.id != SUPERUSER_ID):
+            self._schedule_warning(
+                user,
+                self._reconnect_note(),
+                summary=self.env._("Re-connect %(account)s", account=self.name),
+            )
+
+    def _notify_configuration_error(self):
+        note = self.env._(
+            "%(account)s cannot be synced as this Odoo is configured: %(error)s If you cannot change "
+            "it yourself, ask your administrator (for the encryption key of the server, or the "
+            "sign-in settings).",
+            account=self.name,
+            error=self.last_error,
+        )
+        if self.user_id.active:
+            self._schedule_warning(self.user_id, note)
+        else:
+            self._notify_administrators(note)
 
     def _notify_disabled(self):
         note = self.env._(
@@ -857,11 +879,11 @@ class MailSyncAccount(models.Model):
         for user in administrators:
             self._schedule_warning(user, note)
 
-    def _schedule_warning(self, user, note):
+    def _schedule_warning(self, user, note, summary=None):
         self.activity_schedule(
             "mail.mail_activity_data_warning",
             user_id=user.id,
-            summary=self.env._("Mail sync stopped for %(account)s", account=self.name),
+            summary=summary or self.env._("Mail sync stopped for %(account)s", account=self.name),
             note=note,
         )
 
@@ -988,6 +1010,12 @@ class MailSyncAccount(models.Model):
             (MessageGone, self.env._("This email is no longer on the server.")),
             (ServerRefused, self.env._("The server refused a command.")),
             (
+                ConfigurationError,
+                self.env._(
+                    "The sync cannot start with this Odoo's configuration; it tries again at each run."
+                ),
+            ),
+            (
                 UnexpectedSyncError,
                 self.env._("The sync stopped on an unexpected error; the next run tries again."),
             ),
@@ -996,6 +1024,8 @@ class MailSyncAccount(models.Model):
             (text for kind, text in sentences if isinstance(error, kind)),
             self.env._("The mail server reported an error."),
         )
+        if isinstance(error, ConfigurationError):
+            return self.env._("%(sentence)s %(detail)s", sentence=sentence, detail=str(error))
         return self.env._("%(sentence)s Server said: %(detail)s", sentence=sentence, detail=str(error))
 
     def _can_see_password(self):

@@ -4,11 +4,11 @@ Mail), one person's older mail asked from a contact or an opportunity, a folder'
 A job first searches the account's folders (the plan: per folder, its UIDVALIDITY and the UIDs to
 fetch, newest first), then fetches them a share of batches per cron call, with the engine's
 ``fetch_uids`` in a reader thread, and stores each batch as the sync does
-(``mail.sync.account._store_and_commit``). It never takes the account's sync lock and never moves a
-folder's sync state: the regular sync of new mail goes on beside it, and between two batches the
-job waits while that sync runs (``_yield_to_sync``). A job is claimed by an advisory lock (not a
-row lock, so that Stop, a write on the job, never waits for a running batch); Stop is seen between
-two batches.
+(``mail.sync.account._store_and_commit``), in the runtime of every sync (mail_sync_runtime.py). It
+never takes the account's sync claim and never moves a folder's sync state: the regular sync of new
+mail goes on beside it, and between two batches the job waits while that sync runs
+(``_yield_to_sync``). A job is claimed by an advisory lock of its own (no row lock, so that Stop, a
+write on the job, never waits for a running batch); Stop is seen between two batches.
 """
 
 import json
@@ -21,6 +21,7 @@ from typing import Any
 import psycopg2.errors
 import pytz
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from mail_crm_sync_engine import (
@@ -34,7 +35,15 @@ from mail_crm_sync_engine import (
     search_folder,
 )
 
-from .mail_sync_account import SYNC_LOCK_CLASS, _WorkCursor
+from .mail_sync_runtime import (
+    BACKFILL_LOCK,
+    SYNC_LOCK,
+    WorkCursor,
+    as_sync_error,
+    claimed,
+    held_elsewhere,
+    read_mailbox,
+)
 from .mailbox_reader import MailboxReader
 
 _logger = logging.getLogger(__name__)
@@ -44,12 +53,14 @@ _logger = logging.getLogger(__name__)
 BATCH_SIZE = 100
 # Batches one cron call fetches, over all jobs, before it reports progress and is called again.
 BATCHES_PER_RUN = 100
-# pg_try_advisory_xact_lock(class, job id): "mcsb", this addon's back-fill jobs.
-LOCK_CLASS = 0x6D637362
 # Between two batches, how long fetching older mail waits at most for a sync of its account.
 YIELD_SECONDS = 60
 # Finished fetches stay listed on their account this long.
 KEEP_FINISHED_DAYS = 30
+
+
+class _JobStopped(Exception):
+    """Stop was pressed while a batch was stored: the reading ends there."""
 
 
 @dataclass(frozen=True)
@@ -220,11 +231,10 @@ class MailSyncBackfill(models.Model):
         batches stored): "done", "pending" (more to fetch), "stopped", "failed" or "busy"."""
         self.ensure_one()
         self.env.flush_all()
-        with self.env.registry.cursor() as lock_cr:
-            lock_cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", LOCK_CLASS, self.id))
-            if not lock_cr.fetchone()[0]:
+        with claimed(self.env, BACKFILL_LOCK, self.id) as held:
+            if not held:
                 return "busy", 0
-            work = _WorkCursor(self.sudo().account_id)
+            work = WorkCursor(self.env)
             try:
                 return work.bind(self.sudo())._run(work, limit)
             finally:
@@ -251,56 +261,62 @@ class MailSyncBackfill(models.Model):
         """The reader's batches, each stored (and counted) in its own transaction."""
         account = self.account_id
         stored = 0
-        try:
-            with UidReader(
-                account._connection_settings(),
+
+        def open_reader(settings):
+            return UidReader(
+                settings,
                 folders,
                 limit=limit,
                 run_deadline=self.env["res.config.settings"]._mail_sync_run_seconds(),
                 own_addresses=account._own_addresses(),
                 batch_size=BATCH_SIZE,
                 extra_headers=self.env["mail.sync.message"]._extra_headers(),
-            ) as reader:
-                for kind, folder, item in reader:
-                    if kind == "folder_error":
-                        self._skip_folder(folder, item)
-                    else:
-                        self._yield_to_sync(work)
-                        # Older mail: the context tells _after_batch_stored automations so.
-                        work.account.with_context(mail_sync_backfill=True)._store_and_commit(
-                            folder.record.with_context(mail_sync_backfill=True), item
-                        )
-                        stored += 1
-                        if not self._advance(folder, item):
-                            return "stopped", stored
-                    work.commit()
-        except MailSyncError as error:
+            )
+
+        def handle(kind, folder, item):
+            nonlocal stored
+            if kind == "folder_error":
+                self._skip_folder(folder, item)
+            else:
+                self._yield_to_sync(work)
+                # Older mail: the context tells _after_batch_stored automations so.
+                account.with_context(mail_sync_backfill=True)._store_and_commit(
+                    folder.record.with_context(mail_sync_backfill=True), item
+                )
+                stored += 1
+                if not self._advance(folder, item):
+                    raise _JobStopped
+            work.commit()
+
+        try:
+            error, truncated = read_mailbox(account, work, open_reader, handle)
+        except _JobStopped:
+            return "stopped", stored
+        if error is not None:
             _logger.info("Back-fill job %s failed to read: %s", self.id, error)
-            work.account.env.cr.rollback()
+            work.rollback()
             self.last_error = account._error_message(error)
             work.commit()
             return "pending", stored
-        return ("pending" if reader.truncated else "done"), stored
+        return ("pending" if truncated else "done"), stored
 
     def _yield_to_sync(self, work):
-        """Wait while the regular sync of this account runs (it holds a shared advisory lock: see
-        ``_sync_claimed``), for at most YIELD_SECONDS: new mail first. Taking the lock here lasts
-        one statement; a sync starting then waits that long."""
-        cr = work.account.env.cr
+        """Wait while the regular sync of this account runs (it holds the account's claim: see
+        ``_sync_claimed``), for at most YIELD_SECONDS: new mail first. Asked of pg_locks, so that
+        asking never makes a sync starting then find its account busy."""
         deadline = monotonic() + YIELD_SECONDS
-        while True:
-            cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", SYNC_LOCK_CLASS, self.account_id.id))
-            free = cr.fetchone()[0]
-            work.commit()  # releases it
-            if free or monotonic() > deadline:
-                return
+        while held_elsewhere(work.cr, SYNC_LOCK, self.account_id.id) and monotonic() < deadline:
+            work.commit()
             sleep(0.2)
+        work.commit()
 
     def _plan_and_commit(self, work):
         """Plan the job; False if the server could not be searched (the next run tries again)."""
         try:
             self._plan()
-        except MailSyncError as error:
+        except (MailSyncError, UserError) as error:
+            work.rollback()
+            error = as_sync_error(error)
             _logger.info("Back-fill job %s could not search: %s", self.id, error)
             self.last_error = self.account_id._error_message(error)
             work.commit()

@@ -102,12 +102,11 @@ class TestSync(MailSyncCase):
         self.assertEqual(account.message_ids, chatter, "nothing in the account's chatter")
 
     def test_state_changes_are_tracked_in_the_chatter(self):
-        account, box = self.create_account()
-        password = box.password
-        account.password = "wrong"
+        account, _box = self.create_account()
+        port, account.imap_port = account.imap_port, 1  # nothing listens there
         self.sync(account)
         self.assertEqual(account.state, "failing")
-        account.password = password
+        account.imap_port = port
         self.sync(account)
         self.assertEqual(account.state, "active")
         tracked = account.message_ids.tracking_value_ids.filtered(
