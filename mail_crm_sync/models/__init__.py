@@ -1,9 +1,13 @@
-# The mixins first: the models below inherit them.
+# The mixins first: the models below inherit them. Then the account, and the runtime of its sync,
+# which the account's other extensions (OAuth) override.
 from . import mail_sync_credentials, mail_sync_visibility_mixin  # isort: split
+
+from . import mail_sync_account  # isort: split
+
+from . import mail_sync_runtime  # isort: split
 
 from . import (
     crm_lead,
-    mail_sync_account,
     mail_sync_account_oauth,
     mail_sync_account_older_mail,
     mail_sync_account_watch,
@@ -17,7 +21,6 @@ from . import (
     mail_sync_message_link_domain,
     mail_sync_message_location,
     mail_sync_person_backfill,
-    mail_sync_runtime,
     mail_sync_timeline,
     mail_sync_tombstone,
     res_config_settings,

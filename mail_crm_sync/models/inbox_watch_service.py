@@ -5,7 +5,7 @@ It runs in a process of its own, ``odoo-bin mail_sync_idle -d <db>`` (``cli/mail
 beside Odoo's HTTP and cron workers: one thread holding IDLE on every watched INBOX, plus a few
 threads that log in. It never syncs: for new mail it flags the account and triggers the scheduled
 action "download new mail now", which a cron worker runs through the regular sync (accounts
-claimed with row locks, batches committed as they go). A session advisory lock makes it the only
+claimed with advisory locks, batches committed as they go). A session advisory lock makes it the only
 watcher of its database, whichever machine it runs on; a second one waits to take over.
 """
 

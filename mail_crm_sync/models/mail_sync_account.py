@@ -2,58 +2,27 @@ import logging
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from mail_crm_sync_engine import (
     DEFAULT_IMAP_PORTS,
     DEFAULT_SMTP_PORTS,
-    AuthenticationFailed,
     ConnectionSettings,
-    FolderError,
-    FolderRole,
-    FolderState,
-    GrantRevoked,
     MailSyncError,
-    MessageGone,
-    MessageRefused,
-    RecipientsRefused,
-    RunDeadlineReached,
     Security,
-    ServerRefused,
-    ServerUnreachable,
     SmtpSettings,
-    Throttled,
-    Timeout,
-    TlsFailure,
-    Unsupported,
     connect,
     list_folders,
     provider_files_sent_mail,
 )
 
 from .mail_sync_credentials import PREFIX as ENCRYPTED_PREFIX
-from .mail_sync_runtime import (
-    SYNC_LOCK,
-    ConfigurationError,
-    SyncResult,
-    UnexpectedSyncError,
-    WorkCursor,
-    claimed,
-    commit_outcome,
-    read_mailbox,
-    store_and_commit,
-)
-from .mailbox_reader import FolderToRead, MailboxReader
 from .notify import notification
 
 _logger = logging.getLogger(__name__)
 
-MAX_CONSECUTIVE_FAILURES = 10
-# Batches one account may take per cron call before the others get their turn.
-BATCHES_PER_RUN = 20
-BATCH_SIZE = 500
 # What holds a secret, encrypted with the server's key when it has one (mail.sync.credentials).
 SECRET_COLUMNS = (
     "password_stored",
@@ -555,7 +524,7 @@ class MailSyncAccount(models.Model):
 
     @api.model
     def _cron_sync(self):
-        """Sync every due account, each under a row lock other workers skip; report progress.
+        """Sync every due account, each claimed so that other workers skip it; report progress.
 
         Several copies of this scheduled action may run at once (Settings: Parallel Sync Jobs),
         in the cron threads of one or several Odoo servers: each claims the accounts still due.
@@ -608,284 +577,6 @@ class MailSyncAccount(models.Model):
             }
         )
         copies[wanted:].write({"active": False})
-
-    def _sync_accounts(self, due_before=None):
-        """Sync each account in its own transactions; one failing never stops the others.
-
-        With ``due_before``, an account is synced only if it is still due when claimed (pending, or
-        not attempted since then): another worker may have synced it since this list was read.
-        Returns {account id: "done", "pending" (more to download: the next run goes on), "failed",
-        or "busy" (another worker has it, or had it since)}; ``_run_syncs`` tells more.
-        """
-        return {account_id: result.status for account_id, result in self._run_syncs(due_before).items()}
-
-    def _run_syncs(self, due_before=None):
-        """``_sync_accounts``, with each account's SyncResult. A sync that crashes (a bug, a
-        configuration error) is recorded on its account like any failure, in a transaction of its
-        own: what the crash rolled back cannot hide it."""
-        self.env.flush_all()
-        results = {}
-        for account_id in self.ids:
-            try:
-                results[account_id] = self.browse(account_id)._sync_claimed(due_before)
-            except Exception as error:  # whatever it was, the next account is synced and this one says so
-                _logger.exception("Sync of mail account %s crashed", account_id)
-                crash = UnexpectedSyncError(str(error) or type(error).__name__)
-                self.browse(account_id)._record_crash(crash)
-                results[account_id] = SyncResult("failed", error=crash)
-        self.env.invalidate_all()
-        return results
-
-    def _record_crash(self, error):
-        """Record an unexpected failure on the account, on a cursor of its own."""
-        try:
-            with self.env.registry.cursor() as cr:
-                self.with_env(self.env(cr=cr, su=True))._record_outcome("failed", error)
-        except Exception:  # the database itself is failing: the log is all that is left
-            _logger.exception("The failure of mail account %s could not be recorded", self.id)
-
-    def _sync_claimed(self, due_before=None):
-        """Claim the account (mail_sync_runtime.py: an advisory lock, no row locked), sync it on a
-        cursor of its own that commits per batch, and write the outcome on the account at the end.
-
-        With ``due_before``, the account is synced only if it is still due once claimed: the work
-        cursor's first snapshot comes after the claim, so it sees the outcome of a worker that
-        finished the account before this one looked.
-        """
-        self.ensure_one()
-        with claimed(self.env, SYNC_LOCK, self.id) as held:
-            if not held:
-                _logger.info("Mail account %s is being synced by another worker", self.id)
-                return SyncResult("busy")
-            work = WorkCursor(self.env)
-            try:
-                account = work.bind(self.sudo())
-                if not account._due(due_before):
-                    _logger.info("Mail account %s was synced meanwhile or is not active", self.id)
-                    return SyncResult("busy")
-                Runtime = account.env["mail.sync.runtime"]
-                Runtime._started(account.id)
-                work.commit()
-                result = account._sync_folders(work)
-
-                def write():
-                    account._record_outcome(result.status, result.error, result.folder_errors)
-                    Runtime._finished(account.id, result)
-
-                commit_outcome(work, write)
-                return result
-            finally:
-                work.close()
-
-    def _due(self, due_before=None):
-        """Whether the account is to be synced now: active, and with ``due_before``, pending or
-        not attempted since then."""
-        self.ensure_one()
-        due = SQL()
-        if due_before:
-            due = SQL("AND (sync_pending OR last_attempt_date IS NULL OR last_attempt_date < %s)", due_before)
-        self.env.cr.execute(
-            SQL(
-                "SELECT 1 FROM mail_sync_account WHERE id = %s AND state IN ('active', 'failing') %s",
-                self.id,
-                due,
-            )
-        )
-        return bool(self.env.cr.fetchone())
-
-    def _sync_folders(self, work):
-        """The sync proper, on the work cursor: a SyncResult.
-
-        The engine reads the mailbox in a thread of its own (MailboxReader), one batch ahead; this
-        thread stores each batch and answers what the engine asks of the database.
-        """
-        folders = [
-            FolderToRead(
-                folder,
-                folder.name,
-                FolderRole(folder.role),
-                FolderState.from_dict(folder.sync_state),
-                retry_uids=folder._retry_uids(),
-            )
-            for folder in self.folder_ids.filtered("active")
-        ]
-        stored, folder_errors = 0, []
-
-        def open_reader(settings):
-            return MailboxReader(
-                settings,
-                folders,
-                # Worked out only for a first sync or a reset, as are the stored UIDs.
-                self._window_start,
-                lambda folder: folder.record._known_uids(folder.state),
-                limit=BATCHES_PER_RUN,
-                run_deadline=self.env["res.config.settings"]._mail_sync_run_seconds(),
-                own_addresses=self._own_addresses(),
-                batch_size=BATCH_SIZE,
-                extra_headers=self.env["mail.sync.message"]._extra_headers(),
-            )
-
-        def handle(kind, folder, item):
-            nonlocal stored
-            if kind == "folder_error":
-                _logger.info("Folder %s of mail account %s failed: %s", folder.name, self.id, item)
-                reason = self._error_message(item)
-                folder.record.last_error = reason
-                work.commit()
-                folder_errors.append((folder.name, reason))
-            else:
-                stored += self._store_and_commit(folder.record, item)
-
-        error, truncated = read_mailbox(self, work, open_reader, handle)
-        if error is None:
-            return SyncResult("pending" if truncated else "done", stored, tuple(folder_errors))
-        work.rollback()
-        if isinstance(error, RunDeadlineReached):
-            _logger.info("Sync of mail account %s stopped at its deadline: %s", self.id, error)
-            # A slow server that still gave mail is progress, not a failure: no count towards
-            # disabling the account; the warning says why it stopped.
-            return SyncResult("pending" if stored else "failed", stored, tuple(folder_errors), error)
-        _logger.info("Sync of mail account %s failed: %s", self.id, error)
-        return SyncResult("failed", stored, tuple(folder_errors), error)
-
-    def _store_and_commit(self, folder, batch):
-        """Store a batch and commit it (mail_sync_runtime.store_and_commit); the number of emails
-        it created. Called on the work cursor of a run."""
-        return store_and_commit(self, folder, batch)
-
-    def _record_outcome(self, status, error, folder_errors=()):
-        """The outcome of a sync on the account: its state, the error that ended it, and as a
-        warning the folders it could not read ((name, reason) pairs)."""
-        now = fields.Datetime.now()
-        warnings = [
-            self.env._("Folder %(folder)s was not synced: %(reason)s", folder=folder, reason=reason)
-            for folder, reason in folder_errors
-        ]
-        if status in ("done", "pending") and error is not None:  # stopped early, having stored mail
-            warnings.append(self._error_message(error))
-        warning = "\n".join(warnings)
-        if status in ("done", "pending"):
-            self._write_outcome(
-                {
-                    "state": "active",
-                    "failure_count": 0,
-                    "last_error": False,
-                    "sync_warning": warning or False,
-                    "last_sync_date": now,
-                    "last_attempt_date": now,
-                    "sync_pending": status == "pending",
-                }
-            )
-            return
-        values = {
-            "last_error": self._error_message(error),
-            "sync_warning": warning or False,
-            "last_attempt_date": now,
-            "sync_pending": False,
-        }
-        if self._needs_reconnect(error):
-            # Trying again cannot help: the owner must sign in again. Not counted as failures.
-            self._write_outcome({**values, "state": "reconnect"})
-            self._notify_reconnect()
-            return
-        if error.counts_as_connection_failure:
-            failures = self.failure_count + 1
-            values.update(failure_count=failures, state="failing")
-            if failures >= MAX_CONSECUTIVE_FAILURES:
-                values["state"] = "disabled"
-        told = self.last_error == values["last_error"]
-        self._write_outcome(values)
-        if self.state == "disabled":
-            self._notify_disabled()
-        elif isinstance(error, ConfigurationError) and not told:
-            # Retrying cannot cure it: say so once, not at every run.
-            self._notify_configuration_error()
-        elif self.failure_count == MAX_CONSECUTIVE_FAILURES - 3:
-            self.message_post(
-                body=self.env._(
-                    "%(count)s failed connections in a row: after %(left)s more, this account stops syncing. "
-                    "Last error: %(error)s",
-                    count=self.failure_count,
-                    left=MAX_CONSECUTIVE_FAILURES - self.failure_count,
-                    error=self.last_error,
-                ),
-                partner_ids=self.user_id.partner_id.ids,
-                subtype_xmlid="mail.mt_note",
-            )
-
-    def _write_outcome(self, values):
-        """Write what changed; the chatter's tracking only when the state does (most polls change
-        nothing but the dates)."""
-        values = {name: value for name, value in values.items() if self[name] != value}
-        self.with_context(mail_notrack="state" not in values).write(values)
-
-    def _needs_reconnect(self, error):
-        """Whether ``error`` asks the owner to sign in again (the server refused the password),
-        rather than to wait for the next run."""
-        return isinstance(error, AuthenticationFailed | GrantRevoked)
-
-    def _retry_after_refusal(self, error):
-        """The server refused the login with ``error``: do what may cure it (an OAuth account
-        refreshes its token) and say whether to log in once more. A password cannot be cured."""
-        return False
-
-    def _reconnect_note(self):
-        return self.env._(
-            "The mail server refused the password of %(account)s: open the account, enter the password "
-            "again and press Test Connection.",
-            account=self.name,
-        )
-
-    def _notify_reconnect(self):
-        """Tell the owner (the administrators when there is none) what to press."""
-        users = self.user_id if self.user_id.active else self.env.ref("base.group_system").users
-        for user in users.filtered(lambda user: user.active and user.id != SUPERUSER_ID):
-            self._schedule_warning(
-                user,
-                self._reconnect_note(),
-                summary=self.env._("Re-connect %(account)s", account=self.name),
-            )
-
-    def _notify_configuration_error(self):
-        note = self.env._(
-            "%(account)s cannot be synced as this Odoo is configured: %(error)s If you cannot change "
-            "it yourself, ask your administrator (for the encryption key of the server, or the "
-            "sign-in settings).",
-            account=self.name,
-            error=self.last_error,
-        )
-        if self.user_id.active:
-            self._schedule_warning(self.user_id, note)
-        else:
-            self._notify_administrators(note)
-
-    def _notify_disabled(self):
-        note = self.env._(
-            "After %(count)s failed connections in a row, %(account)s is no longer synced. "
-            "Last error: %(error)s Fix the settings, then press Test Connection to turn it back on.",
-            count=self.failure_count,
-            account=self.name,
-            error=self.last_error,
-        )
-        if self.user_id.active:
-            self._schedule_warning(self.user_id, note)
-        else:
-            self._notify_administrators(note)
-
-    def _notify_administrators(self, note):
-        administrators = self.env.ref("base.group_system").users.filtered(
-            lambda user: user.active and user.id != SUPERUSER_ID
-        )
-        for user in administrators:
-            self._schedule_warning(user, note)
-
-    def _schedule_warning(self, user, note, summary=None):
-        self.activity_schedule(
-            "mail.mail_activity_data_warning",
-            user_id=user.id,
-            summary=summary or self.env._("Mail sync stopped for %(account)s", account=self.name),
-            note=note,
-        )
 
     def _connection_settings(self):
         self.ensure_one()
@@ -980,53 +671,6 @@ class MailSyncAccount(models.Model):
             "6_months": today - relativedelta(months=6),
             "date": self.sync_window_date,
         }[self.sync_window]
-
-    def _error_message(self, error):
-        """A translated sentence for the kind of failure, followed by the server's own words."""
-        sentences = [
-            (AuthenticationFailed, self.env._("The server refused the login: check the login and password.")),
-            (
-                TlsFailure,
-                self.env._(
-                    "The secure connection failed: check the encryption setting, or allow the certificate "
-                    "if you trust this server."
-                ),
-            ),
-            (ServerUnreachable, self.env._("The server could not be reached: check its name and port.")),
-            (
-                RunDeadlineReached,
-                self.env._(
-                    "The server answered too slowly: the sync stopped at its deadline (Settings: Longest "
-                    "Sync of an Account); the next run goes on from there."
-                ),
-            ),
-            (Timeout, self.env._("The server did not answer in time.")),
-            (Throttled, self.env._("The server asks to slow down; the next run will try again.")),
-            (FolderError, self.env._("A folder could not be read; the other folders were synced.")),
-            (GrantRevoked, self.env._("The sign-in is no longer valid: press Re-connect on the account.")),
-            (RecipientsRefused, self.env._("The mail server refused some recipients: nothing was sent.")),
-            (MessageRefused, self.env._("The mail server refused this email: nothing was sent.")),
-            (Unsupported, self.env._("The mail server cannot do this safely: nothing was changed.")),
-            (MessageGone, self.env._("This email is no longer on the server.")),
-            (ServerRefused, self.env._("The server refused a command.")),
-            (
-                ConfigurationError,
-                self.env._(
-                    "The sync cannot start with this Odoo's configuration; it tries again at each run."
-                ),
-            ),
-            (
-                UnexpectedSyncError,
-                self.env._("The sync stopped on an unexpected error; the next run tries again."),
-            ),
-        ]
-        sentence = next(
-            (text for kind, text in sentences if isinstance(error, kind)),
-            self.env._("The mail server reported an error."),
-        )
-        if isinstance(error, ConfigurationError):
-            return self.env._("%(sentence)s %(detail)s", sentence=sentence, detail=str(error))
-        return self.env._("%(sentence)s Server said: %(detail)s", sentence=sentence, detail=str(error))
 
     def _can_see_password(self):
         self.ensure_one()

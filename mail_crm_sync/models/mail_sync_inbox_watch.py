@@ -11,8 +11,8 @@ WATCHER_LOCK = (0x6D637331, 17)  # "mcs1", issue 17
 class MailSyncInboxWatch(models.Model):
     """Where the Instant Inbox watcher (``odoo-bin mail_sync_idle``) stands with one account.
 
-    Written by the watcher only, never on the account's row: a sync holds that row locked for as
-    long as it runs, and the watcher must not wait for it.
+    Written by the watcher only, never on the account's row, which is its owner's to edit (the sync
+    writes it only at the end of a run, with its outcome).
     """
 
     _name = "mail.sync.inbox.watch"

@@ -31,7 +31,7 @@ class TestStoreIsolation(MailSyncCase):
         after = self.record(3, message_id="<good-3@x>")
         batch = Batch("INBOX", (good, refused, after), FolderState(uidvalidity=7, last_uid=3))
 
-        with mute_logger("odoo.addons.mail_crm_sync.models.mail_sync_account"):
+        with mute_logger("odoo.addons.mail_crm_sync.models.mail_sync_runtime"):
             with mute_logger("odoo.addons.mail_crm_sync.models.mail_sync_message"):
                 # On a cursor of its own, as the sync stores: it commits and rolls back.
                 with self.registry.cursor() as cr:
@@ -71,7 +71,7 @@ class TestStoreIsolation(MailSyncCase):
         self.deliver(box, make_email())
         with (
             patch.object(type(self.Account), "_sync_folders", side_effect=RuntimeError("boom")),
-            mute_logger("odoo.addons.mail_crm_sync.models.mail_sync_account"),
+            mute_logger("odoo.addons.mail_crm_sync.models.mail_sync_runtime"),
         ):
             self.assertEqual(self.sync(account), {account.id: "failed"})
         self.assertEqual(account.state, "failing")

@@ -122,8 +122,8 @@ class TestSync(MailSyncCase):
         for index in range(7):
             self.deliver(box, make_email(message_id=f"<long{index}@client.example>"))
         with (
-            patch("odoo.addons.mail_crm_sync.models.mail_sync_account.BATCH_SIZE", 2),
-            patch("odoo.addons.mail_crm_sync.models.mail_sync_account.BATCHES_PER_RUN", 2),
+            patch("odoo.addons.mail_crm_sync.models.mail_sync_runtime.BATCH_SIZE", 2),
+            patch("odoo.addons.mail_crm_sync.models.mail_sync_runtime.BATCHES_PER_RUN", 2),
         ):
             self.assertEqual(self.sync(account), {account.id: "pending"})
             self.assertEqual(account.message_count, 4, "two batches of two, then the others' turn")
