@@ -49,6 +49,7 @@ from .connection import Mailbox, connect
 from .domains import is_public_mail_domain, mail_domain, public_mail_domains
 from .errors import (
     AuthenticationFailed,
+    ClientRefused,
     FolderError,
     GrantRevoked,
     MailSyncError,
@@ -81,6 +82,7 @@ from .oauth import (
     new_pkce,
     new_state,
     refresh,
+    revoke,
     smtp_settings,
 )
 from .parse import Place, name_for_part, record_from_bytes
@@ -115,6 +117,7 @@ __all__ = [
     "Attachment",
     "AuthenticationFailed",
     "Batch",
+    "ClientRefused",
     "ConnectionSettings",
     "Direction",
     "Draft",
@@ -179,6 +182,7 @@ __all__ = [
     "record_from_bytes",
     "refresh",
     "reply_headers",
+    "revoke",
     "search_folder",
     "send_message",
     "smtp_settings",

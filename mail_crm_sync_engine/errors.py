@@ -36,6 +36,13 @@ class AuthenticationFailed(MailSyncError):
     """The server refused the login or the token."""
 
 
+class ClientRefused(MailSyncError):
+    """The provider's token endpoint refused this application (``invalid_client``): its client
+    secret changed at the provider, or the client id is wrong or deleted. No user can fix it by
+    signing in again; an administrator must correct the application's settings. Counted as a
+    connection failure, as a wrong server name is."""
+
+
 class Throttled(MailSyncError):
     """The server asks us to slow down; back off, and do not count it as a failure."""
 

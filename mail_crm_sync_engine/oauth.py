@@ -14,11 +14,19 @@ The caller (the addon) keeps the state between steps; nothing here is stored or 
         tokens = refresh(provider, client_id, client_secret, tokens)
         save(tokens)                                               # the refresh token may be new
     with connect(imap_settings(provider, login, tokens.access_token)) as mailbox: ...
+    # the server refused a token that looked valid: ``refresh`` once, log in once more.
+    # the account is deleted: revoke(provider, tokens.refresh_token)   # where the provider can
 
 google-auth does Google's token work and msal Microsoft's (its token cache travels in
 ``TokenSet.raw_cache``). A grant the user revoked, or a code that is wrong or used, raises
-``GrantRevoked``: only connecting again helps. Network failures raise ``ServerUnreachable``,
-``Timeout`` or ``TlsFailure``; other refusals (a wrong client secret) ``AuthenticationFailed``.
+``GrantRevoked``: only connecting again helps. A client id or secret the provider refuses
+(``invalid_client``) raises ``ClientRefused``: an administrator must fix the application's settings.
+Network failures raise ``ServerUnreachable``, ``Timeout`` or ``TlsFailure``; other refusals
+``AuthenticationFailed``.
+
+``TokenSet.identity`` is the mailbox the user signed in as (Google's ``email`` claim, Microsoft's
+``preferred_username``), read from the ID token the token endpoint gave with the tokens: a caller
+compares it with the account it meant to connect.
 """
 
 from __future__ import annotations
@@ -39,7 +47,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import AuthenticationFailed, GrantRevoked, MailSyncError, ServerUnreachable, Timeout, TlsFailure
+from .errors import (
+    AuthenticationFailed,
+    ClientRefused,
+    GrantRevoked,
+    MailSyncError,
+    ServerRefused,
+    ServerUnreachable,
+    Timeout,
+    TlsFailure,
+)
 from .send import SmtpSettings
 from .types import ConnectionSettings, Security
 
@@ -51,6 +68,9 @@ _logger = logging.getLogger(__name__)
 DEFAULT_REFRESH_MARGIN = datetime.timedelta(seconds=300)
 # Scopes msal adds to every request itself and refuses to be given.
 _MSAL_RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
+# Token endpoint errors that refuse the application itself (RFC 6749 5.2; Google says
+# ``deleted_client`` for a client removed from its project).
+_CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client", "deleted_client"})
 
 
 class ProviderKind(enum.StrEnum):
@@ -64,6 +84,8 @@ class OAuthProvider:
 
     ``authority`` is msal's (Microsoft only); its endpoints derive from it. ``ca_file`` is a CA
     bundle for the sign-in endpoints (None: the system's); ``timeout`` bounds each HTTP call.
+    ``revocation_endpoint`` (RFC 7009) is None where the provider offers an application no way to
+    revoke one grant (Microsoft).
     """
 
     kind: ProviderKind
@@ -84,6 +106,7 @@ class OAuthProvider:
     authorization_params: tuple[tuple[str, str], ...] = ()
     ca_file: str | None = None
     timeout: float = 30.0
+    revocation_endpoint: str | None = None
 
 
 GMAIL = OAuthProvider(
@@ -95,9 +118,11 @@ GMAIL = OAuthProvider(
     smtp_host="smtp.gmail.com",
     smtp_port=465,
     smtp_security=Security.SSL,
-    scopes=("https://mail.google.com/",),
+    # openid and email: the token response then carries an ID token naming the mailbox signed in.
+    scopes=("https://mail.google.com/", "openid", "email"),
     authorization_endpoint="https://accounts.google.com/o/oauth2/v2/auth",
     token_endpoint="https://oauth2.googleapis.com/token",
+    revocation_endpoint="https://oauth2.googleapis.com/revoke",
     # A refresh token is only given with offline access, and again only when consent is asked.
     authorization_params=(("access_type", "offline"), ("prompt", "consent")),
 )
@@ -123,6 +148,9 @@ MICROSOFT_365 = OAuthProvider(
     token_endpoint=f"{_MICROSOFT_LOGIN}/common/oauth2/v2.0/token",
     # Microsoft 365 advertises no CONDSTORE; never rely on it there.
     use_condstore=False,
+    # No revocation_endpoint: Microsoft identity platform lets an application revoke no single
+    # grant (only the user, at myaccount.microsoft.com, or an administrator revoking all of a
+    # user's sessions). Its refresh tokens lapse after 90 days unused.
     authorization_params=(("response_mode", "query"),),
 )
 
@@ -141,6 +169,7 @@ def configure(  # noqa: PLR0913 - keyword-only settings a caller fills from its 
     token_endpoint: str | None = None,
     ca_file: str | None = None,
     timeout: float | None = None,
+    revocation_endpoint: str | None = None,
 ) -> OAuthProvider:
     """A preset with the sign-in addresses of this installation: a Microsoft ``tenant`` (id or
     domain) or a whole ``authority`` (``https://host/tenant``, from which Microsoft's endpoints
@@ -157,6 +186,8 @@ def configure(  # noqa: PLR0913 - keyword-only settings a caller fills from its 
         changes["authorization_endpoint"] = authorization_endpoint
     if token_endpoint:
         changes["token_endpoint"] = token_endpoint
+    if revocation_endpoint:
+        changes["revocation_endpoint"] = revocation_endpoint
     if ca_file:
         changes["ca_file"] = ca_file
     if timeout:
@@ -170,6 +201,8 @@ class TokenSet:
 
     ``expires_at`` is when the access token lapses (UTC, aware; None if the provider did not
     say). ``raw_cache`` is msal's serialized token cache for this account (None for Google).
+    ``identity`` is the mailbox signed in as, when the provider said (an ID token came with the
+    tokens): Google's verified ``email``, Microsoft's ``preferred_username``.
     """
 
     access_token: str = field(repr=False)
@@ -177,6 +210,7 @@ class TokenSet:
     expires_at: datetime.datetime | None
     scope: str
     raw_cache: str | None = field(default=None, repr=False)
+    identity: str | None = None
 
 
 def new_state() -> str:
@@ -227,8 +261,8 @@ def exchange_code(  # noqa: PLR0913 - the parameters of RFC 6749 4.1.3 with PKCE
 ) -> TokenSet:
     """Trade the code the provider sent back for tokens.
 
-    Raises GrantRevoked (code wrong, used or expired; verifier wrong), AuthenticationFailed
-    (client refused), ServerUnreachable, Timeout or TlsFailure.
+    Raises GrantRevoked (code wrong, used or expired; verifier wrong), ClientRefused (client id
+    or secret refused), AuthenticationFailed, ServerUnreachable, Timeout or TlsFailure.
     """
     with _errors(provider):
         if provider.kind == ProviderKind.MICROSOFT:
@@ -241,7 +275,7 @@ def refresh(provider: OAuthProvider, client_id: str, client_secret: str, tokens:
 
     The result always carries the refresh token to keep: the new one when the provider rotated
     it, else the one given. Raises GrantRevoked when the grant is revoked or expired,
-    AuthenticationFailed, ServerUnreachable, Timeout or TlsFailure.
+    ClientRefused, AuthenticationFailed, ServerUnreachable, Timeout or TlsFailure.
     """
     if not tokens.refresh_token and not tokens.raw_cache:
         raise GrantRevoked(f"There is no {provider.label} sign-in to renew: connect the account again.")
@@ -249,6 +283,39 @@ def refresh(provider: OAuthProvider, client_id: str, client_secret: str, tokens:
         if provider.kind == ProviderKind.MICROSOFT:
             return _microsoft_refresh(provider, client_id, client_secret, tokens)
         return _google_refresh(provider, client_id, client_secret, tokens)
+
+
+def revoke(provider: OAuthProvider, token: str) -> bool:
+    """Revoke a grant at the provider (RFC 7009), given its refresh token (or an access token).
+
+    True when the provider holds the token no more (a token it no longer knows counts as done);
+    False when the provider offers no revocation (Microsoft: see MICROSOFT_365). Raises
+    ServerUnreachable, Timeout, TlsFailure or ServerRefused.
+    """
+    if not provider.revocation_endpoint:
+        return False
+    with _errors(provider):
+        response = _http_session(provider).post(
+            provider.revocation_endpoint,
+            data={"token": token},
+            headers={"Accept": "application/json"},
+        )
+    if response.status_code == 200:
+        return True
+    try:
+        data = response.json()
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    if response.status_code == 400 and data.get("error") == "invalid_token":
+        return True  # Google's answer for a token already revoked or expired
+    if response.status_code >= 500:
+        raise ServerUnreachable(
+            f"The {provider.label} revocation service failed for now (HTTP {response.status_code})."
+        )
+    detail = data.get("error_description") or data.get("error") or f"HTTP {response.status_code}"
+    raise ServerRefused(f"{provider.label} did not revoke the sign-in: {detail}")
 
 
 def needs_refresh(
@@ -352,6 +419,7 @@ def _google_exchange(  # noqa: PLR0913 - as exchange_code
         refresh_token=data.get("refresh_token"),
         expires_at=_expiry(data.get("expires_in")),
         scope=data.get("scope") or " ".join(provider.scopes),
+        identity=_identity(provider, _id_token_claims(data.get("id_token")), client_id),
     )
 
 
@@ -381,6 +449,7 @@ def _google_refresh(
         refresh_token=credentials.refresh_token or tokens.refresh_token,
         expires_at=expiry.replace(tzinfo=datetime.UTC) if expiry else None,
         scope=" ".join(credentials.granted_scopes or ()) or tokens.scope,
+        identity=_identity(provider, _id_token_claims(credentials.id_token), client_id) or tokens.identity,
     )
 
 
@@ -420,7 +489,7 @@ def _microsoft_exchange(  # noqa: PLR0913 - as exchange_code
         result = app.acquire_token_by_authorization_code(
             code, scopes=_msal_scopes(provider), redirect_uri=redirect_uri, data={"code_verifier": verifier}
         )
-    return _msal_token_set(provider, result, cache, None)
+    return _msal_token_set(provider, result, cache, None, client_id)
 
 
 def _microsoft_refresh(
@@ -437,20 +506,28 @@ def _microsoft_refresh(
         result = app.acquire_token_by_refresh_token(tokens.refresh_token, scopes)
     if result is None:
         raise GrantRevoked(f"There is no {provider.label} sign-in to renew: connect the account again.")
-    return _msal_token_set(provider, result, cache, tokens.refresh_token)
+    return _msal_token_set(provider, result, cache, tokens.refresh_token, client_id, tokens.identity)
 
 
-def _msal_token_set(
-    provider: OAuthProvider, result: dict, cache, previous_refresh_token: str | None
+def _msal_token_set(  # noqa: PLR0913 - what one msal answer is read with
+    provider: OAuthProvider,
+    result: dict,
+    cache,
+    previous_refresh_token: str | None,
+    client_id: str,
+    previous_identity: str | None = None,
 ) -> TokenSet:
     if "access_token" not in result:
         raise _refusal(provider, result)
+    # msal decodes the ID token of the answer into id_token_claims (without checking a signature).
+    claims = result.get("id_token_claims") or _id_token_claims(result.get("id_token"))
     return TokenSet(
         access_token=result["access_token"],
         refresh_token=result.get("refresh_token") or _cached_refresh_token(cache) or previous_refresh_token,
         expires_at=_expiry(result.get("expires_in")),
         scope=result.get("scope") or " ".join(provider.scopes),
         raw_cache=cache.serialize(),
+        identity=_identity(provider, claims, client_id) or previous_identity,
     )
 
 
@@ -461,6 +538,42 @@ def _cached_refresh_token(cache) -> str | None:
     for item in cache.search(msal.TokenCache.CredentialType.REFRESH_TOKEN):
         return item.get("secret")
     return None
+
+
+# -- identity ----------------------------------------------------------------------------------
+
+
+def _id_token_claims(id_token: str | None) -> dict:
+    """The claims of an ID token, its signature not checked.
+
+    Only for an ID token received straight from the token endpoint over TLS: OpenID Connect Core
+    1.0, 3.1.3.7 (6.) lets a client validate the issuer by the TLS server validation instead of
+    the token's signature in that case. (Checking it would also need the provider's signing keys,
+    which the loopback server of the tests and a sovereign cloud do not publish alike.)
+    """
+    if not id_token:
+        return {}
+    try:
+        payload = id_token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):  # binascii.Error and JSONDecodeError are ValueErrors
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _identity(provider: OAuthProvider, claims: dict, client_id: str) -> str | None:
+    """Who signed in, from ID token claims meant for this client (OpenID Connect Core 3.1.3.7 (3.)):
+    Google's ``email`` unless it says it is not verified, Microsoft's ``preferred_username``."""
+    audience = claims.get("aud")
+    if client_id not in (audience if isinstance(audience, list) else [audience]):
+        return None
+    if provider.kind == ProviderKind.GOOGLE:
+        if claims.get("email_verified") in (False, "false"):
+            return None
+        identity = claims.get("email")
+    else:
+        identity = claims.get("preferred_username") or claims.get("email")
+    return identity.strip() if isinstance(identity, str) and identity.strip() else None
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -478,6 +591,8 @@ def _refusal(provider: OAuthProvider, data: dict, status: int | None = None) -> 
     error = str(data.get("error") or "")
     description = " ".join(str(data.get("error_description") or "").split())
     detail = f"{error}: {description}" if error and description else error or description or f"HTTP {status}"
+    if error in _CLIENT_ERRORS:
+        return ClientRefused(f"{provider.label} refused this application's client id or secret ({detail}).")
     if error == "invalid_grant":
         return GrantRevoked(
             f"{provider.label} no longer accepts this account's sign-in ({detail}). "

@@ -1,6 +1,6 @@
 """Gmail and Microsoft 365 through OAuth 2, against the loopback authorization server: consent with
 PKCE, tokens from google-auth and msal, XOAUTH2 on the harness Dovecot and SMTP server, refresh,
-rotation, expiry and revocation."""
+rotation, expiry and revocation, the identity signed in as, and a client the provider refuses."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from mail_crm_sync_engine import (
     GMAIL,
     MICROSOFT_365,
     AuthenticationFailed,
+    ClientRefused,
     ConnectionSettings,
     GrantRevoked,
     ProviderKind,
@@ -39,10 +40,12 @@ from mail_crm_sync_engine import (
     new_state,
     provider_files_sent_mail,
     refresh,
+    revoke,
     send_message,
     smtp_settings,
     sync_folder,
 )
+from mail_crm_sync_engine.oauth import _identity
 from mail_crm_sync_engine.testing import SmtpServer, free_port
 from tests.mail_factory import make_mail
 
@@ -60,7 +63,8 @@ def oauth(oauth_dovecot):
     server.auto_approve = True
     server.rotate_refresh_tokens = False
     server.access_token_lifetime = 3600
-    server.user = None
+    server.sign_in(None)
+    server.refused_mailboxes.clear()
 
 
 @pytest.fixture(params=list(ProviderKind))
@@ -74,6 +78,7 @@ def loopback_gmail(oauth):
         GMAIL,
         authorization_endpoint=oauth.google_authorization_uri,
         token_endpoint=oauth.google_token_uri,
+        revocation_endpoint=oauth.google_revocation_uri,
         ca_file=oauth.ca_file,
     )
 
@@ -170,6 +175,8 @@ def test_code_flow_with_pkce_gives_tokens_for_the_user(oauth, provider, client, 
     else:
         assert tokens.raw_cache is None
     assert tokens.access_token not in repr(tokens) and tokens.refresh_token not in repr(tokens)
+    # Google: the email claim (scopes openid email); Microsoft: preferred_username.
+    assert tokens.identity == user.login
 
 
 def test_consent_page_allow_button_sends_the_code_back(oauth, client, callback):
@@ -230,10 +237,79 @@ def test_unknown_client_gets_no_redirect(oauth, callback):
     assert caught.value.code == 400
 
 
-def test_wrong_client_secret_is_an_authentication_failure(oauth, provider, client, callback):
+def test_a_client_secret_the_provider_refuses_is_client_refused(oauth, provider, client, callback):
     query, _state, verifier = consent(oauth, provider, client, callback, "dee@example.test")
-    with pytest.raises(AuthenticationFailed, match="invalid_client"):
+    with pytest.raises(ClientRefused, match="invalid_client") as caught:
         exchange_code(provider, client[0], "not-the-secret", query["code"], callback.url, verifier)
+    assert not isinstance(caught.value, AuthenticationFailed), "not the login's fault"
+    assert caught.value.counts_as_connection_failure
+
+    tokens = sign_in(oauth, provider, client, callback, "dee@example.test")
+    oauth.clients[client[0]] = "rotated-at-the-provider"  # the secret changed there, not here
+    try:
+        with pytest.raises(ClientRefused, match="client id or secret"):
+            refresh(provider, *client, tokens)
+    finally:
+        oauth.clients[client[0]] = client[1]
+    assert refresh(provider, *client, tokens).access_token
+
+
+# -- the identity signed in as -----------------------------------------------------------------
+
+
+def test_the_identity_is_who_signed_in_not_who_was_hinted(oauth, provider, client, callback):
+    oauth.sign_in("intruder@example.test", over_hint=True)  # another account picked at the provider
+    tokens = sign_in(oauth, provider, client, callback, "gus@example.test")
+    assert tokens.identity == "intruder@example.test"
+    assert refresh(provider, *client, tokens).identity == "intruder@example.test"
+
+
+def test_google_asks_openid_email_and_reads_a_verified_email_only():
+    assert {"openid", "email"} <= set(GMAIL.scopes)
+    claims = {"aud": "id-1", "email": "Hal@Example.test", "email_verified": True}
+    assert _identity(GMAIL, claims, "id-1") == "Hal@Example.test"
+    assert _identity(GMAIL, {**claims, "email_verified": False}, "id-1") is None
+    assert _identity(GMAIL, claims, "another-client") is None, "an ID token meant for another client"
+    assert _identity(GMAIL, {"aud": "id-1"}, "id-1") is None
+    assert _identity(MICROSOFT_365, {"aud": ["id-1"], "preferred_username": "ann@c.example"}, "id-1") == (
+        "ann@c.example"
+    )
+
+
+# -- revocation --------------------------------------------------------------------------------
+
+
+def test_google_revokes_the_whole_grant_and_a_second_revocation_is_harmless(
+    oauth, client, callback, oauth_dovecot
+):
+    provider = loopback_gmail(oauth)
+    user = oauth_dovecot.add_user()
+    tokens = sign_in(oauth, provider, client, callback, user.login)
+    assert oauth.live_grants(user.login) == 1
+    assert revoke(provider, tokens.refresh_token)
+    assert oauth.live_grants(user.login) == 0
+    with pytest.raises(GrantRevoked):
+        refresh(provider, *client, tokens)
+    with pytest.raises(AuthenticationFailed):  # its access tokens went with it
+        with connect(xoauth2(oauth_dovecot, user.login, tokens)):
+            pass
+    assert revoke(provider, tokens.refresh_token), "a token the provider no longer knows is revoked"
+
+
+def test_microsoft_offers_no_revocation_and_none_is_attempted(oauth, client, callback):
+    provider = loopback_microsoft(oauth)
+    tokens = sign_in(oauth, provider, client, callback, "ida@example.test")
+    before = oauth.revocation_requests
+    assert MICROSOFT_365.revocation_endpoint is None
+    assert revoke(provider, tokens.refresh_token) is False
+    assert oauth.revocation_requests == before
+    assert oauth.live_grants("ida@example.test") == 1
+
+
+def test_an_unreachable_revocation_service_is_server_unreachable(oauth):
+    offline = configure(loopback_gmail(oauth), revocation_endpoint=f"https://127.0.0.1:{free_port()}/revoke")
+    with pytest.raises(ServerUnreachable, match="Could not reach"):
+        revoke(offline, "rt-whatever")
 
 
 # -- IMAP and SMTP with the tokens -------------------------------------------------------------
@@ -366,7 +442,8 @@ def test_refresh_without_a_refresh_token_asks_to_connect_again(provider, client)
 def test_provider_presets():
     assert (GMAIL.imap_host, GMAIL.imap_port, GMAIL.imap_security) == ("imap.gmail.com", 993, Security.SSL)
     assert (GMAIL.smtp_host, GMAIL.smtp_port, GMAIL.smtp_security) == ("smtp.gmail.com", 465, Security.SSL)
-    assert GMAIL.scopes == ("https://mail.google.com/",) and GMAIL.use_condstore
+    assert GMAIL.scopes == ("https://mail.google.com/", "openid", "email") and GMAIL.use_condstore
+    assert GMAIL.revocation_endpoint == "https://oauth2.googleapis.com/revoke"
     assert (MICROSOFT_365.imap_host, MICROSOFT_365.imap_port) == ("outlook.office365.com", 993)
     assert (MICROSOFT_365.smtp_host, MICROSOFT_365.smtp_port) == ("smtp.office365.com", 587)
     assert MICROSOFT_365.smtp_security == Security.STARTTLS and not MICROSOFT_365.use_condstore
@@ -402,7 +479,7 @@ def test_authorization_url_asks_for_offline_access_with_pkce():
         "response_type": "code",
         "client_id": "id-1",
         "redirect_uri": "https://crm.example/cb",
-        "scope": "https://mail.google.com/",
+        "scope": "https://mail.google.com/ openid email",
         "state": "st",
         "code_challenge": challenge,
         "code_challenge_method": "S256",

@@ -1,7 +1,9 @@
 """The OAuth 2 sign-in of Gmail and Microsoft 365 accounts: out to the provider and back.
 
 The state and the PKCE verifier stay in the user's Odoo session: a callback whose state this
-session did not start is refused, so a sign-in cannot be slipped into someone else's account.
+session did not start is refused, so a sign-in cannot be slipped into someone else's account. The
+provider is asked for the account's login (``login_hint``), but the user may pick another mailbox
+there: ``_oauth_connect`` refuses a sign-in to any other mailbox, and the account shows why.
 """
 
 import logging
@@ -45,7 +47,7 @@ class MailSyncOAuth(http.Controller):
             self._redirect_uri(),
             state,
             challenge,
-            login_hint=account.email,
+            login_hint=account.login,
         )
         return request.redirect(url, local=False)
 

@@ -10,13 +10,16 @@ from odoo.exceptions import UserError
 from mail_crm_sync_engine import (
     PROVIDERS,
     AuthenticationFailed,
+    ClientRefused,
     GrantRevoked,
+    MailSyncError,
     ProviderKind,
     TokenSet,
     configure,
     exchange_code,
     needs_refresh,
     refresh,
+    revoke,
 )
 
 _logger = logging.getLogger(__name__)
@@ -34,9 +37,6 @@ class MailSyncAccount(models.Model):
         selection_add=[("gmail", "Gmail"), ("microsoft", "Microsoft 365")],
         ondelete={"gmail": "set default", "microsoft": "set default"},
     )
-    state = fields.Selection(
-        selection_add=[("reconnect", "Needs Re-connect")], ondelete={"reconnect": "set default"}
-    )
     # The tokens, encrypted like passwords (mail.sync.credentials); administrators read ciphertext.
     oauth_access_token_stored = fields.Char(groups="base.group_system", copy=False)
     oauth_refresh_token_stored = fields.Char(groups="base.group_system", copy=False)
@@ -44,6 +44,9 @@ class MailSyncAccount(models.Model):
     oauth_expires_at = fields.Datetime(groups="base.group_system", copy=False)
     oauth_connected_at = fields.Datetime(string="Connected On", readonly=True, copy=False)
     oauth_warned = fields.Boolean(copy=False, readonly=True)
+    # The administrators were told the provider refuses the client id or secret (once, until a
+    # run succeeds again).
+    oauth_client_warned = fields.Boolean(copy=False, readonly=True)
     is_oauth = fields.Boolean(compute="_compute_is_oauth")
 
     @api.depends("provider")
@@ -66,6 +69,30 @@ class MailSyncAccount(models.Model):
                 "files_sent_mail": provider.files_sent_mail,
             }
         return presets
+
+    def unlink(self):
+        """Deleting a Gmail account revokes its grant at Google (RFC 7009), after the deletion (a
+        deletion refused revokes nothing), so the refresh token Odoo held is worth nothing anywhere.
+        Microsoft lets an application revoke no single grant (only the user, in their account's app
+        permissions, or an administrator revoking all of a user's sessions): nothing is done there.
+        A revocation that fails (network) never blocks the deletion: it is logged, and the user told."""
+        grants = []
+        for account in self.filtered(lambda account: account.provider in OAUTH_PROVIDERS):
+            provider = account._oauth_provider()
+            try:
+                tokens = account._oauth_tokens()  # None: never connected
+            except UserError as error:  # this server's key cannot decrypt them: delete all the same
+                _logger.warning(
+                    "The grant of mail account %s cannot be read to revoke it: %s", account.id, error
+                )
+                tokens = False
+            if provider.revocation_endpoint and tokens is not None:
+                grants.append((account, account.name, account.user_id, provider, tokens))
+        result = super().unlink()
+        for account, name, owner, provider, tokens in grants:
+            if not tokens or not account._oauth_revoke(provider, tokens):
+                account._oauth_tell_revocation_failed(name, owner, provider)
+        return result
 
     # -- the provider, as this installation configures it -------------------------------------
 
@@ -130,25 +157,101 @@ class MailSyncAccount(models.Model):
         Raises GrantRevoked when the provider no longer honours the grant."""
         self.ensure_one()
         tokens = self._oauth_tokens()
+        if tokens is not None and not needs_refresh(tokens):
+            return tokens.access_token
+        return self._oauth_refresh(tokens).access_token
+
+    def _oauth_refresh(self, tokens=None):
+        """Refresh the access token now and save what the provider gave. Raises GrantRevoked when
+        the provider no longer honours the grant, ClientRefused when it refuses the client."""
+        self.ensure_one()
+        tokens = tokens or self._oauth_tokens()
         if tokens is None:
             raise GrantRevoked(f"{self.name} has not been connected to {self._oauth_provider().label} yet.")
-        if needs_refresh(tokens):
-            client_id, secret = self._oauth_client()
-            tokens = refresh(self._oauth_provider(), client_id, secret, tokens)
-            self._oauth_save(tokens)
-        return tokens.access_token
+        client_id, secret = self._oauth_client()
+        tokens = refresh(self._oauth_provider(), client_id, secret, tokens)
+        self._oauth_save(tokens)
+        return tokens
 
     def _oauth_connect(self, code, redirect_uri, verifier):
-        """End of the sign-in: exchange the code, keep the tokens, list the folders."""
+        """End of the sign-in: exchange the code, check it is this account's mailbox, keep the
+        tokens, list the folders."""
         self.ensure_one()
         client_id, secret = self._oauth_client()
-        tokens = exchange_code(self._oauth_provider(), client_id, secret, code, redirect_uri, verifier)
+        provider = self._oauth_provider()
+        tokens = exchange_code(provider, client_id, secret, code, redirect_uri, verifier)
+        self._oauth_check_identity(provider, tokens)
         self._oauth_save(tokens, connected=True)
+        if self.oauth_client_warned:
+            self.sudo().oauth_client_warned = False
         if self.state == "reconnect":
             self.sudo().activity_feedback(
                 ["mail.mail_activity_data_warning"], feedback=self.env._("The account was connected again.")
             )
         return self.action_test_connection()
+
+    def _oauth_check_identity(self, provider, tokens):
+        """Refuse a sign-in to another mailbox than the account's login (user name, else email):
+        a user who picked another account at the provider would otherwise swap this account's
+        mailbox silently. The account's tokens stay as they were; the new grant is revoked where
+        the provider can."""
+        signed_in = (tokens.identity or "").lower()
+        if signed_in and signed_in == (self.login or "").strip().lower():
+            return
+        self._oauth_revoke(provider, tokens)
+        if not signed_in:
+            raise UserError(
+                self.env._(
+                    "%(provider)s did not say which mailbox you signed in to, so %(account)s was not "
+                    "connected: nothing was changed. Try again; if it goes on, tell your administrator.",
+                    provider=provider.label,
+                    account=self.name,
+                )
+            )
+        raise UserError(
+            self.env._(
+                "You signed in to %(provider)s as %(identity)s, but %(account)s is the mailbox %(login)s: "
+                "nothing was changed. Sign in again and choose %(login)s at %(provider)s (if this mailbox "
+                "signs in under another name, put that name in the account's Username first).",
+                provider=provider.label,
+                identity=tokens.identity,
+                account=self.name,
+                login=self.login,
+            )
+        )
+
+    def _oauth_revoke(self, provider, tokens):
+        """Revoke the grant of ``tokens`` where the provider offers it; False when that failed
+        (logged). A provider without revocation (Microsoft) counts as done."""
+        try:
+            revoke(provider, tokens.refresh_token or tokens.access_token)
+        except MailSyncError as error:
+            _logger.warning(
+                "The %s grant of mail account %s was not revoked: %s", provider.label, self.id, error
+            )
+            return False
+        return True
+
+    def _oauth_tell_revocation_failed(self, name, owner, provider):
+        """The account is deleted but its grant lives on: tell the user who deleted it and its
+        owner where to remove the access by hand."""
+        message = self.env._(
+            "%(account)s was deleted, but its access to the mailbox could not be revoked at %(provider)s. "
+            "Remove it in the mailbox's account settings (Google: Security > Third-party apps with "
+            "account access).",
+            account=name,
+            provider=provider.label,
+        )
+        for user in (self.env.user | owner).filtered("active"):
+            user._bus_send(
+                "simple_notification",
+                {
+                    "type": "warning",
+                    "title": self.env._("Access not revoked"),
+                    "message": message,
+                    "sticky": True,
+                },
+            )
 
     # -- the settings the engine connects with ------------------------------------------------
 
@@ -174,43 +277,77 @@ class MailSyncAccount(models.Model):
     # -- outcomes ---------------------------------------------------------------------------------
 
     def _record_outcome(self, status, error, folder_errors=()):
-        if self.provider in OAUTH_PROVIDERS and isinstance(error, AuthenticationFailed):
-            # The server refused a token we held valid (revoked there, or a clock apart): not a
-            # connection failure. The next run refreshes it; a refused refresh asks to re-connect.
-            self.sudo().oauth_expires_at = fields.Datetime.now()
-            self._write_outcome(
-                {
-                    "last_error": self._error_message(error),
-                    "last_attempt_date": fields.Datetime.now(),
-                    "sync_pending": False,
-                }
-            )
-            return
-        if isinstance(error, GrantRevoked):
-            self._write_outcome(
-                {
-                    "state": "reconnect",
-                    "last_error": self._error_message(error),
-                    "last_attempt_date": fields.Datetime.now(),
-                    "sync_pending": False,
-                }
-            )
-            self._notify_reconnect()
-            return
         super()._record_outcome(status, error, folder_errors)
-        if status in ("done", "pending") and self.provider in OAUTH_PROVIDERS:
+        if self.provider not in OAUTH_PROVIDERS:
+            return
+        if status in ("done", "pending"):
+            if self.oauth_client_warned:
+                self.sudo().oauth_client_warned = False
             self._warn_before_lapse()
+        elif isinstance(error, ClientRefused) and not self.oauth_client_warned:
+            # Every account of the provider fails alike; what to fix is in Settings, not the account.
+            self.sudo().oauth_client_warned = True
+            self._notify_administrators(self._client_refused_sentence())
 
-    def _notify_reconnect(self):
-        note = self.env._(
+    def _retry_after_refusal(self, error):
+        """The mail server refused a token we held valid (revoked, or dropped early by the
+        provider): refresh it now, whatever its expiry says, and log in once more. A refresh
+        answering invalid_grant raises GrantRevoked (the account then needs Re-connect)."""
+        if self.provider not in OAUTH_PROVIDERS:
+            return super()._retry_after_refusal(error)
+        if not isinstance(error, AuthenticationFailed):
+            return False
+        self._oauth_refresh()
+        return True
+
+    def _needs_reconnect(self, error):
+        if self.provider not in OAUTH_PROVIDERS:
+            return super()._needs_reconnect(error)
+        return isinstance(error, GrantRevoked)
+
+    def _reconnect_note(self):
+        if self.provider not in OAUTH_PROVIDERS:
+            return super()._reconnect_note()
+        return self.env._(
             "%(provider)s no longer accepts the sign-in of %(account)s (it was revoked or has expired): "
             "open the account and press Re-connect.",
             provider=PROVIDERS[OAUTH_PROVIDERS[self.provider]].label,
             account=self.name,
         )
-        users = self.user_id if self.user_id.active else self.env.ref("base.group_system").users
-        for user in users.filtered("active"):
-            self._schedule_warning(user, note)
+
+    def _error_message(self, error):
+        """The provider's refusal of the client, and a mailbox that refuses even a fresh token,
+        in words an OAuth user can act on; the rest as for any account."""
+        if isinstance(error, ClientRefused):
+            sentence = self._client_refused_sentence()
+        elif self.provider in OAUTH_PROVIDERS and isinstance(error, AuthenticationFailed):
+            if self.provider == "gmail":
+                where = self.env._("in Gmail: Settings > Forwarding and POP/IMAP > Enable IMAP")
+            else:
+                where = self.env._(
+                    "in Microsoft 365: the administrator enables IMAP (and Authenticated SMTP, to send) "
+                    "for the mailbox"
+                )
+            sentence = self.env._(
+                "%(provider)s gave a fresh sign-in, but the mailbox refuses it: IMAP may be turned off "
+                "for this mailbox. Turn it on (%(where)s), then press Re-connect on the account.",
+                provider=self._oauth_label(),
+                where=where,
+            )
+        else:
+            return super()._error_message(error)
+        return self.env._("%(sentence)s Server said: %(detail)s", sentence=sentence, detail=str(error))
+
+    def _client_refused_sentence(self):
+        return self.env._(
+            "%(provider)s refuses this Odoo's client id or secret: an administrator must check them in "
+            "Settings > CRM > Mail Sync.",
+            provider=self._oauth_label(),
+        )
+
+    def _oauth_label(self):
+        kind = OAUTH_PROVIDERS.get(self.provider)
+        return PROVIDERS[kind].label if kind else self.env._("The sign-in provider")
 
     def _warn_before_lapse(self):
         """Some grants last a fixed time (Settings: days a grant lasts; Google apps in testing: 7).

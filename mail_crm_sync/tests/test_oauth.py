@@ -5,11 +5,11 @@ from unittest.mock import patch
 import requests
 from imapclient import IMAPClient
 from odoo import fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from mail_crm_sync_engine import Security
-from mail_crm_sync_engine.testing import DovecotServer
+from mail_crm_sync_engine import AuthenticationFailed, GrantRevoked, Security, TokenSet
+from mail_crm_sync_engine.testing import DovecotServer, free_port
 from mail_crm_sync_engine.testing.oauth import OAuthServer
 from mail_crm_sync_engine.testing.smtp import SmtpServer
 
@@ -36,6 +36,7 @@ class TestOAuth(HttpCase):
         cls.other = new_test_user(cls.env, login="mcs_oauth_other", groups="sales_team.group_sale_salesman")
         google_id, google_secret = cls.oauth.add_client()
         microsoft_id, microsoft_secret = cls.oauth.add_client()
+        cls.google_client = (google_id, google_secret)
         settings = cls.env["res.config.settings"].create(
             {
                 "mail_sync_google_client_id": google_id,
@@ -53,6 +54,7 @@ class TestOAuth(HttpCase):
             f"http://{cls.oauth.host}:{cls.oauth.port}/o/oauth2/v2/auth",
         )
         Param.set_param("mail_crm_sync.google_token_endpoint", cls.oauth.google_token_uri)
+        Param.set_param("mail_crm_sync.google_revocation_endpoint", cls.oauth.google_revocation_uri)
         Param.set_param("mail_crm_sync.microsoft_authority", cls.oauth.microsoft_authority("tenant-1"))
         Param.set_param("mail_crm_sync.oauth_ca_file", cls.oauth.ca_file)
 
@@ -61,6 +63,8 @@ class TestOAuth(HttpCase):
         self.oauth.auto_approve = True
         self.oauth.rotate_refresh_tokens = False
         self.oauth.access_token_lifetime = 3600
+        self.oauth.sign_in(None)
+        self.oauth.refused_mailboxes.clear()
 
     def account(self, provider="gmail", user=None):
         box = self.server.add_user()
@@ -121,7 +125,7 @@ class TestOAuth(HttpCase):
                 query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(started.headers["Location"]).query))
                 self.assertEqual(query["code_challenge_method"], "S256")
                 self.assertTrue(query["state"] and query["code_challenge"])
-                self.assertEqual(query["login_hint"], account.email)
+                self.assertEqual(query["login_hint"], account.login)
                 self.assertIn(response.status_code, (302, 303))
                 self.assertEqual(account.state, "active")
                 self.assertFalse(account.last_error)
@@ -221,22 +225,171 @@ class TestOAuth(HttpCase):
         self.assertEqual(len(warnings), 1, "once per sign-in")
         self.assertIn("Re-connect", warnings.summary)
 
-    def test_a_token_the_server_refuses_is_refreshed_without_counting_a_failure(self):
+    def test_a_token_the_server_refuses_is_refreshed_and_the_same_run_goes_on(self):
+        # Needs the runtime to call _retry_after_refusal on a refused login.
         account, box = self.account()
         self.sign_in(account)
         self.oauth.expire(account._oauth_tokens().access_token)  # the provider says no before we expect it
-
-        self.assertEqual(account._sync_accounts(), {account.id: "failed"})
-        self.env.invalidate_all()
-        self.assertEqual((account.state, account.failure_count), ("active", 0))
         refreshes = self.oauth.token_requests["refresh_token"]
         self.server.deliver(
             box, make_email(sender="alice@client.example", to=box.email, message_id="<o2@c.example>")
         )
+
         self.assertEqual(account._sync_accounts(), {account.id: "done"})
         self.assertEqual(self.oauth.token_requests["refresh_token"], refreshes + 1)
         self.env.invalidate_all()
+        self.assertEqual((account.state, account.failure_count), ("active", 0))
         self.assertEqual(account.message_count, 1)
+
+    def test_a_refused_login_refreshes_the_token_now_even_one_that_looks_valid(self):
+        account, _box = self.account()
+        self.sign_in(account)
+        before = account._oauth_tokens()
+        refreshes = self.oauth.token_requests["refresh_token"]
+        refused = AuthenticationFailed("The server refused the login.")
+
+        self.assertTrue(account._retry_after_refusal(refused), "log in once more")
+        self.assertEqual(self.oauth.token_requests["refresh_token"], refreshes + 1)
+        self.assertNotEqual(account._oauth_tokens().access_token, before.access_token, "saved")
+        self.assertEqual(self.oauth.username_for(account._connection_settings().oauth_token), account.login)
+
+        password_account = self.env["mail.sync.account"].create(
+            {"name": "IMAP", "email": "imap@example.test", "imap_host": self.server.host, "password": "x"}
+        )
+        self.assertFalse(password_account._retry_after_refusal(refused), "a password cannot be cured")
+
+        self.oauth.revoke_grant(account._oauth_tokens().refresh_token)
+        with self.assertRaises(GrantRevoked):
+            account._retry_after_refusal(refused)
+
+    def test_a_mailbox_that_refuses_even_fresh_tokens_counts_a_failure_at_every_run(self):
+        """IMAP turned off for the mailbox: each run is one failure, ten disable the account, and
+        the sentence says where IMAP is turned on (not "check the login and password")."""
+        account, box = self.account()
+        self.sign_in(account)
+        self.oauth.refuse_mailbox(box.login)
+        refreshes = self.oauth.token_requests["refresh_token"]
+
+        for run in range(1, 11):
+            self.assertEqual(account._sync_accounts(), {account.id: "failed"})
+            self.env.invalidate_all()
+            self.assertEqual(account.failure_count, run)
+        self.assertEqual(account.state, "disabled")
+        self.assertEqual(
+            self.oauth.token_requests["refresh_token"] - refreshes, 10, "one forced refresh a run"
+        )
+        self.assertIn("IMAP may be turned off", account.last_error)
+        self.assertIn("Forwarding and POP/IMAP", account.last_error)
+        self.assertNotIn("password", account.last_error)
+        warning = account.activity_ids.filtered(lambda activity: activity.user_id == self.salesman)
+        self.assertTrue(warning, "the owner is told the account stopped")
+
+    def test_a_grant_revoked_while_the_access_token_is_valid_needs_reconnect_after_one_run(self):
+        # Needs the runtime to call _retry_after_refusal on a refused login.
+        account, _box = self.account()
+        self.sign_in(account)
+        tokens = account._oauth_tokens()
+        self.oauth.revoke_grant(tokens.refresh_token)  # at the provider; the access token has an hour left
+
+        self.assertEqual(account._sync_accounts(), {account.id: "failed"})
+        self.env.invalidate_all()
+        self.assertEqual((account.state, account.failure_count), ("reconnect", 0))
+        self.assertIn("Re-connect", account.last_error)
+        warning = account.activity_ids.filtered(lambda activity: activity.user_id == self.salesman)
+        self.assertTrue(warning, "the owner is told at once")
+
+    def test_a_client_secret_changed_at_the_provider_is_counted_and_told_to_administrators_once(self):
+        google_id, google_secret = self.google_client
+        account, _box = self.account()
+        self.sign_in(account)
+        self.oauth.clients[google_id] = "changed-at-google"
+        self.addCleanup(self.oauth.clients.__setitem__, google_id, google_secret)
+        account.sudo().oauth_expires_at = fields.Datetime.now() - timedelta(minutes=1)
+        administrators = self.env.ref("base.group_system").users.filtered(lambda user: user.id != 1)
+
+        for run in (1, 2):
+            self.assertEqual(account._sync_accounts(), {account.id: "failed"})
+            self.env.invalidate_all()
+            self.assertEqual((account.state, account.failure_count), ("failing", run))
+        self.assertIn("client id or secret", account.last_error)
+        self.assertIn("Settings > CRM > Mail Sync", account.last_error)
+        self.assertNotIn("password", account.last_error)
+        told = account.activity_ids.filtered(lambda activity: activity.user_id in administrators)
+        self.assertEqual(told.user_id, administrators, "every administrator")
+        self.assertEqual(len(told), len(administrators), "once, not at every run")
+        self.assertIn("client id or secret", told[0].note)
+
+        self.oauth.clients[google_id] = google_secret  # the administrator fixed it
+        self.assertEqual(account._sync_accounts(), {account.id: "done"})
+        self.env.invalidate_all()
+        self.assertEqual((account.state, account.failure_count), ("active", 0))
+        self.assertFalse(account.oauth_client_warned, "the next refusal is told again")
+
+    def test_reconnect_to_another_mailbox_is_refused_and_the_account_keeps_its_tokens(self):
+        for provider, revoked in (("gmail", True), ("microsoft", False)):
+            with self.subTest(provider):
+                account, _box = self.account(provider)
+                self.sign_in(account)
+                before = account._oauth_tokens()
+                intruder = f"intruder-{provider}@example.test"
+                self.oauth.sign_in(intruder, over_hint=True)  # picks another account at the provider
+
+                _started, response = self.sign_in(account)
+                self.assertIn(response.status_code, (302, 303))
+                self.assertIn(f"You signed in to {account._oauth_label()} as {intruder}", account.last_error)
+                self.assertIn(account.login, account.last_error)
+                self.assertEqual(account.state, "active")
+                after = account._oauth_tokens()
+                self.assertEqual(
+                    (after.access_token, after.refresh_token), (before.access_token, before.refresh_token)
+                )
+                # Google revokes the grant just given; Microsoft has no revocation for an app.
+                self.assertEqual(self.oauth.live_grants(intruder), 0 if revoked else 1)
+                self.oauth.sign_in(None)
+
+    def test_the_identity_is_compared_without_case_and_must_be_known(self):
+        account, _box = self.account()
+        provider = account._oauth_provider()
+        account._oauth_check_identity(
+            provider, TokenSet("at", None, None, "", identity=account.login.upper())
+        )
+        with self.assertRaisesRegex(UserError, "did not say which mailbox"):
+            account._oauth_check_identity(provider, TokenSet("at", None, None, ""))
+
+    def test_deleting_a_gmail_account_revokes_its_grant_and_microsoft_is_left_alone(self):
+        gmail, gmail_box = self.account("gmail")
+        microsoft, microsoft_box = self.account("microsoft")
+        self.sign_in(gmail)
+        self.sign_in(microsoft)
+        requests_before = self.oauth.revocation_requests
+
+        (gmail | microsoft).with_user(self.salesman).unlink()
+        self.assertFalse((gmail | microsoft).exists())
+        self.assertEqual(self.oauth.live_grants(gmail_box.login), 0)
+        self.assertEqual(self.oauth.revocation_requests, requests_before + 1, "none asked of Microsoft")
+        self.assertEqual(self.oauth.live_grants(microsoft_box.login), 1)
+
+    def test_a_revocation_that_fails_does_not_stop_the_deletion(self):
+        account, box = self.account()
+        self.sign_in(account)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "mail_crm_sync.google_revocation_endpoint", f"https://127.0.0.1:{free_port()}/revoke"
+        )
+        self.addCleanup(
+            self.env["ir.config_parameter"].sudo().set_param,
+            "mail_crm_sync.google_revocation_endpoint",
+            self.oauth.google_revocation_uri,
+        )
+        logger = "odoo.addons.mail_crm_sync.models.mail_sync_account_oauth"
+        with self.assertLogs(logger, "WARNING") as logged:
+            account.with_user(self.salesman).unlink()
+        self.assertFalse(account.exists())
+        self.assertIn("was not revoked", logged.output[0])
+        self.assertEqual(self.oauth.live_grants(box.login), 1)
+        self.env.cr.precommit.run()  # the bus writes its notifications when the transaction commits
+        told = self.env["bus.bus"].sudo().search([("message", "ilike", "Access not revoked")])
+        self.assertEqual(len(told), 1, "the owner, who deleted it, is told where to remove the access")
+        self.assertIn("Third-party apps", told.message)
 
     def test_gmail_folders_by_special_use_and_no_sent_copy_from_us(self):
         gmail = DovecotServer(

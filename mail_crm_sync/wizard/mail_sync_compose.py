@@ -9,6 +9,7 @@ from odoo.tools import email_normalize, format_datetime, is_html_empty
 
 from mail_crm_sync_engine import (
     Address,
+    AuthenticationFailed,
     Draft,
     MailSyncError,
     append_to_sent,
@@ -223,8 +224,19 @@ class MailSyncCompose(models.TransientModel):
             origin = self.env[self.res_model].browse(self.res_id)
             origin.check_access("read")  # the sent email is linked to it
         outgoing = self._compose(account, to, cc, bcc)
-        try:
+
+        def send():
             send_message(account._smtp_settings(), outgoing.envelope_from, outgoing.recipients, outgoing.data)
+
+        try:
+            try:
+                send()
+            except AuthenticationFailed as refusal:
+                # Refused at AUTH (or before MAIL FROM): nothing was sent. An OAuth account gets one
+                # fresh token and one more try, as the sync does.
+                if not account._retry_after_refusal(refusal):
+                    raise
+                send()
         except MailSyncError as error:
             raise UserError(account._error_message(error)) from error
         _logger.info("Mail %s sent from mail account %s", outgoing.message_id, account.id)

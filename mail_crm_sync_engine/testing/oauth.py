@@ -9,15 +9,21 @@ Endpoints (served over HTTPS with a self-signed certificate, ``ca_file``; and ov
 
 - ``GET /authorize`` (Google shape ``/o/oauth2/v2/auth``, Microsoft shape
   ``/{tenant}/oauth2/v2.0/authorize``): authorization code with PKCE S256 and ``state``. The user
-  signed in is ``login_hint`` if given, else the one set with ``sign_in``. Approves at once and
-  redirects to ``redirect_uri`` with ``code`` and ``state``; with ``auto_approve = False`` it shows a
-  consent page whose "Allow" button posts back to ``/authorize`` first.
+  signed in is ``login_hint`` if given, else the one set with ``sign_in`` (or that one whatever
+  the hint says, after ``sign_in(..., over_hint=True)``: a user picking another account). Approves
+  at once and redirects to ``redirect_uri`` with ``code`` and ``state``; with ``auto_approve =
+  False`` it shows a consent page whose "Allow" button posts back to ``/authorize`` first.
 - ``POST /token`` (Google shape) or ``/{tenant}/oauth2/v2.0/token`` (Microsoft shape, which adds
   ``id_token`` and ``client_info`` as msal expects): ``authorization_code`` with
   ``code_verifier``, and ``refresh_token``. Refresh tokens are rotated when ``rotate_refresh_tokens``.
+  The Google shape adds an ``id_token`` with ``email`` and ``email_verified`` when the grant's scope
+  has ``openid``. ID tokens are unsigned (``alg`` none): clients read them from the token endpoint.
+- ``POST /revoke`` (Google's RFC 7009 endpoint): ``token=...`` revokes a refresh token's whole grant,
+  or one access token; 200, or 400 ``invalid_token`` for a token it does not know, as Google does.
 - ``GET /{tenant}/v2.0/.well-known/openid-configuration``: what msal reads from its authority.
 - ``POST /introspect``: ``token=...`` answers ``{"active": true, "username": ...}`` for a live
-  access token, ``{"active": false}`` otherwise (what Dovecot's oauth2 passdb asks).
+  access token, ``{"active": false}`` otherwise (what Dovecot's oauth2 passdb asks); also
+  ``{"active": false}`` for every token of a mailbox given to ``refuse_mailbox`` (IMAP turned off).
 """
 
 from __future__ import annotations
@@ -95,6 +101,11 @@ class OAuthServer:
     def __init__(self) -> None:
         self.clients: dict[str, str] = {}
         self.user: str | None = None
+        self.user_over_hint = False
+        # Mailboxes whose tokens the mail servers refuse, live or not (IMAP turned off for them).
+        self.refused_mailboxes: set[str] = set()
+        # Requests to /revoke, whatever their outcome.
+        self.revocation_requests = 0
         self.auto_approve = True
         self.rotate_refresh_tokens = False
         self.access_token_lifetime = 3600
@@ -139,6 +150,10 @@ class OAuthServer:
     def google_token_uri(self) -> str:
         return f"{self.base_url}/token"
 
+    @property
+    def google_revocation_uri(self) -> str:
+        return f"{self.base_url}/revoke"
+
     def microsoft_authority(self, tenant: str = "common") -> str:
         return f"{self.base_url}/{tenant}"
 
@@ -151,9 +166,24 @@ class OAuthServer:
         self.clients[client_id] = client_secret
         return client_id, client_secret
 
-    def sign_in(self, username: str) -> None:
-        """The user who approves at ``/authorize`` when the request has no ``login_hint``."""
+    def sign_in(self, username: str | None, over_hint: bool = False) -> None:
+        """The user who approves at ``/authorize`` when the request has no ``login_hint``; with
+        ``over_hint``, whatever the hint says (the user chose another account at the provider)."""
         self.user = username
+        self.user_over_hint = over_hint
+
+    def refuse_mailbox(self, username: str, refused: bool = True) -> None:
+        """Have the mail servers refuse every token of ``username``, fresh ones too, as Gmail and
+        Microsoft 365 do for a mailbox whose IMAP is turned off."""
+        if refused:
+            self.refused_mailboxes.add(username)
+        else:
+            self.refused_mailboxes.discard(username)
+
+    def live_grants(self, username: str) -> int:
+        """How many grants of ``username`` are not revoked."""
+        with self._lock:
+            return sum(1 for grant in self._grants.values() if grant.username == username)
 
     def set_token_lifetime(self, seconds: int) -> None:
         """Lifetime (``expires_in``) of access tokens issued from now on."""
@@ -234,7 +264,7 @@ class OAuthServer:
             return redirect(error="unsupported_response_type")
         if not params.get("code_challenge") or params.get("code_challenge_method") != "S256":
             return redirect(error="invalid_request", error_description="PKCE with S256 is required.")
-        username = params.get("login_hint") or self.user
+        username = self.user if self.user_over_hint else params.get("login_hint") or self.user
         if not username:
             return redirect(error="access_denied", error_description="Nobody is signed in.")
         if params.get("approved") != "yes" and not self.auto_approve:
@@ -295,6 +325,18 @@ class OAuthServer:
             "scope": scope,
             "refresh_token": grant.refresh_token,
         }
+        if tenant is None and "openid" in grant.scope.split():
+            body["id_token"] = _unsigned_jwt(
+                {
+                    "iss": self.base_url,
+                    "aud": grant.client_id,
+                    "sub": hashlib.sha1(grant.username.encode()).hexdigest()[:16],
+                    "email": grant.username,
+                    "email_verified": True,
+                    "iat": int(time.time()),
+                    "exp": int(time.time()) + lifetime,
+                }
+            )
         if tenant is not None:
             uid, tenant_id = hashlib.sha1(grant.username.encode()).hexdigest()[:16], "loopback-tenant"
             body["client_info"] = _b64url(json.dumps({"uid": uid, "utid": tenant_id}).encode())
@@ -311,8 +353,7 @@ class OAuthServer:
             if nonce:
                 claims["nonce"] = nonce
             # msal reads the claims of the ID token; a real one is signed, this one need not be.
-            header = _b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
-            body["id_token"] = f"{header}.{_b64url(json.dumps(claims).encode())}."
+            body["id_token"] = _unsigned_jwt(claims)
             body["ext_expires_in"] = lifetime
         return body
 
@@ -332,7 +373,24 @@ class OAuthServer:
 
     def introspect(self, token: str) -> dict:
         username = self.username_for(token)
-        return {"active": True, "username": username} if username else {"active": False}
+        if not username or username in self.refused_mailboxes:
+            return {"active": False}
+        return {"active": True, "username": username}
+
+    def revocation(self, token: str) -> tuple[int, dict]:
+        """Answer ``/revoke`` as Google does (RFC 7009, without client authentication)."""
+        with self._lock:
+            self.revocation_requests += 1
+            known = token in self._grants or token in self._access
+        if not known:
+            return 400, {"error": "invalid_token", "error_description": "Token expired or revoked"}
+        self.revoke(token)
+        return 200, {}
+
+
+def _unsigned_jwt(claims: dict) -> str:
+    header = _b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    return f"{header}.{_b64url(json.dumps(claims).encode())}."
 
 
 def _consent_page(params: dict[str, str], username: str) -> str:
@@ -369,6 +427,8 @@ def _handler_for(server: OAuthServer) -> type[BaseHTTPRequestHandler]:  # noqa: 
             form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
             if path.endswith("/introspect"):
                 self._json(200, server.introspect(form.get("token", "")))
+            elif path.endswith("/revoke"):
+                self._json(*server.revocation(form.get("token", "")))
             elif path.endswith(("/authorize", "/auth")):  # the consent page's "Allow"
                 self._answer(*server.authorize(form))
             elif path.endswith("/token"):
