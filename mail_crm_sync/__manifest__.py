@@ -2,7 +2,7 @@
     "name": "CRM Email Sync",
     "summary": "Your mailbox in the CRM: email with customers shows on their contacts and opportunities "
     "(Gmail, Microsoft 365, any IMAP mail server)",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/CRM",
     "website": "https://github.com/mail-crm-sync/mail_crm_sync",
     "author": "mail_crm_sync contributors",

@@ -1,6 +1,7 @@
 import logging
 from datetime import timedelta
 
+import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -450,6 +451,15 @@ class MailSyncAccount(models.Model):
         for account in self:
             if account.state == "draft":
                 raise UserError(self.env._("Test the connection of %(account)s first.", account=account.name))
+            if account.state == "reconnect":
+                raise UserError(account._reconnect_note())
+            if account.state == "disabled":
+                raise UserError(
+                    self.env._(
+                        "%(account)s is no longer synced: fix its settings, then press Test Connection.",
+                        account=account.name,
+                    )
+                )
         return self._sync_and_report()
 
     @api.model
@@ -681,6 +691,28 @@ class MailSyncAccount(models.Model):
         tokens, the OAuth client secrets of Settings), or say how many are not."""
         super()._register_hook()
         encrypt = self._credentials_encrypted()
+        try:
+            # Every worker of every server does this as it starts: the first one encrypts; one that
+            # meets its rows locked or changed leaves them to it.
+            with self.env.cr.savepoint():
+                plain = self._plain_secrets(encrypt)
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            _logger.info("Another worker is encrypting the stored secrets of mail accounts")
+            return
+        if not plain:
+            return
+        if encrypt:
+            _logger.info("Encrypted %s stored secrets of mail accounts", plain)
+        else:
+            _logger.warning(
+                "%s secrets of mail accounts (passwords, OAuth tokens, client secrets) are stored "
+                "unencrypted: set the mail_crm_sync_key option in the server configuration (see the "
+                "mail_crm_sync README)",
+                plain,
+            )
+
+    def _plain_secrets(self, encrypt):
+        """How many secrets are stored in clear; encrypted on the way when ``encrypt``."""
         accounts = self.sudo().with_context(active_test=False)
         plain = 0
         for name in SECRET_COLUMNS:
@@ -696,14 +728,6 @@ class MailSyncAccount(models.Model):
                 plain += 1
                 if encrypt:
                     parameters.set_param(key, self._encrypt_secret(value))
-        if not plain:
-            return
-        if encrypt:
-            _logger.info("Encrypted %s stored secrets of mail accounts", plain)
-        else:
-            _logger.warning(
-                "%s secrets of mail accounts (passwords, OAuth tokens, client secrets) are stored "
-                "unencrypted: set the mail_crm_sync_key option in the server configuration (see the "
-                "mail_crm_sync README)",
-                plain,
-            )
+        if encrypt and plain:
+            self.env.flush_all()  # inside the savepoint: a concurrent worker's update is met here
+        return plain

@@ -67,11 +67,17 @@ class ResConfigSettings(models.TransientModel):
     mail_sync_google_client_id = fields.Char(
         string="Google Client ID", config_parameter="mail_crm_sync.google_client_id"
     )
-    mail_sync_google_client_secret = fields.Char(string="Google Client Secret")
+    # Never stored in the form's rows: typed in, each goes straight to its parameter, encrypted, when
+    # the form is saved, as Odoo writes the settings' related fields (see ``create``).
+    mail_sync_google_client_secret = fields.Char(
+        string="Google Client Secret", compute="_compute_mail_sync_client_secrets", readonly=False
+    )
     mail_sync_microsoft_client_id = fields.Char(
         string="Microsoft Client ID", config_parameter="mail_crm_sync.microsoft_client_id"
     )
-    mail_sync_microsoft_client_secret = fields.Char(string="Microsoft Client Secret")
+    mail_sync_microsoft_client_secret = fields.Char(
+        string="Microsoft Client Secret", compute="_compute_mail_sync_client_secrets", readonly=False
+    )
     mail_sync_microsoft_tenant = fields.Char(
         string="Microsoft Tenant",
         config_parameter="mail_crm_sync.microsoft_tenant",
@@ -94,35 +100,41 @@ class ResConfigSettings(models.TransientModel):
         "no server can hold an account or a cron thread longer. The next run goes on from there.",
     )
 
-    @api.model
-    def get_values(self):
-        values = super().get_values()
+    def _compute_mail_sync_client_secrets(self):
         for kind in ("google", "microsoft"):
             # Never sent to the browser: the field shows whether one is set.
-            values[f"mail_sync_{kind}_client_secret"] = (
-                "********" if self._mail_sync_param(f"{kind}_client_secret", "") else ""
-            )
-        return values
+            shown = "********" if self._mail_sync_param(f"{kind}_client_secret", "") else ""
+            for settings in self:
+                settings[f"mail_sync_{kind}_client_secret"] = shown
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._mail_sync_keep_client_secrets(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._mail_sync_keep_client_secrets(vals)
+        return super().write(vals)
+
+    @api.model
+    def _mail_sync_keep_client_secrets(self, vals):
+        """Take the client secrets out of ``vals`` into their parameters, encrypted: typed in,
+        replaced by an empty field, or left as shown (the mask)."""
+        Credentials = self.env["mail.sync.credentials"]
+        for kind in ("google", "microsoft"):
+            name = f"mail_sync_{kind}_client_secret"
+            if name not in vals:
+                continue
+            secret = vals.pop(name)
+            if secret != "********":
+                self.env["ir.config_parameter"].sudo().set_param(
+                    f"mail_crm_sync.{kind}_client_secret",
+                    Credentials._encrypt_secret(secret) if secret else False,
+                )
 
     def set_values(self):
         result = super().set_values()
-        Credentials = self.env["mail.sync.credentials"]
-        for kind in ("google", "microsoft"):
-            secret = self[f"mail_sync_{kind}_client_secret"]
-            if secret and secret != "********":
-                self.env["ir.config_parameter"].sudo().set_param(
-                    f"mail_crm_sync.{kind}_client_secret", Credentials._encrypt_secret(secret)
-                )
-            elif not secret:
-                self.env["ir.config_parameter"].sudo().set_param(f"mail_crm_sync.{kind}_client_secret", False)
-        # The form's rows are kept until Odoo vacuums them: no secret stays in them in clear.
-        self.flush_model(["mail_sync_google_client_secret", "mail_sync_microsoft_client_secret"])
-        self.env.cr.execute(
-            "UPDATE res_config_settings SET mail_sync_google_client_secret = NULL, "
-            "mail_sync_microsoft_client_secret = NULL WHERE mail_sync_google_client_secret IS NOT NULL "
-            "OR mail_sync_microsoft_client_secret IS NOT NULL"
-        )
-        self.invalidate_model(["mail_sync_google_client_secret", "mail_sync_microsoft_client_secret"])
         self.env["mail.sync.account"]._set_parallel_sync_jobs(self.mail_sync_parallel_jobs)
         cron = self.env.ref("mail_crm_sync.ir_cron_mail_relink", raise_if_not_found=False)
         if cron:
@@ -180,11 +192,12 @@ class ResConfigSettings(models.TransientModel):
     @api.model
     def _mail_sync_oauth_endpoints(self, kind):
         """Where a provider signs users in, for the engine's ``configure``. System parameters
-        (mail_crm_sync.<kind>_authorization_endpoint, _token_endpoint, microsoft_authority,
-        oauth_ca_file) point them elsewhere: a test server, a sovereign cloud."""
+        (mail_crm_sync.<kind>_authorization_endpoint, _token_endpoint, _revocation_endpoint,
+        microsoft_authority, oauth_ca_file) point them elsewhere: a test server, a sovereign cloud."""
         endpoints = {
             "authorization_endpoint": self._mail_sync_param(f"{kind}_authorization_endpoint", "") or None,
             "token_endpoint": self._mail_sync_param(f"{kind}_token_endpoint", "") or None,
+            "revocation_endpoint": self._mail_sync_param(f"{kind}_revocation_endpoint", "") or None,
             "ca_file": self._mail_sync_param("oauth_ca_file", "") or None,
         }
         if kind == "microsoft":

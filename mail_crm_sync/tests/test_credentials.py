@@ -165,17 +165,24 @@ class TestCredentials(MailSyncHttpCase):
 
     def test_client_secrets_typed_in_settings_stay_in_no_settings_row(self):
         with patch.dict(config.options, {"mail_crm_sync_key": KEY}):
-            self.env["res.config.settings"].create(
+            # Saved as the form saves before Save runs (web_save), or even if Save never runs.
+            settings = self.env["res.config.settings"].create(
                 {
                     "mail_sync_google_client_secret": "typed-google",
                     "mail_sync_microsoft_client_secret": "typed-ms",
                 }
-            ).execute()
+            )
             self.env.flush_all()
             self.env.cr.execute(
-                "SELECT count(*) FROM res_config_settings WHERE mail_sync_google_client_secret IS NOT NULL "
-                "OR mail_sync_microsoft_client_secret IS NOT NULL"
+                "SELECT row_to_json(s)::text FROM res_config_settings s WHERE id = %s", [settings.id]
             )
-            self.assertEqual(self.env.cr.fetchone()[0], 0)
+            row = self.env.cr.fetchone()[0]
+            self.assertNotIn("typed-google", row)
+            self.assertNotIn("typed-ms", row)
+            settings.invalidate_recordset()  # as the next request reads it
+            self.assertEqual(
+                settings.read(["mail_sync_google_client_secret"])[0]["mail_sync_google_client_secret"],
+                "********",
+            )
             stored = self.env["ir.config_parameter"].sudo().get_param("mail_crm_sync.google_client_secret")
             self.assertEqual(self.env["mail.sync.account"]._decrypt_secret(stored), "typed-google")
