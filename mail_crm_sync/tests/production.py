@@ -6,8 +6,10 @@ A test class based on ``ProductionCase`` gets, once per class:
 
 - a database copied from the host's template, with mail_crm_sync installed by ``odoo-bin -i``;
 - a real ``odoo-bin`` serving it with HTTP workers and cron workers on a free loopback port, its log
-  in a file, as an administrator runs one;
+  in a file, as an administrator runs one (``start_server`` adds another on the same database, as a
+  second machine would; ``restart`` starts them again with other options);
 - a private Dovecot for the mailboxes;
+- ``pg_dump()``: the database as a backup holds it;
 - clients that sign in over HTTP as the web client does (``OdooSession``), and ``sql()``, a
   PostgreSQL connection of the test's own: a test checks through these, never through the test's
   cursor, which is not even on that database.
@@ -185,17 +187,17 @@ class ProductionOdoo:
     every other scheduled action runs in the cron workers as it would in production.
     """
 
-    def __init__(self, *, workers=2, cron_workers=1, held_crons=()):
+    def __init__(self, *, workers=2, cron_workers=2, held_crons=(), options=None):
         self.workers = workers
         self.cron_workers = cron_workers
         self.held_crons = tuple(held_crons)
+        # Server options besides the test process's: a value of None drops one it has.
+        self.options = dict(options or {})
         self.database = f"{DATABASE_PREFIX}_{os.getpid()}_{secrets.token_hex(3)}"
         self.workdir = Path(tempfile.mkdtemp(prefix="mcs-production-"))
         self.config_file = self.workdir / "odoo.conf"
         self.install_log = self.workdir / "install.log"
-        self.server_log = self.workdir / "server.log"
-        self.port = None
-        self.process = None
+        self.servers = []  # the first is the one ``url`` and ``log_lines`` are about
         self.admin_login = None
         self.admin_password = secrets.token_urlsafe(12)
         self.keep_logs = False  # set when a test failed: its server's log is what to read
@@ -203,8 +205,24 @@ class ProductionOdoo:
         self._sql = None
 
     @property
+    def server(self):
+        return self.servers[0]
+
+    @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.url
+
+    @property
+    def port(self):
+        return self.server.port
+
+    @property
+    def process(self):
+        return self.server.process
+
+    @property
+    def server_log(self):
+        return self.server.log
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -219,7 +237,7 @@ class ProductionOdoo:
             installed = time.monotonic()
             self._sql = pg_connect(self.database)
             self._prepare()
-            self._start_server()
+            self.start_server()
         except BaseException:
             self.keep_logs = True
             self.stop()
@@ -239,9 +257,7 @@ class ProductionOdoo:
     def stop(self):
         """Stop the server (SIGTERM, then SIGKILL for its whole process group), drop the database."""
         atexit.unregister(self.stop)
-        if self.process is not None:
-            self._stop_server()
-            self.process = None
+        self.stop_servers()
         if self._sql is not None:
             self._sql.close()
             self._sql = None
@@ -265,9 +281,11 @@ class ProductionOdoo:
             for name, value in config.options.items()
             if name.startswith(ADDON_OPTION_PREFIX) and value
         )
+        options.update(self.options)
         self.config_file.touch(mode=0o600)
         self.config_file.write_text(
-            "[options]\n" + "".join(f"{name} = {value}\n" for name, value in options.items())
+            "[options]\n"
+            + "".join(f"{name} = {value}\n" for name, value in options.items() if value is not None)
         )
 
     def _create_database(self):
@@ -319,7 +337,7 @@ class ProductionOdoo:
         """odoo-bin on the database, to completion; fail with its log's tail."""
         with open(log, "w") as out:
             result = subprocess.run(
-                self._command(*options),
+                self.command(*options),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 timeout=INSTALL_TIMEOUT,
@@ -328,7 +346,8 @@ class ProductionOdoo:
         if result.returncode:
             raise RuntimeError(f"odoo-bin {' '.join(options)} exited with {result.returncode}:\n{tail(log)}")
 
-    def _command(self, *options):
+    def command(self, *options):
+        """odoo-bin on the database with the configuration file, and ``options``."""
         return [*odoo_bin(), "-c", str(self.config_file), "-d", self.database, "--log-level=info", *options]
 
     def _prepare(self):
@@ -348,62 +367,44 @@ class ProductionOdoo:
                 [held],
             )
 
-    def _start_server(self):
-        for attempt in range(1, PORT_ATTEMPTS + 1):
-            self.port = free_port()
-            command = self._command(
-                f"--db-filter=^{re.escape(self.database)}$",
-                "--no-database-list",
-                "--http-interface=127.0.0.1",
-                f"--http-port={self.port}",
-                f"--gevent-port={free_port()}",
-                f"--workers={self.workers}",
-                f"--max-cron-threads={self.cron_workers}",
-            )
-            with open(self.server_log, "w") as out:
-                # A session of its own: its workers and gevent process are one process group to stop.
-                self.process = subprocess.Popen(
-                    command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-                )
-            try:
-                wait_until(
-                    self._answers, START_TIMEOUT, f"odoo-bin serving {self.url}; log {self.server_log}"
-                )
-                return
-            except ServerExited:
-                if attempt == PORT_ATTEMPTS or "Address already in use" not in tail(self.server_log):
-                    raise
-                self.process = None
-
-    def _answers(self):
-        if self.process.poll() is not None:
-            raise ServerExited(
-                f"odoo-bin exited at start (code {self.process.returncode}):\n{tail(self.server_log)}"
-            )
+    def start_server(self, workers=None, cron_workers=None):
+        """One more ``odoo-bin`` serving the database with the same configuration (the first at
+        ``start``), as a second machine would; its own port and log. Returns it (an ``OdooServer``)."""
+        number = len(self.servers) + 1
+        server = OdooServer(
+            self,
+            self.workdir / ("server.log" if number == 1 else f"server-{number}.log"),
+            self.workers if workers is None else workers,
+            self.cron_workers if cron_workers is None else cron_workers,
+        )
         try:
-            return requests.get(f"{self.url}/web/health", timeout=10).status_code == 200
-        except requests.RequestException:
-            return False
+            server.start()
+        except BaseException:
+            server.stop()
+            raise
+        self.servers.append(server)
+        return server
 
-    def _stop_server(self):
-        group = self.process.pid  # the session's leader: its process group has the same id
-        self.process.send_signal(signal.SIGTERM)  # the master stops its workers gracefully
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            _logger.warning("odoo-bin %s did not stop within %s s: killed", group, STOP_TIMEOUT)
-        # Whatever is left of its group (all of it after a timeout) is killed.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
-        self.process.wait()
+    def stop_servers(self):
+        for server in reversed(self.servers):
+            server.stop()
+
+    def restart(self, **options):
+        """Stop every server, change options of the configuration (a value of None drops one), and
+        start them again; returns once each answers. The log of each goes on in its file."""
+        self.stop_servers()
+        self.options.update(options)
+        self._write_config()
+        for server in self.servers:
+            server.start()
 
     # -- what tests use ---------------------------------------------------------------------------
 
     def session(self, login, password):
-        return OdooSession(self.url, self.database, login, password)
+        return self.server.session(login, password)
 
     def admin(self):
-        return self.session(self.admin_login, self.admin_password)
+        return self.server.admin()
 
     def sql(self, query, params=None):
         """Rows of ``query`` on the server's database, on the test's own connection (autocommit)."""
@@ -428,6 +429,94 @@ class ProductionOdoo:
     def log_size(self):
         return self.server_log.stat().st_size
 
+    def pg_dump(self):
+        """The database as ``pg_dump`` (plain SQL) writes it for a backup, with the test process's
+        connection settings; as text."""
+        _name, info = connection_info_for(self.database)
+        variables = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD"}
+        environment = {**os.environ, **{variables[key]: str(info[key]) for key in variables if info.get(key)}}
+        dump = subprocess.run(
+            [shutil.which("pg_dump") or "pg_dump", "--no-owner", info.get("dbname") or self.database],
+            env=environment,
+            capture_output=True,
+            timeout=INSTALL_TIMEOUT,
+            check=True,
+        )
+        return dump.stdout.decode(errors="replace")
+
+
+class OdooServer:
+    """One ``odoo-bin`` serving a ``ProductionOdoo``'s database: its port, process and log."""
+
+    def __init__(self, odoo, log, workers, cron_workers):
+        self.odoo, self.log = odoo, log
+        self.workers, self.cron_workers = workers, cron_workers
+        self.port = None
+        self.process = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def session(self, login, password):
+        return OdooSession(self.url, self.odoo.database, login, password)
+
+    def admin(self):
+        return self.session(self.odoo.admin_login, self.odoo.admin_password)
+
+    def start(self):
+        database = self.odoo.database
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            self.port = free_port()
+            command = self.odoo.command(
+                f"--db-filter=^{re.escape(database)}$",
+                "--no-database-list",
+                "--http-interface=127.0.0.1",
+                f"--http-port={self.port}",
+                f"--gevent-port={free_port()}",
+                f"--workers={self.workers}",
+                f"--max-cron-threads={self.cron_workers}",
+            )
+            with open(self.log, "a") as out:
+                # A session of its own: its workers and gevent process are one process group to stop.
+                self.process = subprocess.Popen(
+                    command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            try:
+                wait_until(self._answers, START_TIMEOUT, f"odoo-bin serving {self.url}; log {self.log}")
+                return self
+            except ServerExited:
+                if attempt == PORT_ATTEMPTS or "Address already in use" not in tail(self.log):
+                    raise
+                self.process = None
+        return self
+
+    def _answers(self):
+        if self.process.poll() is not None:
+            raise ServerExited(
+                f"odoo-bin exited at start (code {self.process.returncode}):\n{tail(self.log)}"
+            )
+        try:
+            return requests.get(f"{self.url}/web/health", timeout=10).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def stop(self):
+        """SIGTERM, then SIGKILL for its whole process group."""
+        if self.process is None:
+            return
+        group = self.process.pid  # the session's leader: its process group has the same id
+        self.process.send_signal(signal.SIGTERM)  # the master stops its workers gracefully
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _logger.warning("odoo-bin %s did not stop within %s s: killed", group, STOP_TIMEOUT)
+        # Whatever is left of its group (all of it after a timeout) is killed.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+        self.process.wait()
+        self.process = None
+
 
 class ProductionCase(BaseCase):
     """A test class against a production-mode Odoo (``cls.odoo``) and a private Dovecot
@@ -439,19 +528,28 @@ class ProductionCase(BaseCase):
     """
 
     workers = 2
-    cron_workers = 1
+    cron_workers = 2
     held_crons = ("mail_crm_sync.ir_cron_mail_sync",)
+    server_options = {}  # options of the server's configuration besides the test process's
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.dovecot = DovecotServer().start()
+        cls.dovecot = cls.make_dovecot().start()
         cls.addClassCleanup(cls.dovecot.stop)
         cls.odoo = ProductionOdoo(
-            workers=cls.workers, cron_workers=cls.cron_workers, held_crons=cls.held_crons
+            workers=cls.workers,
+            cron_workers=cls.cron_workers,
+            held_crons=cls.held_crons,
+            options=cls.server_options,
         ).start()
         cls.addClassCleanup(cls.odoo.stop)
         cls.admin = cls.odoo.admin()
+
+    @classmethod
+    def make_dovecot(cls):
+        """The class's Dovecot, not started yet; a class that needs another kind overrides this."""
+        return DovecotServer()
 
     def setUp(self):
         super().setUp()
