@@ -6,7 +6,7 @@ Run with the Odoo host's Python (it needs psycopg2 and the engine, both there):
         [--runs-per-worker 3] [--crons single,copies]
 
 DESIGN.md ("Scale") says several cron workers share the accounts without syncing one twice, because
-each account is claimed with a row lock the others skip. This script checks that the way a user
+each account is claimed with an advisory lock the others skip. This script checks that the way a user
 scales out: several real Odoo servers (``odoo-bin --max-cron-threads=1``) on one database, woken
 the way Odoo wakes them (``NOTIFY cron_trigger``) when the sync's scheduled action is due.
 

@@ -319,7 +319,7 @@ class MailSyncAccount(models.Model):
     """The account's side of the runtime: its runs, and their outcome on it (state, error,
     warnings, who is told what). The fields and buttons are in mail_sync_account.py."""
 
-    _inherit = "mail.sync.account"
+    _inherit = "mail.sync.account"  # pylint: disable=consider-merging-classes-inherited
 
     def _sync_accounts(self, due_before=None):
         """Sync each account in its own transactions; one failing never stops the others.
@@ -566,10 +566,10 @@ class MailSyncAccount(models.Model):
             account=self.name,
             error=self.last_error,
         )
-        if self.user_id.active:
+        # The owner may re-enter a password; the administrators set the key or the sign-in.
+        if self.user_id.active and not self.user_id.has_group("base.group_system"):
             self._schedule_warning(self.user_id, note)
-        else:
-            self._notify_administrators(note)
+        self._notify_administrators(note)
 
     def _notify_disabled(self):
         note = self.env._(
