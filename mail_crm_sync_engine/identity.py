@@ -8,7 +8,9 @@ recipients; two different emails that share a Message-ID almost never do.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+from collections.abc import Iterable
 
 from .types import MessageRecord
 
@@ -16,11 +18,24 @@ from .types import MessageRecord
 def content_fingerprint(record: MessageRecord) -> str:
     """A short hash of what every copy of one email has in common: sender, date, subject and To/Cc
     recipients (not the body: the sync reads chosen text parts, a sent copy is parsed whole)."""
+    return fingerprint(
+        [address.email for address in record.from_],
+        record.date,
+        record.subject,
+        [address.email for address in (*record.to, *record.cc)],
+    )
+
+
+def fingerprint(
+    senders: Iterable[str], date: datetime.datetime | None, subject: str | None, recipients: Iterable[str]
+) -> str:
+    """``content_fingerprint`` from its parts, as an email stored without one (before fingerprints
+    were kept) gives them back: addresses lowercased, the date in UTC."""
     fields = (
-        ",".join(sorted(address.email for address in record.from_)),
-        record.date.isoformat() if record.date else "",
-        " ".join(record.subject.split()),
-        ",".join(sorted(address.email for address in (*record.to, *record.cc))),
+        ",".join(sorted(senders)),
+        date.isoformat() if date else "",
+        " ".join((subject or "").split()),
+        ",".join(sorted(recipients)),
     )
     return hashlib.sha256("\x1f".join(fields).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 

@@ -138,8 +138,9 @@ class MailSyncAccount(models.Model):
         tracking=True,
         help="Who reads the mail of this account (administrators always do). For a shared account, "
         "'Owner' means the members of its group and of Shared Inboxes. 'Owner, and on Linked Records': "
-        "the mailbox is private, but an email linked to a contact or opportunity is visible to whoever "
-        "may open that record. An email seen through several accounts follows the most permissive one.",
+        "the mailbox is private, but an email linked to a contact or opportunity is visible to the "
+        "owner's sales teams and to Sales managers, where they may open that record. An email seen "
+        "through several accounts follows the most permissive one.",
     )
     member_group_id = fields.Many2one(
         "res.groups",
@@ -269,6 +270,7 @@ class MailSyncAccount(models.Model):
                 else False
             )
 
+    @api.depends_context("uid")
     def _compute_message_counts(self):
         # Through the reader's access rules: an account's counts never show mail its reader cannot open.
         Message = self.env["mail.sync.message"]
@@ -348,7 +350,7 @@ class MailSyncAccount(models.Model):
 
     def unlink(self):
         """Deleting an account never touches the server. Its emails that no other account holds stay,
-        visible on the contacts and opportunities they are linked to (without_account)."""
+        visible to Sales managers on the contacts and opportunities they are linked to (without_account)."""
         if self.ids:
             self.env["mail.sync.message"].flush_model(["without_account"])
             self.env.cr.execute(

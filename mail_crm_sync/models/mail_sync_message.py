@@ -187,7 +187,7 @@ class MailSyncMessage(models.Model):
     without_account = fields.Boolean(
         readonly=True,
         copy=False,
-        help="Every account that held this email was deleted: it stays visible on its linked records.",
+        help="Every account that held this email was deleted: Sales managers read it on its linked records.",
     )
     link_ids = fields.One2many("mail.sync.message.link", "email_id", string="Links")
     link_history_ids = fields.One2many(
@@ -375,8 +375,14 @@ class MailSyncMessage(models.Model):
         An email is visible through any account it was seen in (the most permissive one wins):
         'everyone' to Sales users; the owner's own accounts; 'owner_and_managers' to Sales managers;
         shared accounts to Shared Inboxes and to the members of the account's group; and through an
-        account set to 'records' (or no account any more, after one was deleted), to whoever may
-        open a contact or opportunity the email is linked to. Administrators read everything.
+        account set to 'records', to the owner's sales teams and to Sales managers, where the email
+        is linked to a contact or opportunity they may open. An email no account holds any more
+        (its accounts were deleted) stays visible to Sales managers on its linked records.
+        Administrators read everything.
+
+        Who may read a private email never depends on a record a colleague can create or edit:
+        creating a contact with a colleague's correspondent's address links the colleague's mail
+        to it, and shows it to no one outside the colleague's teams and the managers.
         """
         user = self.env.user
         if user._is_superuser() or user.has_group("base.group_system"):
@@ -406,6 +412,7 @@ class MailSyncMessage(models.Model):
             )
         if salesman:
             readable = self.env["mail.sync.message.link"]._readable_targets_sql("k")
+            manager = user.has_group("sales_team.group_sale_manager")
             # Driven from the 'records' accounts' emails and from the few emails no account holds
             # (a partial index): a scan of every link would cost each query in proportion to all
             # the mail stored, and its estimate would make PostgreSQL compile it (JIT, ~1 s).
@@ -414,18 +421,35 @@ class MailSyncMessage(models.Model):
                     """SELECT k.email_id FROM mail_sync_message_link k
                          JOIN mail_sync_account_message_rel r ON r.message_id = k.email_id
                          JOIN mail_sync_account a ON a.id = r.account_id
-                        WHERE a.visibility = 'records' AND k.active AND %s
-                       UNION ALL
-                       SELECT k.email_id FROM mail_sync_message_link k
-                         JOIN mail_sync_message m ON m.id = k.email_id
-                        WHERE m.without_account AND k.active AND %s""",
+                        WHERE a.visibility = 'records' AND k.active AND %s AND %s""",
                     readable,
-                    readable,
+                    SQL("TRUE") if manager else SQL("a.user_id = ANY(%s)", self._team_circle(user)),
                 )
             )
+            if manager:
+                selects.append(
+                    SQL(
+                        """SELECT k.email_id FROM mail_sync_message_link k
+                             JOIN mail_sync_message m ON m.id = k.email_id
+                            WHERE m.without_account AND k.active AND %s""",
+                        readable,
+                    )
+                )
         if not selects:
             return SQL("(SELECT NULL::int4 WHERE false)")
         return SQL("(%s)", SQL(" UNION ").join(selects))
+
+    @api.model
+    def _team_circle(self, user):
+        """The users who share a sales team with ``user`` (members and leaders), ``user`` included:
+        whose private mail on linked records ``user`` reads. Teams are set by Sales managers."""
+        teams = (
+            self.env["crm.team"]
+            .sudo()
+            .search(["|", ("crm_team_member_ids.user_id", "=", user.id), ("user_id", "=", user.id)])
+        )
+        members = teams.crm_team_member_ids.filtered("active").user_id | teams.user_id
+        return (members | user).ids
 
     def _compute_search_text(self):
         self.search_text = False
@@ -569,8 +593,10 @@ class MailSyncMessage(models.Model):
         return self.env["mail.sync.compose"]._action_open(mode=mode, parent_id=self.id)
 
     def _changeable_locations(self):
-        """This email's locations on servers in accounts the user may change: their own, shared ones
-        they may send from, or any for an administrator."""
+        """This email's locations on servers in the user's own mailboxes: their personal accounts,
+        and the shared ones they may send from (an administrator: every shared one). Never a
+        colleague's personal mailbox, not even for an administrator: Delete and Move change the
+        user's copy alone."""
         self.ensure_one()
         self.check_access("read")
         administrator = self.env.user.has_group("base.group_system")
@@ -578,9 +604,11 @@ class MailSyncMessage(models.Model):
             lambda location: (
                 not location.gone
                 and (
-                    administrator
-                    or location.account_id.user_id == self.env.user
-                    or (location.account_id.account_type == "shared" and location.account_id._may_send())
+                    location.account_id.user_id == self.env.user
+                    or (
+                        location.account_id.account_type == "shared"
+                        and (administrator or location.account_id._may_send())
+                    )
                 )
             )
         )
@@ -593,18 +621,65 @@ class MailSyncMessage(models.Model):
         return locations
 
     def action_delete_on_server(self):
-        """Delete this email in the user's mailboxes (to the Trash where there is one), then in the
-        CRM. A refusal from a server is shown and the CRM keeps the email."""
+        """Delete this email in the user's mailboxes (to the Trash where there is one), then the
+        CRM forgets those copies; the email stays for every other mailbox holding it. A refusal
+        from a server is shown and the CRM keeps the email."""
         for message in self:
-            for account, locations in message._changeable_locations().grouped("account_id").items():
+            changeable = message._changeable_locations()
+            for account, locations in changeable.grouped("account_id").items():
                 try:
                     with connect(account._connection_settings()) as mailbox:
                         for location in locations:
                             delete_message(mailbox, location._engine_location())
                 except MailSyncError as error:
                     raise UserError(account._error_message(error)) from error
-            message.sudo().unlink()
+            message.sudo()._forget_copies(changeable.account_id)
         return {"type": "ir.actions.act_window_close"}
+
+    def _forget_copies(self, accounts):
+        """The CRM forgets this email in ``accounts`` (deleted there): their locations of it, and
+        their hold on it, which shows it to their users. It stays, with its links and attachments,
+        while another account holds it (a location, even one gone from its server, or a Sent copy
+        the provider files itself), and is removed with the last copy."""
+        self.ensure_one()
+        self.env["mail.sync.message.location"].flush_model()
+        self.flush_recordset()
+        for table, column in (
+            ("mail_sync_message_location", "email_id"),
+            ("mail_sync_account_message_rel", "message_id"),
+        ):
+            self.env.cr.execute(
+                SQL(
+                    "DELETE FROM %s WHERE %s = %s AND account_id = ANY(%s)",
+                    SQL.identifier(table),
+                    SQL.identifier(column),
+                    self.id,
+                    accounts.ids,
+                )
+            )
+        self.env.cr.execute(
+            SQL(
+                "SELECT EXISTS (SELECT 1 FROM mail_sync_account_message_rel WHERE message_id = %(id)s) "
+                "OR EXISTS (SELECT 1 FROM mail_sync_message_location WHERE email_id = %(id)s)",
+                id=self.id,
+            )
+        )
+        if not self.env.cr.fetchone()[0]:
+            self.unlink()
+            return
+        # Gone when every place left was left on its server; a copy not seen in a folder yet is not.
+        self.env.cr.execute(
+            SQL(
+                """UPDATE mail_sync_message m SET gone_from_server = EXISTS (
+                          SELECT 1 FROM mail_sync_message_location l WHERE l.email_id = m.id)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM mail_sync_message_location l WHERE l.email_id = m.id AND NOT l.gone)
+                    WHERE m.id = %s""",
+                self.id,
+            )
+        )
+        self.env["mail.sync.message.location"].invalidate_model()
+        self.invalidate_model(["location_ids", "account_ids", "gone_from_server"])
 
     def action_open_move_wizard(self):
         self.ensure_one()

@@ -143,11 +143,20 @@ class MailSyncMessageLink(models.Model):
 
     @api.model
     def _link_addresses(self, message_ids):
-        """(email_id, email) for every From, To and Cc address of these emails."""
+        """(email_id, email) for every From, To and Cc address of these emails, but the addresses of
+        this company's people: a mailbox's own address, or a user's, found on a contact or a lead
+        someone created would link all that mailbox's mail to it (and show it to them)."""
         return SQL(
             """SELECT m.id AS email_id, e.email
                  FROM mail_sync_message m, unnest(string_to_array(m.address_emails, E'\\n')) AS e(email)
-                WHERE m.id = ANY(%s) AND e.email <> ''""",
+                WHERE m.id = ANY(%s) AND e.email <> ''
+                  AND e.email NOT IN (
+                        SELECT lower(email) FROM mail_sync_account WHERE email IS NOT NULL
+                         UNION ALL
+                        SELECT lower(username) FROM mail_sync_account WHERE strpos(username, '@') > 0
+                         UNION ALL
+                        SELECT p.email_normalized FROM res_users u JOIN res_partner p ON p.id = u.partner_id
+                         WHERE NOT u.share AND p.email_normalized IS NOT NULL)""",
             message_ids,
         )
 

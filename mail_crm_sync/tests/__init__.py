@@ -17,9 +17,11 @@ from . import (
     test_production_sync,
     test_security,
     test_send,
+    test_shared_copies,
     test_store_isolation,
     test_sync,
     test_ui,
     test_unsafe_html,
     test_visibility_matrix,
+    test_visible_counts,
 )

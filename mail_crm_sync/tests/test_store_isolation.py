@@ -1,5 +1,7 @@
 import dataclasses
 import datetime
+import importlib.util
+from pathlib import Path
 from unittest.mock import patch
 
 from odoo.tests import tagged
@@ -65,6 +67,40 @@ class TestStoreIsolation(MailSyncCase):
         self.assertEqual(len(real.location_ids), 2, "both copies of the real one are where they are")
         self.assertEqual(len(forgery.location_ids), 1)
         self.assertFalse(self.inbox(account).failed_messages)
+
+    def test_an_email_stored_before_fingerprints_gets_the_one_its_copies_have(self):
+        account, box = self.create_account()
+        sent = datetime.datetime(2025, 11, 3, 17, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
+        real = make_email(
+            message_id="<old@x>",
+            subject="  Offer,  as  agreed ",
+            sender='"Buyer, Alice" <Alice@Client.example>',
+            to="box@x.example, Bob <bob@client.example>",
+            date=sent,
+        )
+        self.deliver(box, real)
+        self.sync(account)
+        (old,) = self.Message.search([("message_id", "=", "<old@x>")])
+        kept = old.content_hash
+        # As the 18.0.1.2.0 addon stored it: no fingerprint.
+        self.env.cr.execute("UPDATE mail_sync_message SET content_hash = NULL WHERE id = %s", [old.id])
+        migration = importlib.util.spec_from_file_location(
+            "mail_crm_sync_18_0_1_3_0", Path(__file__).parents[1] / "migrations/18.0.1.3.0/post-migrate.py"
+        )
+        module = importlib.util.module_from_spec(migration)
+        migration.loader.exec_module(module)
+        module.migrate(self.env.cr, "18.0.1.2.0")
+        old.invalidate_recordset()
+        self.assertEqual(old.content_hash, kept, "worked out from what was stored, as its copies have it")
+
+        # So a forgery under its Message-ID, delivered later, is stored apart.
+        self.deliver(box, make_email(message_id="<old@x>", subject="Forged", sender="mallory@evil.example"))
+        self.deliver(box, real)
+        self.sync(account)
+        emails = self.Message.search([("message_id", "=like", "<old@x>%")], order="id")
+        self.assertEqual(emails[0], old)
+        self.assertEqual(emails[1:].mapped("subject"), ["Forged"])
+        self.assertEqual(len(old.location_ids), 2, "the true copy joins the email it copies")
 
     def test_a_crash_of_the_sync_is_told_on_the_account(self):
         account, box = self.create_account()
