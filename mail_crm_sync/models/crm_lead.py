@@ -11,6 +11,7 @@ class CrmLead(models.Model):
     )
     mail_sync_message_count = fields.Integer(compute="_compute_mail_sync_messages", string="Email Count")
 
+    @api.depends_context("uid")
     def _compute_mail_sync_messages(self):
         """Two queries for any number of opportunities: their links, and which of those emails the
         user may read."""

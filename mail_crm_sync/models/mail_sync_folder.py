@@ -55,14 +55,20 @@ class MailSyncFolder(models.Model):
             folder.last_uid = state.get("last_uid") or 0
             folder.failed_count = len(folder.failed_messages or [])
 
+    @api.depends_context("uid")
     def _compute_message_count(self):
+        """The emails in each folder on the server that the reader may open: what the folder's list
+        shows (``action_open_messages``), an email held twice in a folder once. One query."""
         counts = {}
-        if self.ids:
+        ids = [folder_id for folder_id in self.ids if isinstance(folder_id, int)]
+        if ids:
+            self.env["mail.sync.message.location"].flush_model(["email_id", "folder_id", "gone"])
             self.env.cr.execute(
                 SQL(
-                    "SELECT folder_id, COUNT(*) FROM mail_sync_message_location "
-                    "WHERE folder_id = ANY(%s) AND NOT gone GROUP BY folder_id",
-                    self.ids,
+                    "SELECT folder_id, COUNT(DISTINCT email_id) FROM mail_sync_message_location "
+                    "WHERE folder_id = ANY(%s) AND NOT gone AND %s GROUP BY folder_id",
+                    ids,
+                    self.env["mail.sync.message.location"]._visible_messages_sql("email_id"),
                 )
             )
             counts = dict(self.env.cr.fetchall())
@@ -70,9 +76,12 @@ class MailSyncFolder(models.Model):
             folder.message_count = counts.get(folder.id, 0)
 
     def action_open_messages(self):
-        """The Emails list of this folder, without the default filters: the folder is the choice."""
+        """The Emails list of this folder, without the default filters: the folder is the choice.
+        Emails gone from the folder on the server (deleted, moved away) are no longer in it."""
         self.ensure_one()
-        action = self.env["mail.sync.message"]._action_open([("location_ids.folder_id", "=", self.id)])
+        action = self.env["mail.sync.message"]._action_open(
+            [("location_ids", "any", [("folder_id", "=", self.id), ("gone", "=", False)])]
+        )
         action["display_name"] = self.env._(
             "%(account)s: %(folder)s", account=self.account_id.name, folder=self.name
         )

@@ -10,6 +10,23 @@ from .notify import notification
 
 # Missing UIDs remembered per folder: a repair searches again anyway.
 MAX_MISSING_KEPT = 1000
+# What a folder's figures tell of a mailbox (how much it holds, what failed): read by the mailbox's
+# owner and administrators, blank to the others who may see the folder (Sales managers watching
+# health). Every count of emails goes through the visibility rules instead (message_count).
+PRIVATE_FIGURES = (
+    "server_count",
+    "window_count",
+    "outside_window_count",
+    "crm_count",
+    "filtered_count",
+    "failed_window_count",
+    "pending_count",
+    "missing_count",
+    "missing_uids",
+    "completeness_note",
+    "failed_messages",
+    "failed_count",
+)
 
 
 class MailSyncFolder(models.Model):
@@ -55,6 +72,16 @@ class MailSyncFolder(models.Model):
     def _compute_completeness_note(self):
         for folder in self:
             folder.completeness_note = folder._completeness_explained() if folder.completeness_date else False
+
+    def _read_format(self, fnames, load="_classic_read"):
+        result = super()._read_format(fnames, load)
+        hidden = [name for name in fnames if name in PRIVATE_FIGURES]
+        if hidden and not self.env.su:
+            others = {folder.id for folder in self if not folder.account_id._can_see_password()}
+            for values in result:
+                if values["id"] in others:
+                    values.update(dict.fromkeys(hidden, False))
+        return result
 
     def action_check_completeness(self):
         """Count what the server holds in the window beside what the CRM holds."""

@@ -16,6 +16,7 @@ class ResPartner(models.Model):
         compute="_compute_mail_sync_messages", string="Email Count", groups="sales_team.group_sale_salesman"
     )
 
+    @api.depends_context("uid")
     def _compute_mail_sync_messages(self):
         """The emails of each contact and, for a company, of its people: three queries for any
         number of contacts (their people, their links, which of those emails the user may read)."""
