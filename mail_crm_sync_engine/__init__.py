@@ -7,10 +7,11 @@ with connect(settings) as mailbox:
         for batch in sync_folder(mailbox, folder.name, saved_state, window_start, own_addresses):
             store(batch.messages); save(batch.state)
 
-Writing from the CRM (compose.py, send.py): refuse what ``blocked_attachments`` names, build the
-bytes once with ``compose(Draft(...))`` (a reply takes ``reply_headers`` of the original), submit
-them with ``send_message(SmtpSettings(...), ...)``, then file the same bytes with
-``append_to_sent`` unless ``provider_files_sent_mail`` says the provider does it itself.
+Writing from the CRM (compose.py, send.py): refuse what ``blocked_attachments`` names (its
+``is_blocked`` also decides what a browser may open), build the bytes once with
+``compose(Draft(...))`` (a reply takes ``reply_headers`` of the original), submit them with
+``send_message(SmtpSettings(...), ...)``, then file the same bytes with ``append_to_sent`` unless
+``provider_files_sent_mail`` says the provider does it itself.
 
 Gmail and Microsoft 365 (oauth.py): ``GMAIL`` and ``MICROSOFT_365`` are ``OAuthProvider`` presets
 (servers, scopes, sign-in endpoints, ``use_condstore``, ``files_sent_mail``); ``configure`` points
@@ -43,6 +44,9 @@ from .compose import (
     ReplyHeaders,
     blocked_attachments,
     compose,
+    file_extensions,
+    is_blocked,
+    plain_name,
     reply_headers,
 )
 from .connection import Mailbox, connect
@@ -166,8 +170,10 @@ __all__ = [
     "fetch_message",
     "fetch_part",
     "fetch_uids",
+    "file_extensions",
     "folder_role",
     "imap_settings",
+    "is_blocked",
     "is_public_mail_domain",
     "list_folders",
     "mail_domain",
@@ -177,6 +183,7 @@ __all__ = [
     "needs_refresh",
     "new_pkce",
     "new_state",
+    "plain_name",
     "provider_files_sent_mail",
     "public_mail_domains",
     "record_from_bytes",

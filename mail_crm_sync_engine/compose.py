@@ -10,6 +10,7 @@ import datetime
 import email.utils
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email import headerregistry, policy
@@ -30,6 +31,8 @@ MAX_REFERENCES = 20
 # message-id headers below are folded here and must not be refolded (see _set_ids).
 _POLICY = policy.SMTP.clone(cte_type="7bit", refold_source="none")
 _MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
+# Unicode's bidirectional controls: ALM, LRM, RLM, LRE..RLO, LRI..PDI.
+_DIRECTION_CONTROLS_RE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,21 +141,53 @@ def reply_headers(original_message_id: str, original_references: Iterable[str] |
 def blocked_attachments(
     filenames: Iterable[str], blocked_extensions: Iterable[str] = DEFAULT_BLOCKED_EXTENSIONS
 ) -> tuple[str, ...]:
-    """The filenames refused because one of their extensions is blocked.
+    """The filenames refused because one of their extensions is blocked (``is_blocked``)."""
+    blocked = _extension_set(blocked_extensions)
+    return tuple(filename for filename in filenames if is_blocked(filename, blocked))
 
-    Case does not matter; every extension of a chain counts (``invoice.pdf.exe``,
-    ``setup.exe.zip``); trailing dots and spaces, which Windows drops, are dropped
-    (``evil.exe.``), and so is any folder part of the name.
+
+def is_blocked(filename: str, blocked_extensions: Iterable[str] = DEFAULT_BLOCKED_EXTENSIONS) -> bool:
+    """Whether a file of this name is refused: one of its extensions (``file_extensions``), any
+    of a chain (``invoice.pdf.exe``, ``setup.exe.zip``), is blocked. The one check for what the
+    CRM sends and for what a browser may open; the blocked extensions may be written in any
+    case, with or without their dot."""
+    return not _extension_set(blocked_extensions).isdisjoint(file_extensions(filename))
+
+
+def file_extensions(filename: str) -> tuple[str, ...]:
+    """The extensions of a file name as Windows, and the browsers saving the file, read them: in
+    order (the last one is what the file opens with), in lower case.
+
+    Any folder part is dropped. Invisible format characters are dropped: with a right-to-left
+    override (U+202E), ``invoice<RLO>fdp.exe`` shows as ``invoiceexe.pdf`` and is an exe; with
+    a zero-width space, ``a.e<ZWSP>xe`` shows as ``a.exe``. Control characters end a name for
+    C's file functions, and a colon starts an NTFS alternate data stream (``a.exe::$DATA`` is
+    the file ``a.exe``; browsers save ``a.pdf:b.exe`` as ``a.pdf_b.exe``): both separate
+    extensions as a dot does. Spaces around an extension are dropped, as Windows drops spaces
+    and dots at the end of a name (``a.exe .``, ``a.pdf. exe``). Letters that only look
+    different (full-width ones) count as the plain ones (NFKC).
     """
-    blocked = {extension.strip().lstrip(".").lower() for extension in blocked_extensions}
-    blocked.discard("")
-    refused = []
-    for filename in filenames:
-        name = re.split(r"[/\\]", filename.replace("\x00", "."))[-1].rstrip(". \t")
-        extensions = {part.strip().lower() for part in name.split(".")[1:]}
-        if extensions & blocked:
-            refused.append(filename)
-    return tuple(refused)
+    name = "".join(
+        "." if unicodedata.category(char) == "Cc" else char
+        for char in unicodedata.normalize("NFKC", filename)
+        if unicodedata.category(char) != "Cf"
+    )
+    name = re.split(r"[/\\]", name)[-1]
+    extensions = (part.strip().casefold() for part in re.split(r"[.:]", name)[1:])
+    return tuple(extension for extension in extensions if extension)
+
+
+def plain_name(filename: str) -> str:
+    """The name without the characters that change the order it reads in (direction overrides,
+    embeddings, isolates and marks), to show and to save: ``invoice<RLO>fdp.exe`` reads
+    ``invoiceexe.pdf``; without the override it reads ``invoicefdp.exe``, what it is."""
+    return _DIRECTION_CONTROLS_RE.sub("", filename)
+
+
+def _extension_set(extensions: Iterable[str]) -> frozenset[str]:
+    """Extensions as ``file_extensions`` gives them (``.ZIP`` is ``zip``)."""
+    normalized = (unicodedata.normalize("NFKC", item).strip().lstrip(".").casefold() for item in extensions)
+    return frozenset(extension for extension in normalized if extension)
 
 
 def _header_address(address: Address) -> headerregistry.Address:

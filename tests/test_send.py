@@ -28,7 +28,10 @@ from mail_crm_sync_engine import (
     compose,
     connect,
     fetch_part,
+    file_extensions,
+    is_blocked,
     list_folders,
+    plain_name,
     provider_files_sent_mail,
     reply_headers,
     send_message,
@@ -193,6 +196,51 @@ def test_reply_headers_append_the_parent_once_and_keep_the_thread_root_when_trim
 )
 def test_blocked_attachments(filename, blocked):
     assert blocked_attachments([filename]) == ((filename,) if blocked else ())
+
+
+# Names as Windows reads them: what it drops at the end of a name, alternate data streams,
+# invisible characters, look-alike letters. Refused when sent, never opened by a browser.
+WINDOWS_NAMES = [
+    ("a.exe ", True),  # Windows drops trailing spaces and dots
+    ("a.pdf. exe", True),
+    ("a.exe . .", True),
+    ("a.exe::$DATA", True),  # the file a.exe itself (NTFS stream syntax)
+    ("a.exe:Zone.Identifier", True),
+    ("a.pdf:payload.exe", True),  # browsers save it as a.pdf_payload.exe
+    ("invoice\u202efdp.exe", True),  # right-to-left override: shows as invoiceexe.pdf
+    ("a.e\u200bxe", True),  # a zero-width space shows nothing
+    ("a.\uff45\uff58\uff45", True),  # full-width letters
+    ("a.exe\x00.pdf", True),  # C's file functions stop at NUL
+    ("a.exe\n.txt", True),
+    ("a.pdf::$DATA", False),
+    ("quote\u202eexe.pdf", False),  # shows as quotefdp.exe, but it is a PDF
+]
+
+
+@pytest.mark.parametrize(("filename", "blocked"), WINDOWS_NAMES)
+def test_names_are_read_as_windows_reads_them(filename, blocked):
+    assert blocked_attachments([filename]) == ((filename,) if blocked else ())
+    assert is_blocked(filename) is blocked
+
+
+def test_the_extensions_of_a_name_in_order_the_last_one_opening_the_file():
+    assert file_extensions("Report.Final.PDF") == ("final", "pdf")
+    assert file_extensions("a.pdf::$DATA") == ("pdf", "$data")
+    assert file_extensions("a.pdf. ") == ("pdf",)
+    assert file_extensions("..\\x/Scan") == ()
+    assert file_extensions("quote\u202eexe.pdf") == ("pdf",)
+
+
+def test_blocked_extensions_may_be_written_in_any_case_with_or_without_the_dot():
+    assert is_blocked("a.ZIP", [".zip", "DOCM", " "])
+    assert not is_blocked("a.zip", [])
+    assert is_blocked("a.docm", ["\uff24\uff2f\uff23\uff2d"])
+
+
+def test_a_plain_name_reads_in_the_order_its_characters_are():
+    assert plain_name("invoice\u202efdp.exe") == "invoicefdp.exe"
+    assert plain_name("\u2067\u05d3\u05d5\u05d7.pdf\u2069") == "\u05d3\u05d5\u05d7.pdf"
+    assert plain_name("Angebot für Müller.pdf") == "Angebot für Müller.pdf"
 
 
 def test_blocked_attachments_takes_the_administrators_list():

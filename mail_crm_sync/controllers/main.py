@@ -13,7 +13,10 @@ class MailCrmSyncController(http.Controller):
     @http.route("/mail_crm_sync/attachment/<int:attachment_id>", type="http", auth="user", methods=["GET"])
     def attachment(self, attachment_id, download=None):
         """An attachment of a synced email, kept in Odoo or fetched from the mail server, for a user
-        who may read the email: 404 for anyone else, a page saying why when the server cannot give it."""
+        who may read the email: 404 for anyone else, a page saying why when the server cannot give it.
+        Shown in the browser only when its type and name are harmless and ``download`` is not asked
+        (``_inline_type``), else a download of bytes the browser does not interpret. A GET, as
+        Odoo's /web/content: it reads the mailbox (BODY.PEEK) and changes no record a user sees."""
         attachment = request.env["mail.sync.message.attachment"].search([("id", "=", attachment_id)])
         if not attachment:
             raise request.not_found()
@@ -32,10 +35,9 @@ class MailCrmSyncController(http.Controller):
             _logger.info("Attachment %s could not be fetched: %s", attachment_id, error)
             account = attachment.sudo().email_id.location_ids[:1].account_id
             return self._unavailable(503, account._error_message(error), attachment)
-        inline = attachment._opens_inline() and not download
-        content_type = attachment.content_type if inline else "application/octet-stream"
+        content_type = "" if download else attachment._inline_type()
         disposition = content_disposition(attachment._download_name())  # RFC 6266, any name
-        if inline:
+        if content_type:
             disposition = "inline" + disposition.removeprefix("attachment")
         headers = [
             ("Content-Type", content_type or "application/octet-stream"),

@@ -3,16 +3,33 @@ import logging
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from mail_crm_sync_engine import MailSyncError, MessageGone, connect, fetch_part, name_for_part
+from mail_crm_sync_engine import (
+    MailSyncError,
+    MessageGone,
+    connect,
+    fetch_part,
+    file_extensions,
+    is_blocked,
+    name_for_part,
+    plain_name,
+)
 
 from .notify import notification
 
 _logger = logging.getLogger(__name__)
 
-# Opened in the browser when asked; everything else is downloaded.
-INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"}
+# The types a browser may show (not SVG: it runs scripts), each under the extensions that name it;
+# everything else is downloaded.
+INLINE_TYPES = {
+    "application/pdf": {"pdf"},
+    "image/png": {"png"},
+    "image/jpeg": {"jpg", "jpeg", "jpe", "jfif"},
+    "image/gif": {"gif"},
+    "image/webp": {"webp"},
+    "text/plain": {"txt", "text", "log"},
+}
 # Shown in Odoo's file viewer from the email; text is opened in a tab (the viewer would run it as HTML).
-VIEWER_TYPES = INLINE_TYPES - {"text/plain"}
+VIEWER_TYPES = set(INLINE_TYPES) - {"text/plain"}
 
 
 def human_size(size):
@@ -92,9 +109,7 @@ class MailSyncMessageAttachment(models.Model):
     @api.depends("content_type", "name")
     def _compute_opens_in_viewer(self):
         for attachment in self:
-            attachment.opens_in_viewer = (
-                attachment.content_type or ""
-            ).lower() in VIEWER_TYPES and attachment._opens_inline()
+            attachment.opens_in_viewer = attachment._inline_type() in VIEWER_TYPES
 
     @api.depends("pinned_attachment_id")
     def _compute_is_pinned(self):
@@ -109,7 +124,11 @@ class MailSyncMessageAttachment(models.Model):
     def action_download(self):
         self.ensure_one()
         self.check_access("read")
-        return {"type": "ir.actions.act_url", "url": f"/mail_crm_sync/attachment/{self.id}", "target": "new"}
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/mail_crm_sync/attachment/{self.id}?download=1",
+            "target": "new",
+        }
 
     def action_pin(self):
         """Keep the bytes of these attachments in Odoo, read from the mail server now."""
@@ -233,11 +252,20 @@ class MailSyncMessageAttachment(models.Model):
         raise error
 
     def _download_name(self):
-        return self.name or name_for_part(self.content_type or "", self.part or "")
+        """The name to show and save: without direction overrides, it reads as what it is."""
+        return plain_name(self.name or name_for_part(self.content_type or "", self.part or ""))
 
-    def _opens_inline(self):
-        """Whether the browser may show it rather than download it: a harmless type, and no
-        blocked extension anywhere in its name (invoice.pdf.exe)."""
+    def _inline_type(self):
+        """The type the browser may show it as, "" when it is downloaded: a harmless type, under a
+        name whose last extension, if any, says that type, and no blocked extension anywhere in
+        the name as Windows reads it (the check sending makes: invoice.pdf.exe, "a.exe ",
+        a.exe::$DATA)."""
+        content_type = (self.content_type or "").split(";")[0].strip().lower()
+        name = self._download_name()
+        extensions = file_extensions(name)
+        if content_type not in INLINE_TYPES or (
+            extensions and extensions[-1] not in INLINE_TYPES[content_type]
+        ):
+            return ""
         blocked = self.env["res.config.settings"]._mail_sync_blocked_extensions()
-        extensions = set(self._download_name().lower().split(".")[1:])
-        return (self.content_type or "").lower() in INLINE_TYPES and not extensions & blocked
+        return "" if is_blocked(name, blocked) else content_type

@@ -33,13 +33,14 @@ class ResPartner(models.Model):
 
     def action_mail_sync_export(self):
         """Download the synced emails that mention this contact's addresses, as far as the user may
-        read them: .eml files in a zip, with an index (the route builds it)."""
+        read them: .eml files in a zip, with an index (the route builds it). The web client posts
+        to the route with its CSRF token (the export is noted on the contact), then shows the note."""
         self.ensure_one()
         self.check_access("read")
         return {
-            "type": "ir.actions.act_url",
-            "url": f"/mail_crm_sync/partner/{self.id}/export",
-            "target": "download",
+            "type": "ir.actions.client",
+            "tag": "mail_crm_sync_download",
+            "params": {"url": f"/mail_crm_sync/partner/{self.id}/export", "reload": True},
         }
 
     def action_mail_sync_erase(self):

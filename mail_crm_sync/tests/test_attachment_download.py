@@ -3,6 +3,12 @@ from odoo.tests import new_test_user, tagged
 from .common import MailSyncHttpCase, make_email
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+# Names of a PDF that Windows reads otherwise than they look: it drops the spaces and dots that end
+# a name, takes a.exe::$DATA for the file a.exe (an NTFS stream), and a right-to-left override
+# makes invoice<RLO>fdp.exe show as invoiceexe.pdf. Each one is downloaded, never shown.
+WINDOWS_NAMES = ("a.exe ", "a.exe. . ", "a.pdf. exe", "a.exe::$DATA", "a.pdf::$DATA", "invoice\u202efdp.exe")
 
 
 @tagged("post_install", "-at_install")
@@ -21,6 +27,8 @@ class TestAttachmentDownload(MailSyncHttpCase):
             "<pdf@client.example>": ("Angebot für Müller.pdf", "application/pdf", PDF),
             "<exe@client.example>": ("invoice.pdf.exe", "application/pdf", b"MZ" + b"\0" * 100),
             "<page@client.example>": ("page.html", "text/html", b"<script>alert(1)</script>"),
+            "<svg@client.example>": ("logo.svg", "image/svg+xml", SVG),
+            "<names@client.example>": ("names.pdf", "application/pdf", PDF),
             "<gone@client.example>": ("lost.pdf", "application/pdf", PDF),
         }
         cls.paths = {
@@ -58,12 +66,47 @@ class TestAttachmentDownload(MailSyncHttpCase):
         self.assertNotIn(PDF[:200], response.content)
 
     def test_blocked_extensions_and_active_content_are_never_opened_inline(self):
-        for message_id in ("<exe@client.example>", "<page@client.example>"):
+        for message_id in ("<exe@client.example>", "<page@client.example>", "<svg@client.example>"):
             with self.subTest(message_id):
                 response = self._get(self.owner.login, message_id)
                 self.assertEqual(response.status_code, 200)
                 self.assertTrue(response.headers["Content-Disposition"].startswith("attachment"))
                 self.assertEqual(response.headers["Content-Type"], "application/octet-stream")
+
+    def test_names_windows_reads_otherwise_are_downloaded_never_shown(self):
+        attachment = self._attachment("<names@client.example>")
+        self.authenticate(self.owner.login, self.owner.login)
+        for name in WINDOWS_NAMES:
+            with self.subTest(name=name):
+                attachment.name = name
+                response = self.url_open(f"/mail_crm_sync/attachment/{attachment.id}")
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.content, PDF)
+                self.assertEqual(response.headers["Content-Disposition"].split(";")[0], "attachment")
+                self.assertEqual(response.headers["Content-Type"], "application/octet-stream")
+                self.assertEqual(response.headers["X-Content-Type-Options"], "nosniff")
+                self.assertFalse(attachment.opens_in_viewer)
+        attachment.name = "names.pdf"  # the same bytes under an honest name open in the browser
+        response = self.url_open(f"/mail_crm_sync/attachment/{attachment.id}")
+        self.assertEqual(response.headers["Content-Disposition"].split(";")[0], "inline")
+        self.assertEqual(response.headers["Content-Type"], "application/pdf")
+
+    def test_a_name_is_served_without_the_override_that_reverses_how_it_reads(self):
+        attachment = self._attachment("<names@client.example>")
+        attachment.name = "invoice\u202efdp.exe"
+        self.authenticate(self.owner.login, self.owner.login)
+        response = self.url_open(f"/mail_crm_sync/attachment/{attachment.id}")
+        disposition = response.headers["Content-Disposition"]
+        self.assertIn("filename*=UTF-8''invoicefdp.exe", disposition)
+        self.assertNotIn("%E2%80%AE", disposition)
+
+    def test_the_download_button_downloads_a_pdf_rather_than_showing_it(self):
+        action = self._attachment("<pdf@client.example>").with_user(self.owner).action_download()
+        self.authenticate(self.owner.login, self.owner.login)
+        response = self.url_open(action["url"])
+        self.assertEqual(response.content, PDF)
+        self.assertEqual(response.headers["Content-Disposition"].split(";")[0], "attachment")
+        self.assertEqual(response.headers["Content-Type"], "application/octet-stream")
 
     def test_mail_gone_from_the_server_is_explained(self):
         self.paths["<gone@client.example>"].unlink()

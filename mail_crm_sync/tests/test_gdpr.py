@@ -3,8 +3,10 @@ import io
 import zipfile
 
 from imapclient import IMAPClient
+from odoo import http
 from odoo.exceptions import AccessError
 from odoo.tests import Form, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import MailSyncCase, MailSyncHttpCase, make_email
 
@@ -168,26 +170,86 @@ class TestGdpr(MailSyncCase):
 
 @tagged("post_install", "-at_install")
 class TestGdprExportDownload(MailSyncHttpCase):
-    """The Export Emails button downloads the zip through a route of its own."""
+    """The Export Emails button downloads the zip through a route of its own: a POST with the
+    session's CSRF token, since the export reads the mailboxes and is noted on the contact. Neither
+    a link nor an image on another site (a GET), nor a form posted from it (no token), starts it."""
 
-    def test_the_export_downloads_as_a_zip_for_who_may_read_the_contact(self):
-        owner = new_test_user(self.env, login="mcs_export_owner", groups="sales_team.group_sale_salesman")
+    def setUp(self):
+        super().setUp()
+        self.owner = new_test_user(
+            self.env, login="mcs_export_owner", groups="sales_team.group_sale_salesman"
+        )
         box = self.server.add_user()
         self.server.deliver(
             box, make_email(sender="carol@client.example", to=box.email, message_id="<c1@client.example>")
         )
         account = self.env["mail.sync.account"].create(
-            self.account_values(box, user_id=owner.id, visibility="owner")
+            self.account_values(box, user_id=self.owner.id, visibility="owner")
         )
         account.action_test_connection()
         account._sync_accounts()
-        carol = self.env["res.partner"].create({"name": "Carol", "email": "carol@client.example"})
-        action = carol.with_user(owner).action_mail_sync_export()
-        self.authenticate(owner.login, owner.login)
-        response = self.url_open(action["url"])
+        self.carol = self.env["res.partner"].create({"name": "Carol", "email": "carol@client.example"})
+        self.url = f"/mail_crm_sync/partner/{self.carol.id}/export"
+        self.authenticate(self.owner.login, self.owner.login)
+
+    def export_notes(self):
+        self.carol.invalidate_recordset(["message_ids"])
+        return self.carol.message_ids.filtered(lambda message: "Exported" in (message.body or ""))
+
+    def test_the_button_posts_to_the_route_and_the_zip_comes_back_for_who_may_read_the_contact(self):
+        action = self.carol.with_user(self.owner).action_mail_sync_export()
+        self.assertEqual((action["type"], action["tag"]), ("ir.actions.client", "mail_crm_sync_download"))
+        self.assertEqual(action["params"]["url"], self.url)
+        # As the web client's download() posts it: the form's fields and the session's CSRF token.
+        form = {"token": "dummy-because-api-expects-one", "csrf_token": http.Request.csrf_token(self)}
+        response = self.url_open(action["params"]["url"], data=form)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.headers["Content-Type"], "application/zip")
         self.assertIn("Emails%20of%20Carol.zip", response.headers["Content-Disposition"])
         archive = zipfile.ZipFile(io.BytesIO(response.content))
         self.assertEqual(len(archive.namelist()), 2)  # the email and the index
-        self.assertEqual(self.url_open("/mail_crm_sync/partner/999999999/export").status_code, 404)
+        self.assertEqual(len(self.export_notes()), 1)
+        self.assertIn("Exported 1 synced emails", self.export_notes().body)
+        response = self.url_open("/mail_crm_sync/partner/999999999/export", data=form)
+        self.assertEqual(response.status_code, 404)
+
+    def test_the_button_in_the_browser_posts_the_export_and_shows_its_note(self):
+        """The web client's side: the button's action posts the form, with the token the page holds."""
+        button = "button[name='action_mail_sync_export']"
+        code = f"""
+            document.querySelector("{button}").click();
+            const until = Date.now() + 30000;
+            (function waitForTheNote() {{
+                const chatter = document.querySelector(".o-mail-Chatter");
+                if (chatter && chatter.textContent.includes("Exported 1 synced emails")) {{
+                    console.log("test successful");
+                }} else if (Date.now() > until) {{
+                    console.error("no export note in the chatter");
+                }} else {{
+                    setTimeout(waitForTheNote, 200);
+                }}
+            }})();
+        """
+        self.browser_js(
+            f"/odoo/action-base.action_partner_form/{self.carol.id}",
+            code,
+            ready=f'!!document.querySelector("{button}")',
+            login=self.owner.login,
+        )
+        self.assertEqual(len(self.export_notes()), 1)
+
+    def test_a_get_of_the_export_answers_405_and_exports_nothing(self):
+        response = self.url_open(self.url)
+        self.assertEqual(response.status_code, 405)
+        self.assertNotIn("application/zip", response.headers.get("Content-Type", ""))
+        self.assertFalse(self.export_notes())
+
+    def test_a_post_without_the_sessions_csrf_token_is_refused_and_exports_nothing(self):
+        forged = "0" * 40 + "o9999999999"
+        for form in ({"token": "dummy"}, {"token": "dummy", "csrf_token": forged}):
+            with self.subTest(form=form), mute_logger("odoo.http"):
+                response = self.url_open(self.url, data=form)
+                self.assertEqual(response.status_code, 400)
+                self.assertIn("CSRF", response.text)
+                self.assertNotIn("application/zip", response.headers.get("Content-Type", ""))
+        self.assertFalse(self.export_notes())
