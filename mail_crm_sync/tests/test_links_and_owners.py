@@ -111,18 +111,17 @@ class TestAccountsFollowTheirOwner(MailSyncCase):
         with self.assertRaises(UserError):
             account.action_test_connection()
 
-        colleague_sees = self.Message.with_user(self.other_salesman).search(
-            [("id", "in", (linked | lonely).ids)]
-        )
-        self.assertEqual(colleague_sees, linked)
+        manager_sees = self.Message.with_user(self.manager).search([("id", "in", (linked | lonely).ids)])
+        self.assertEqual(manager_sees, linked, "private mail shows on its linked records to managers")
+        colleague = self.Message.with_user(self.other_salesman)
+        self.assertFalse(colleague.search([("id", "in", (linked | lonely).ids)]), "not in the owner's teams")
 
         account.unlink()  # never touches the server; mail linked to records stays visible on them
         self.assertTrue(all(path.exists() for path in on_server), "the mailbox keeps its mail")
-        colleague_sees = self.Message.with_user(self.other_salesman).search(
-            [("id", "in", (linked | lonely).ids)]
-        )
-        self.assertEqual(colleague_sees, linked)
-        self.assertIn(linked, customer.with_user(self.other_salesman).mail_sync_message_ids)
+        manager_sees = self.Message.with_user(self.manager).search([("id", "in", (linked | lonely).ids)])
+        self.assertEqual(manager_sees, linked)
+        self.assertIn(linked, customer.with_user(self.manager).mail_sync_message_ids)
+        self.assertFalse(colleague.search([("id", "in", (linked | lonely).ids)]))
 
     def test_mail_of_a_deleted_account_synced_again_follows_its_new_account(self):
         customer = self.env["res.partner"].create({"name": "Kept Customer", "email": "kept@client.example"})
@@ -132,12 +131,19 @@ class TestAccountsFollowTheirOwner(MailSyncCase):
         linked = self.messages("<kept@client.example>")
         colleague = self.Message.with_user(self.other_salesman)
         self.assertFalse(colleague.search([("id", "=", linked.id)]), "the owner's mailbox is private")
+        manager = self.Message.with_user(self.manager)
+        self.assertFalse(manager.search([("id", "=", linked.id)]), "not even to managers")
         account.unlink()
-        self.assertEqual(colleague.search([("id", "=", linked.id)]), linked, "left: shown on its contact")
+        self.assertEqual(
+            manager.search([("id", "=", linked.id)]), linked, "left: shown to managers on its contact"
+        )
+        self.assertFalse(
+            colleague.search([("id", "=", linked.id)]), "and to no colleague who creates a contact"
+        )
         again, _box = self.create_account(mailbox_user=box, visibility="owner")
         self.sync(again)
         self.assertEqual(self.messages("<kept@client.example>"), linked)
-        self.assertFalse(colleague.search([("id", "=", linked.id)]), "private again, as its new account is")
+        self.assertFalse(manager.search([("id", "=", linked.id)]), "private again, as its new account is")
 
     def test_an_email_made_without_an_account_shows_on_its_linked_records(self):
         customer = self.env["res.partner"].create({"name": "Kept Customer", "email": "kept@client.example"})
@@ -150,8 +156,11 @@ class TestAccountsFollowTheirOwner(MailSyncCase):
         )
         made._link_messages(made.ids)
         self.assertEqual(made.partner_ids, customer)
-        colleague = self.Message.with_user(self.other_salesman)
-        self.assertEqual(colleague.search([("id", "=", made.id)]), made, "no account: shown on its contact")
+        manager = self.Message.with_user(self.manager)
+        self.assertEqual(
+            manager.search([("id", "=", made.id)]), made, "no account: shown to managers on its contact"
+        )
+        self.assertFalse(self.Message.with_user(self.other_salesman).search([("id", "=", made.id)]))
 
     def test_deleted_owner_stops_the_sync(self):
         account, _box = self.create_account()
