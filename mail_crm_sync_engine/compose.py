@@ -33,6 +33,8 @@ _POLICY = policy.SMTP.clone(cte_type="7bit", refold_source="none")
 _MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
 # Unicode's bidirectional controls: ALM, LRM, RLM, LRE..RLO, LRI..PDI.
 _DIRECTION_CONTROLS_RE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What may not stand in a local part written without quotes (RFC 5322 3.4.1 atoms and dots).
+_LOCAL_PART_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,11 @@ class Draft:
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """What ``compose`` made: the bytes, and what sending and filing them need."""
+    """What ``compose`` made: the bytes, and what sending and filing them need.
+
+    ``data`` is the message as its sender keeps it, in Sent and in the CRM: with its Bcc header,
+    as mail clients file it. ``send_message`` leaves that header out of what the SMTP server gets.
+    """
 
     data: bytes = field(repr=False)
     message_id: str
@@ -78,7 +84,9 @@ class ReplyHeaders(NamedTuple):
 def compose(draft: Draft) -> OutgoingMessage:
     """The RFC 5322 bytes of ``draft``: text and HTML as multipart/alternative, inside
     multipart/mixed when there are attachments; non-ASCII names, subject and filenames encoded
-    (RFC 2047, RFC 2231); CRLF line ends. Raises ValueError for an unusable address or id.
+    (RFC 2047, RFC 2231); CRLF line ends; display names on one line. The Bcc header is in the
+    sender's copy (``OutgoingMessage.data``), never in what is sent. Raises ValueError for an
+    unusable address or id.
     """
     recipients: dict[str, str] = {}
     for address in (*draft.to, *draft.cc, *draft.bcc):
@@ -95,10 +103,10 @@ def compose(draft: Draft) -> OutgoingMessage:
     message = EmailMessage(policy=_POLICY)
     message["Date"] = email.utils.format_datetime(date)
     message["From"] = sender
-    if draft.to:  # Cc or Bcc alone is allowed (RFC 5322 3.6.3)
-        message["To"] = [_header_address(address) for address in draft.to]
-    if draft.cc:
-        message["Cc"] = [_header_address(address) for address in draft.cc]
+    # Cc or Bcc alone is allowed (RFC 5322 3.6.3); Bcc is for the sender's copy: send_message drops it.
+    for name, addresses in (("To", draft.to), ("Cc", draft.cc), ("Bcc", draft.bcc)):
+        if addresses:
+            message[name] = [_header_address(address) for address in addresses]
     message["Subject"] = " ".join(draft.subject.split())
     _set_ids(message, "Message-ID", [message_id])
     if draft.in_reply_to:
@@ -136,6 +144,58 @@ def reply_headers(original_message_id: str, original_references: Iterable[str] |
     if len(ids) > MAX_REFERENCES:
         ids = [ids[0], *ids[-(MAX_REFERENCES - 1) :]]
     return ReplyHeaders(parent, tuple(ids))
+
+
+def read_addresses(text: str) -> tuple[Address, ...]:
+    """The addresses of a list a person typed (``Name <name@example.com>, other@example.com``),
+    read strictly, so that only what the text visibly holds receives the mail.
+
+    Control characters count as spaces. Raises ValueError, with a sentence for the user, for a
+    list the email package finds malformed, a group (``team: a@x;``), and an address not written
+    outside quotes and comments: a display name, quoted or encoded, never adds a recipient.
+    """
+    text = clean_name(text)
+    if not text:
+        return ()
+    try:
+        header = policy.default.header_factory("to", text)
+        groups, defects = header.groups, header.defects
+    except Exception as error:  # the email package raises many kinds on bad input
+        raise ValueError(f"{text!r} is not a list of email addresses.") from error
+    if defects:
+        raise ValueError(
+            f"{text!r} is not a list of email addresses: separate them with commas, as "
+            "Name <name@example.com>, and put a name holding a comma in double quotes."
+        )
+    if any(group.display_name is not None for group in groups):
+        raise ValueError(f"{text!r} holds a group of addresses: write the addresses one by one.")
+    visible = _outside_quotes(text).lower()
+    addresses = []
+    for group in groups:
+        for address in group.addresses:
+            if not address.domain or address.addr_spec.lower() not in visible:
+                raise ValueError(f"{address.addr_spec!r} in {text!r} is not an email address.")
+            addresses.append(Address(clean_name(address.display_name), address.addr_spec))
+    if len(addresses) > visible.count("@"):
+        raise ValueError(f"{text!r} holds fewer addresses than it would be sent to.")
+    return tuple(addresses)
+
+
+def format_addresses(addresses: Iterable[Address]) -> str:
+    """The addresses as a person reads and types them, and as ``read_addresses`` reads them back:
+    names in their own letters (no RFC 2047 words), quoted where they hold a comma, a quote or
+    another special; without control characters."""
+    return ", ".join(_display(address) for address in addresses)
+
+
+def clean_name(name: str) -> str:
+    """``name`` on one line: control characters (CR, LF, NUL...) and line separators as spaces,
+    runs of spaces as one. What a display name becomes before it reaches a header."""
+    return " ".join(
+        "".join(
+            " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in name or ""
+        ).split()
+    )
 
 
 def blocked_attachments(
@@ -196,9 +256,49 @@ def _header_address(address: Address) -> headerregistry.Address:
         raise ValueError(f"{address.email!r} is not an email address.")
     if not local.isascii():
         raise ValueError(f"{address.email!r}: addresses with non-ASCII before the @ cannot be sent.")
+    if not _LOCAL_PART_RE.fullmatch(local) or any(char in domain for char in ' \t<>()[],;:@"\\'):
+        raise ValueError(f"{address.email!r} is not an email address.")
     if not domain.isascii():
         domain = domain.encode("idna").decode("ascii")
-    return headerregistry.Address(" ".join(address.name.split()), local, domain)
+    if any(unicodedata.category(char) == "Cc" for char in domain):
+        raise ValueError(f"{address.email!r} is not an email address.")
+    return headerregistry.Address(clean_name(address.name), local, domain)
+
+
+def _display(address: Address) -> str:
+    email_address = address.email.strip()
+    name = clean_name(address.name)
+    if not name:
+        return email_address
+    local, _, domain = email_address.rpartition("@")
+    try:
+        return str(headerregistry.Address(name, local, domain))
+    except (ValueError, IndexError):  # an address the email package refuses is shown as it is
+        return f'"{email.utils.quote(name)}" <{email_address}>'
+
+
+def _outside_quotes(text: str) -> str:
+    """``text`` with its quoted strings and comments blanked out: what a reader takes as addresses."""
+    out = []
+    quoted = escaped = False
+    comments = 0
+    for char in text:
+        inside = quoted or comments > 0
+        if escaped:
+            escaped = False
+        elif char == "\\" and inside:
+            escaped = True
+        elif quoted:
+            quoted = char != '"'
+        elif char == '"':
+            quoted = inside = True
+        elif char == "(":
+            comments += 1
+            inside = True
+        elif char == ")" and comments:
+            comments -= 1
+        out.append(" " if inside else char)
+    return "".join(out)
 
 
 def _message_id(value: str) -> str:

@@ -41,6 +41,8 @@ _logger = logging.getLogger(__name__)
 # Providers whose SMTP server files a copy in Sent itself: appending one more would double it.
 _FILES_SENT_MAIL = ("gmail.com", "googlemail.com", "office365.com", "outlook.com")
 _BARE_LF_RE = re.compile(rb"(?<!\r)\n")
+# A Bcc field with its folded lines, in the header block.
+_BCC_FIELD_RE = re.compile(rb"^bcc[ \t]*:.*\r\n(?:[ \t].*\r\n)*", re.IGNORECASE | re.MULTILINE)
 _SEEN = "\\Seen"
 
 
@@ -68,7 +70,8 @@ def send_message(
 ) -> str:
     """Submit ``message_bytes`` to every recipient, or to none: if the server refuses any
     recipient, nothing is sent and RecipientsRefused lists them. Returns the server's last reply
-    (its queue id, for the log).
+    (its queue id, for the log). A Bcc header (the sender's copy keeps one) is left out: Bcc
+    recipients are in ``recipients`` and no one else learns of them.
 
     Raises ServerUnreachable, TlsFailure, Timeout, AuthenticationFailed, Throttled,
     MessageRefused, RecipientsRefused or ServerRefused, each with one sentence for the user.
@@ -76,7 +79,7 @@ def send_message(
     recipients = list(dict.fromkeys(recipients))
     if not recipients:
         raise ValueError("The message has no recipient.")
-    data = _crlf(message_bytes)
+    data = _without_bcc(_crlf(message_bytes))
     smtp = None
     try:
         smtp = _open(settings)
@@ -298,6 +301,12 @@ def _where(settings: SmtpSettings) -> str:
 def _reply(code: int, reply: bytes | str) -> str:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     return f"{code} {' '.join(text.split())}"
+
+
+def _without_bcc(data: bytes) -> bytes:
+    """The message without the Bcc fields of its header (the body and its parts are untouched)."""
+    end = data.find(b"\r\n\r\n") + 2 if b"\r\n\r\n" in data else len(data)
+    return _BCC_FIELD_RE.sub(b"", data[:end]) + data[end:]
 
 
 def _crlf(data: bytes) -> bytes:

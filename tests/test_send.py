@@ -37,7 +37,7 @@ from mail_crm_sync_engine import (
     send_message,
     sync_folder,
 )
-from mail_crm_sync_engine.compose import MAX_REFERENCES
+from mail_crm_sync_engine.compose import MAX_REFERENCES, format_addresses, read_addresses
 from mail_crm_sync_engine.parse import normalize_message_id
 from mail_crm_sync_engine.testing import SmtpServer, free_port
 from tests.conftest import imap_view, settings_for
@@ -92,7 +92,7 @@ def test_composed_bytes_read_back_through_the_engine_with_headers_text_and_attac
     assert record.subject == "Angebot für Köln: Ihre Anfrage (Größe XL)"
     assert record.from_ == (SALES,)
     assert record.to == (CLIENT,) and record.cc == (BOSS,)
-    assert record.bcc == ()
+    assert record.bcc == (HIDDEN,), "the copy in Sent keeps whom it was sent to in Bcc"
     assert record.in_reply_to == normalize_message_id(OUTLOOK_ID)  # the domain lowercased
     assert record.references == ("<root@client.example>", "<second@client.example>", record.in_reply_to)
     assert record.date == SENT_AT
@@ -106,12 +106,12 @@ def test_composed_bytes_read_back_through_the_engine_with_headers_text_and_attac
     assert record.warnings == ()
 
 
-def test_bcc_is_an_envelope_recipient_never_a_header():
+def test_bcc_is_an_envelope_recipient_and_only_the_senders_copy_names_it():
     outgoing = compose(draft())
     assert outgoing.recipients == (CLIENT.email, BOSS.email, HIDDEN.email)
-    assert b"archive@example.test" not in outgoing.data
-    assert b"\nBcc:" not in outgoing.data
     assert outgoing.envelope_from == SALES.email
+    kept = email.message_from_bytes(outgoing.data, policy=policy.default)
+    assert [address.addr_spec for address in kept["Bcc"].addresses] == [HIDDEN.email]
 
 
 def test_bytes_are_seven_bit_with_crlf_and_parse_as_mixed_over_alternative():
@@ -158,7 +158,7 @@ def test_long_reply_ids_stay_ids_and_are_not_encoded_words():
 
 
 def test_header_injection_through_subject_or_names_is_impossible():
-    outgoing = compose(draft(subject="Hello\r\nBcc: victim@evil.example"))
+    outgoing = compose(draft(subject="Hello\r\nBcc: victim@evil.example", bcc=()))
     assert b"\r\nBcc:" not in outgoing.data
     assert b"Subject: Hello Bcc: victim@evil.example\r\n" in outgoing.data
     with pytest.raises(ValueError):
@@ -276,7 +276,8 @@ def smtp_settings(server: SmtpServer, **changes) -> SmtpSettings:
 def test_send_over_every_security_mode_with_a_login(any_smtp):
     outgoing = compose(draft(subject=f"over {any_smtp.security}"))
     reply = send_message(smtp_settings(any_smtp), outgoing.envelope_from, outgoing.recipients, outgoing.data)
-    [kept] = [mail for mail in any_smtp.received if mail.data == outgoing.data]
+    [kept] = [mail for mail in any_smtp.received if outgoing.message_id.encode() in mail.data]
+    assert kept.data == outgoing.data.replace(b"Bcc: Secret Keeper <archive@example.test>\r\n", b"")
     assert kept.login == "sales@example.test"
     assert kept.mail_from == SALES.email
     assert kept.rcpt_tos == (CLIENT.email, BOSS.email, HIDDEN.email)
@@ -422,3 +423,83 @@ def test_sent_copy_is_filed_once_on_a_server_without_uidplus(dovecot_without_uid
 )
 def test_providers_that_file_sent_mail_themselves(host, files):
     assert provider_files_sent_mail(host, extra_hosts=["zoho.eu", " "]) is files
+
+
+# -- Addresses: names are data, never recipients ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("addresses", "shown"),
+    [
+        ((Address("Jürgen Zöllner", "j@client.example"),), "Jürgen Zöllner <j@client.example>"),
+        ((Address("Buyer, Alice", "alice@client.example"),), '"Buyer, Alice" <alice@client.example>'),
+        (
+            (Address("Mallory\r\nBcc: evil@evil.example", "m@client.example"), BOSS),
+            '"Mallory Bcc: evil@evil.example" <m@client.example>, boss@client.example',
+        ),
+        (
+            (Address("evil@evil.example, Nina", "nina@client.example"),),
+            '"evil@evil.example, Nina" <nina@client.example>',
+        ),
+    ],
+)
+def test_addresses_are_shown_as_people_read_them_and_read_back_as_the_same_addresses(addresses, shown):
+    assert format_addresses(addresses) == shown
+    assert [address.email for address in read_addresses(shown)] == [address.email for address in addresses]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Buyer, Alice <alice@client.example>",  # an unquoted comma: "Buyer" is no address
+        "Mallory\r\nBcc: evil@evil.example <m@client.example>",
+        "team: a@client.example, b@client.example;",
+        "a@client.example b@client.example",
+        "nina <=?utf-8?q?evil=40evil.example?=@client.example>",
+    ],
+)
+def test_a_list_that_is_not_plainly_addresses_is_refused(typed):
+    with pytest.raises(ValueError):
+        read_addresses(typed)
+
+
+def test_typed_lists_give_exactly_the_addresses_written_outside_names():
+    assert read_addresses("=?utf-8?q?evil=40evil.example=2C_Nina?= <nina@client.example>") == (
+        Address("evil@evil.example, Nina", "nina@client.example"),
+    )
+    assert read_addresses('"Buyer, Alice" <alice@client.example>, bob@client.example') == (
+        Address("Buyer, Alice", "alice@client.example"),
+        Address("", "bob@client.example"),
+    )
+    assert read_addresses("  ") == ()
+
+
+def test_control_characters_in_names_never_reach_a_header(smtp_server):
+    smtp_server.add_user("sales@example.test", "s3cret")
+    outgoing = compose(
+        draft(
+            to=(Address("Mallory\r\nBcc: evil@evil.example", "mallory@client.example"),),
+            cc=(Address("Nina\x00\x0b\u2028Cc: evil2@evil.example", "nina@client.example"),),
+            bcc=(),
+        )
+    )
+    assert outgoing.recipients == ("mallory@client.example", "nina@client.example")
+    send_message(smtp_settings(smtp_server), outgoing.envelope_from, outgoing.recipients, outgoing.data)
+    [kept] = [mail for mail in smtp_server.received if outgoing.message_id.encode() in mail.data]
+    assert kept.rcpt_tos == ("mallory@client.example", "nina@client.example")
+    parsed = email.message_from_bytes(kept.data, policy=policy.default)
+    assert parsed["Bcc"] is None
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["mallory@client.example"]
+    assert [a.addr_spec for a in parsed["Cc"].addresses] == ["nina@client.example"]
+    assert str(parsed["To"].addresses[0].display_name) == "Mallory Bcc: evil@evil.example"
+
+
+def test_the_bcc_header_of_the_senders_copy_never_goes_to_the_smtp_server(smtp_server):
+    smtp_server.add_user("sales@example.test", "s3cret")
+    outgoing = compose(draft(bcc=(HIDDEN, Address("Second, Hidden", "second@example.test"))))
+    assert b"Bcc:" in outgoing.data
+    send_message(smtp_settings(smtp_server), outgoing.envelope_from, outgoing.recipients, outgoing.data)
+    [kept] = [mail for mail in smtp_server.received if outgoing.message_id.encode() in mail.data]
+    assert set(kept.rcpt_tos) == {CLIENT.email, BOSS.email, HIDDEN.email, "second@example.test"}
+    assert b"archive@example.test" not in kept.data and b"second@example.test" not in kept.data
+    assert b"Bcc" not in kept.data.partition(b"\r\n\r\n")[0]
