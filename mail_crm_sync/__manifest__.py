@@ -24,6 +24,7 @@
         "data/ir_cron_pinning_data.xml",
         "data/ir_cron_backfill_data.xml",
         "data/ir_cron_idle_data.xml",
+        "data/mail_sync_outbox_data.xml",
         "views/mail_sync_account_views.xml",
         "views/mail_sync_account_idle_views.xml",
         "views/mail_sync_folder_views.xml",

@@ -20,6 +20,7 @@ from . import (
     mail_sync_message_link,
     mail_sync_message_link_domain,
     mail_sync_message_location,
+    mail_sync_outbox,
     mail_sync_person_backfill,
     mail_sync_timeline,
     mail_sync_tombstone,

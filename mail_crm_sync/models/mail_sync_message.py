@@ -1012,6 +1012,11 @@ class MailSyncMessage(models.Model):
             )
             self._held_by_an_account([message_ids[record.message_id]])
         message = self.browse(message_ids[record.message_id])
+        bcc = self._sent_bcc(outgoing)  # mail_sync_outbox.py: the sender sees later whom they Bcc'd
+        if bcc:
+            self.env.cr.execute(
+                SQL("UPDATE mail_sync_message SET email_bcc = %s WHERE id = %s", bcc, message.id)
+            )
         if origin and origin._name in ("res.partner", "crm.lead"):
             field = "partner_id" if origin._name == "res.partner" else "lead_id"
             Link = self.env["mail.sync.message.link"]

@@ -13,6 +13,7 @@ from . import (
     test_lists,
     test_oauth,
     test_pinning,
+    test_production_outbox,
     test_production_runtime,
     test_production_sync,
     test_security,

@@ -101,6 +101,7 @@ class TestOAuth(HttpCase):
                 "body": "<p>Hi</p>",
             }
         ).action_send()
+        self.env["mail.sync.outbox"]._cron_send()  # as the scheduled action does after Send's commit
 
     def sign_in(self, account, login=None):
         """The browser's round trip: Odoo → the provider's consent → Odoo's callback."""

@@ -45,10 +45,7 @@ class TestSend(MailSyncCase):
             mailbox_user=mailbox_user,
             imap_port=server.port,
             sending_enabled=True,
-            smtp_host=self.smtp.host,
-            smtp_port=self.smtp.port,
-            smtp_security="none",
-            **values,
+            **{"smtp_host": self.smtp.host, "smtp_port": self.smtp.port, "smtp_security": "none", **values},
         )
         return account, box
 
@@ -61,6 +58,14 @@ class TestSend(MailSyncCase):
             {"body": "<p>Our offer is attached.</p>", **values}
         )
         return wizard
+
+    def send(self, wizard):
+        """Press Send, then run the sending job as the scheduled action does after the commit (in
+        test mode the request's commit is not real: test_production_outbox.py has what depends on
+        it). Returns the notice Send answered with."""
+        answer = wizard.action_send()
+        self.env["mail.sync.outbox"]._cron_send()
+        return answer
 
     def imap(self, box, server=None):
         server = server or self.server
@@ -92,8 +97,9 @@ class TestSend(MailSyncCase):
         self.assertEqual(wizard.email_to, "Alice Client <alice@client.example>")
         self.assertEqual(wizard.subject, "Chairs for the new office")
 
-        wizard.action_send()
+        answer = self.send(wizard)
 
+        self.assertIn("queued", answer["params"]["message"])
         received = self.smtp.received[before:]
         self.assertEqual(len(received), 1)
         mail = received[0]
@@ -116,6 +122,8 @@ class TestSend(MailSyncCase):
         stored = self.messages(message_id)
         self.assertEqual(len(stored), 1)
         self.assertEqual(stored.direction, "outgoing")
+        self.assertEqual(stored.send_state, "sent")
+        self.assertEqual(stored.email_bcc, "boss@example.test", "the sender sees whom they Bcc'd")
         self.assertEqual(stored.lead_ids, self.lead)
         self.assertEqual(stored.partner_ids, self.alice | self.company)
         lead_link = stored.link_ids.filtered("lead_id")
@@ -152,7 +160,7 @@ class TestSend(MailSyncCase):
         self.assertIn("How much for 40 chairs?", wizard.quote)
         before = len(self.smtp.received)
 
-        wizard.action_send()
+        self.send(wizard)
 
         parsed = email.message_from_bytes(self.smtp.received[before].data, policy=policy.default)
         self.assertEqual(parsed["In-Reply-To"], "<ask@client.example>")
@@ -201,7 +209,7 @@ class TestSend(MailSyncCase):
         self.assertEqual(wizard.attachment_ids.mapped("name"), ["plan.pdf"])
         self.assertEqual(wizard.attachment_ids.raw, b"%PDF-1.4 the plan")
         before = len(self.smtp.received)
-        wizard.action_send()
+        self.send(wizard)
         parsed = email.message_from_bytes(self.smtp.received[before].data, policy=policy.default)
         self.assertIsNone(parsed["In-Reply-To"], "a forward starts a conversation of its own")
         self.assertEqual([part.get_content() for part in parsed.iter_attachments()], [b"%PDF-1.4 the plan"])
@@ -241,7 +249,7 @@ class TestSend(MailSyncCase):
         self.addCleanup(bare.stop)
         account, box = self.sending_account(server=bare)
         self.assertNotIn("Sent", account.folder_ids.mapped("name"))
-        self.write_from(self.alice).action_send()
+        self.send(self.write_from(self.alice))
         client = self.imap(box, bare)
         self.assertIn("Sent", [name for _flags, _sep, name in client.list_folders()])
         self.assertEqual(client.folder_status("Sent", ["MESSAGES"])[b"MESSAGES"], 1)
@@ -251,7 +259,7 @@ class TestSend(MailSyncCase):
         self.env["ir.config_parameter"].sudo().set_param("mail_crm_sync.self_filing_hosts", self.server.host)
         account, box = self.sending_account()
         before = len(self.smtp.received)
-        self.write_from(self.alice).action_send()
+        self.send(self.write_from(self.alice))
         message_id = email.message_from_bytes(self.smtp.received[before].data)["Message-ID"]
         self.assertEqual(self.in_folder(box, "Sent", message_id), {}, "no copy from us")
         stored = self.messages(message_id)
@@ -263,13 +271,43 @@ class TestSend(MailSyncCase):
         account, box = self.sending_account()
         self.smtp.refuse_recipient("nobody@client.example")
         before = len(self.smtp.received)
-        wizard = self.write_from(self.alice, email_cc="nobody@client.example")
-        with self.assertRaises(UserError) as refusal:
-            wizard.action_send()
-        self.assertIn("nobody@client.example", str(refusal.exception))
+        wizard = self.write_from(self.alice, email_cc="nobody@client.example", subject="Refused")
+        self.send(wizard)
         self.assertEqual(len(self.smtp.received), before)
         self.assertEqual(self.imap(box).folder_status("Sent", ["MESSAGES"])[b"MESSAGES"], 0)
-        self.assertFalse(self.Message.search([("account_ids", "in", account.ids)]))
+        stored = self.Message.search([("account_ids", "in", account.ids)])
+        self.assertEqual(stored.send_state, "failed", "a refusal is not tried again by itself")
+        self.assertIn("nobody@client.example", stored.send_error, "the server's words")
+
+        stored.with_user(self.salesman).action_retry_send()
+        self.assertEqual(stored.send_state, "queued")
+        self.env["mail.sync.outbox"]._cron_send()
+        self.assertEqual(stored.send_state, "failed")
+        self.assertEqual(len(self.smtp.received), before, "still refused: still nothing sent")
+        with self.assertRaises(UserError):
+            stored.with_user(self.other_salesman).action_retry_send()
+
+    def test_an_unreachable_server_is_tried_again_and_sends_once(self):
+        down = SmtpServer(Security.NONE)  # not started: nothing answers on its port
+        account, _box = self.sending_account(smtp_port=down.port)
+        wizard = self.write_from(self.alice, subject="Later")
+        self.send(wizard)
+        stored = self.Message.search([("account_ids", "in", account.ids)])
+        self.assertEqual(stored.send_state, "queued", "a temporary failure is tried again")
+        self.assertIn("could not be reached", stored.send_error)
+        row = stored.outbox_ids
+        self.assertEqual(row.attempts, 1)
+        self.assertTrue(row.next_attempt, "after a delay")
+        self.env["mail.sync.outbox"]._cron_send()
+        self.assertEqual(row.attempts, 1, "not before the delay")
+
+        account.smtp_port = self.smtp.port
+        before = len(self.smtp.received)
+        row.next_attempt = "2000-01-01 00:00:00"
+        self.env["mail.sync.outbox"]._cron_send()
+        self.env["mail.sync.outbox"]._cron_send()
+        self.assertEqual(stored.send_state, "sent")
+        self.assertEqual(len(self.smtp.received), before + 1)
 
     def test_delete_and_move_reach_the_server(self):
         account, box = self.sending_account()
@@ -343,3 +381,142 @@ class TestSend(MailSyncCase):
         self.assertTrue(message.exists())
         self.assertEqual(self.alice.mail_sync_message_ids, message)
         self.assertEqual(len(self.in_folder(box, "INBOX", "<kept@c.example>")), 1, "server untouched")
+
+
+@tagged("post_install", "-at_install")
+class TestSafeAddresses(MailSyncCase):
+    """Recipients are the addresses a person sees, never what a display name holds; names show as
+    people write them; the sender keeps whom they Bcc'd, the SMTP server never learns it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.smtp = SmtpServer(Security.NONE).start()
+        cls.addClassCleanup(cls.smtp.stop)
+        cls.salesman.signature = "<p>Sally Sales, Chair Company</p>"
+
+    sending_account = TestSend.sending_account
+    composer = TestSend.composer
+    imap = TestSend.imap
+
+    def send(self, wizard):
+        """Press Send; where sending waits for the commit (the outbox), run the sending job too.
+        Returns what the SMTP server received."""
+        before = len(self.smtp.received)
+        wizard.action_send()
+        if "mail.sync.outbox" in self.env:
+            self.env["mail.sync.outbox"]._cron_send()
+        return self.smtp.received[before:]
+
+    def received_from(self, account, box, sender, cc=None, message_id="<in@client.example>"):
+        """An email with this raw From (and Cc) header delivered to the box and synced."""
+        cc_line = f"Cc: {cc}\r\n" if cc else ""
+        raw = (
+            f"From: {sender}\r\nTo: {box.email}\r\n{cc_line}Subject: Chairs\r\nMessage-ID: {message_id}\r\n"
+            "Date: Tue, 03 Nov 2026 09:30:15 +0100\r\n\r\nHow much for 40 chairs?\r\n"
+        ).encode()
+        self.deliver(box, raw)
+        self.sync(account)
+        return self.messages(message_id)
+
+    def reply(self, message, mode="reply"):
+        action = getattr(message.with_user(self.salesman), f"action_{mode}")()
+        return self.composer(**action["context"]).create({"body": "<p>1,200 EUR.</p>"})
+
+    def write_to(self, partner, **values):
+        action = partner.with_user(self.salesman).action_mail_sync_compose()
+        return self.composer(**action["context"]).create({"body": "<p>Our offer.</p>", **values})
+
+    def test_an_encoded_comma_and_address_in_a_name_add_no_recipient(self):
+        account, box = self.sending_account()
+        message = self.received_from(
+            account, box, '"=?utf-8?q?evil=40evil.example=2C_Nina?=" <nina@client.example>'
+        )
+        wizard = self.reply(message)
+        self.assertEqual(wizard.email_to, '"evil@evil.example, Nina" <nina@client.example>')
+        [mail] = self.send(wizard)
+        self.assertEqual(mail.rcpt_tos, ("nina@client.example",))
+
+    def test_a_line_break_in_a_senders_name_adds_no_recipient(self):
+        account, box = self.sending_account()
+        message = self.received_from(
+            account, box, "=?utf-8?b?TWFsbG9yeQ0KQmNjOiBldmlsQGV2aWwuZXhhbXBsZQ==?= <mallory@client.example>"
+        )
+        wizard = self.reply(message)
+        self.assertNotIn("\n", wizard.email_to)
+        [mail] = self.send(wizard)
+        self.assertEqual(mail.rcpt_tos, ("mallory@client.example",))
+        parsed = email.message_from_bytes(mail.data, policy=policy.default)
+        self.assertIsNone(parsed["Bcc"])
+        self.assertEqual([a.addr_spec for a in parsed["To"].addresses], ["mallory@client.example"])
+
+    def test_reply_all_to_outlook_style_names_with_commas(self):
+        account, box = self.sending_account()
+        message = self.received_from(
+            account, box, '"Buyer, Alice" <alice@buyer.example>', cc='"Client, Carol" <carol@client.example>'
+        )
+        wizard = self.reply(message, "reply_all")
+        self.assertEqual(wizard.email_to, '"Buyer, Alice" <alice@buyer.example>')
+        self.assertEqual(wizard.email_cc, '"Client, Carol" <carol@client.example>')
+        [mail] = self.send(wizard)
+        self.assertEqual(mail.rcpt_tos, ("alice@buyer.example", "carol@client.example"))
+        parsed = email.message_from_bytes(mail.data, policy=policy.default)
+        self.assertEqual(parsed["To"].addresses[0].display_name, "Buyer, Alice")
+
+    def test_writing_to_a_contact_whose_name_holds_a_line_break(self):
+        self.sending_account()
+        partner = self.env["res.partner"].create(
+            {"name": "Mallory\r\nBcc: evil@evil.example", "email": "mallory@client.example"}
+        )
+        wizard = self.write_to(partner)
+        self.assertEqual(wizard.email_to, '"Mallory Bcc: evil@evil.example" <mallory@client.example>')
+        [mail] = self.send(wizard)
+        self.assertEqual(mail.rcpt_tos, ("mallory@client.example",))
+
+    def test_a_non_ascii_name_shows_as_written(self):
+        self.sending_account()
+        partner = self.env["res.partner"].create(
+            {"name": "Jürgen Zöllner", "email": "juergen@client.example"}
+        )
+        wizard = self.write_to(partner)
+        self.assertEqual(wizard.email_to, "Jürgen Zöllner <juergen@client.example>")
+        [mail] = self.send(wizard)
+        parsed = email.message_from_bytes(mail.data, policy=policy.default)
+        self.assertEqual(parsed["To"].addresses[0].display_name, "Jürgen Zöllner")
+
+    def test_a_typed_name_with_a_line_break_sends_nothing(self):
+        self.sending_account()
+        partner = self.env["res.partner"].create({"name": "Dan", "email": "dan@client.example"})
+        wizard = self.write_to(partner, email_to="Mallory\r\nBcc: evil@evil.example <mallory@client.example>")
+        before = len(self.smtp.received)
+        with self.assertRaises(UserError):
+            wizard.action_send()
+        self.assertEqual(len(self.smtp.received), before)
+        wizard.email_to = '"Buyer, Alice" <alice@buyer.example>, dan@client.example'
+        [mail] = self.send(wizard)
+        self.assertEqual(mail.rcpt_tos, ("alice@buyer.example", "dan@client.example"))
+
+    def test_odoos_default_signature_gets_one_delimiter(self):
+        self.sending_account()
+        self.salesman.signature = "<p>--<br />Sally Sales</p>"  # what Odoo gives a new user
+        partner = self.env["res.partner"].create({"name": "Dan", "email": "dan@client.example"})
+        [mail] = self.send(self.write_to(partner))
+        text = email.message_from_bytes(mail.data, policy=policy.default).get_body(("plain",)).get_content()
+        delimiters = [line for line in text.splitlines() if line.strip() == "--"]
+        self.assertEqual(len(delimiters), 1, text)
+        self.assertIn("Sally Sales", text)
+
+    def test_the_sent_copy_keeps_the_bcc_the_smtp_server_never_sees_it(self):
+        _account, box = self.sending_account()
+        partner = self.env["res.partner"].create({"name": "Dan", "email": "dan@client.example"})
+        [mail] = self.send(self.write_to(partner, email_bcc="Boss <boss@example.test>"))
+        self.assertEqual(mail.rcpt_tos, ("dan@client.example", "boss@example.test"))
+        self.assertNotIn(b"boss@example.test", mail.data)
+        message_id = email.message_from_bytes(mail.data, policy=policy.default)["Message-ID"]
+        client = self.imap(box)
+        client.select_folder("Sent", readonly=True)
+        [uid] = client.search(["HEADER", "Message-ID", message_id])
+        copy = email.message_from_bytes(
+            client.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"], policy=policy.default
+        )
+        self.assertEqual([a.addr_spec for a in copy["Bcc"].addresses], ["boss@example.test"])

@@ -99,6 +99,7 @@ class TestUi(MailSyncHttpCase):
         self.assertEqual(lead.mail_sync_message_count, 1)
 
         self.start_tour(f"/odoo/crm/{lead.id}", "mail_crm_sync_send_tour", login=self.salesman.login)
+        self.env["mail.sync.outbox"]._cron_send()  # as the scheduled action does after Send's commit
 
         sent = [email.message_from_bytes(mail.data, policy=policy.default) for mail in smtp.received]
         self.assertEqual(

@@ -1,6 +1,6 @@
 import base64
-import email.utils
 import logging
+import re
 
 from markupsafe import Markup, escape
 from odoo import api, fields, models
@@ -9,31 +9,55 @@ from odoo.tools import email_normalize, format_datetime, is_html_empty
 
 from mail_crm_sync_engine import (
     Address,
-    AuthenticationFailed,
     Draft,
     MailSyncError,
-    append_to_sent,
     blocked_attachments,
     compose,
-    connect,
     reply_headers,
-    send_message,
 )
+from mail_crm_sync_engine.compose import format_addresses, read_addresses
+from mail_crm_sync_engine.parse import html_to_text
 
 from ..models.notify import CLOSE, notification
 
 _logger = logging.getLogger(__name__)
 
 SUBJECT_PREFIX = {"reply": "Re: ", "reply_all": "Re: ", "forward": "Fwd: "}
+# One item of a stored address list (see mail_sync_message._addresses): "Name <address>" (the name
+# unquoted, the last <...> is the address) or a bare address.
+_STORED_NAMED_RE = re.compile(r"(.*?)\s*<([^<>\s]+)>")
+_STORED_BARE_RE = re.compile(r"[^\s,<>]+@[^\s,<>]+")
+
+
+def _stored_addresses(stored, known):
+    """The (name, address) pairs of a stored From/To/Cc/Reply-To value. Names are stored unquoted
+    and may hold ", ", an @ or <...>: an item counts as an address only where the email had that
+    address (``known``, lowercase); otherwise it is part of the next name, so a display name never
+    adds a recipient. A value without any <...> holds no name: each of its items is an address."""
+    if "<" not in (stored or ""):
+        known = {piece.strip().lower() for piece in (stored or "").split(", ")}
+    addresses, name = [], []
+    for item in (stored or "").split(", "):
+        piece = item.strip()
+        named = _STORED_NAMED_RE.fullmatch(piece)
+        if named and named[2].lower() in known:
+            addresses.append(Address(", ".join([*name, named[1]]), named[2].lower()))
+            name = []
+        elif not name and _STORED_BARE_RE.fullmatch(piece) and piece.lower() in known:
+            addresses.append(Address("", piece.lower()))
+        else:
+            name.append(piece)
+    return addresses
 
 
 class MailSyncCompose(models.TransientModel):
     """Write an email from the CRM through one of the user's mailboxes: a new email to a contact,
     company or opportunity, or a reply, reply to all or forward of a synced email.
 
-    The mail goes out through the account's SMTP server; the same bytes are filed in the server's
-    Sent folder (where the provider does not do it itself), and the email is in the CRM at once,
-    on the record it was written from and on its recipients' contacts and opportunities.
+    Send queues the mail in the outbox (mail_sync_outbox.py), which sends it through the account's
+    SMTP server after the request commits and files the same bytes in the server's Sent folder
+    (where the provider does not do it itself); the email is in the CRM at once, queued, on the
+    record it was written from and on its recipients' contacts and opportunities.
     """
 
     _name = "mail.sync.compose"
@@ -112,13 +136,15 @@ class MailSyncCompose(models.TransientModel):
 
     @api.model
     def _record_address(self, record):
-        if record._name == "crm.lead":
-            if record.partner_id.email:
-                return email.utils.formataddr((record.partner_id.name or "", record.partner_id.email))
-            return email.utils.formataddr(
-                (record.contact_name or record.partner_name or "", record.email_from or "")
-            )
-        return email.utils.formataddr((record.name or "", record.email or "")) if record.email else ""
+        """The record's contact as the To field shows it: their name as they write it, quoted
+        where it must be, on one line."""
+        if record._name == "crm.lead" and not record.partner_id.email:
+            name, address = record.contact_name or record.partner_name, record.email_from
+        else:
+            person = record.partner_id if record._name == "crm.lead" else record
+            name, address = person.name, person.email
+        address = email_normalize(address or "", strict=False)
+        return format_addresses([Address(name or "", address)]) if address else ""
 
     @api.model
     def _reply_values(self, parent, mode, account):
@@ -131,20 +157,27 @@ class MailSyncCompose(models.TransientModel):
         if mode == "forward":
             values["attachment_ids"] = [(6, 0, self._forwarded_attachments(parent).ids)]
             return values
+        # Addresses as the email had them: those of From, To and Cc are known; of a Reply-To, the
+        # last one (the one a name cannot hide).
+        known = set((parent.address_emails or "").split())
         outgoing = parent.direction == "outgoing"
-        to = parent.email_to if outgoing else (parent.reply_to or parent.email_from)
-        values["email_to"] = to or ""
+        if outgoing:
+            to = _stored_addresses(parent.email_to, known)
+        elif parent.reply_to:
+            last = parent.reply_to.rpartition("<")[2].rstrip(">").strip().lower()
+            to = _stored_addresses(parent.reply_to, {last})
+        else:
+            to = _stored_addresses(parent.email_from, known)
+        values["email_to"] = format_addresses(to)
         if mode == "reply_all":
-            others = (
-                [parent.email_to or "", parent.email_cc or ""] if not outgoing else [parent.email_cc or ""]
-            )
-            seen = {address.lower() for _name, address in email.utils.getaddresses([values["email_to"]])}
+            others = [parent.email_cc] if outgoing else [parent.email_to, parent.email_cc]
+            seen = {address.email for address in to} | own
             cc = []
-            for name, address in email.utils.getaddresses(others):
-                if address and address.lower() not in own and address.lower() not in seen:
-                    seen.add(address.lower())
-                    cc.append(email.utils.formataddr((name, address)))
-            values["email_cc"] = ", ".join(cc)
+            for address in (item for stored in others for item in _stored_addresses(stored, known)):
+                if address.email not in seen:
+                    seen.add(address.email)
+                    cc.append(address)
+            values["email_cc"] = format_addresses(cc)
         return values
 
     @api.model
@@ -224,40 +257,37 @@ class MailSyncCompose(models.TransientModel):
             origin = self.env[self.res_model].browse(self.res_id)
             origin.check_access("read")  # the sent email is linked to it
         outgoing = self._compose(account, to, cc, bcc)
-
-        def send():
-            send_message(account._smtp_settings(), outgoing.envelope_from, outgoing.recipients, outgoing.data)
-
-        try:
-            try:
-                send()
-            except AuthenticationFailed as refusal:
-                # Refused at AUTH (or before MAIL FROM): nothing was sent. An OAuth account gets one
-                # fresh token and one more try, as the sync does.
-                if not account._retry_after_refusal(refusal):
-                    raise
-                send()
-        except MailSyncError as error:
-            raise UserError(account._error_message(error)) from error
-        _logger.info("Mail %s sent from mail account %s", outgoing.message_id, account.id)
-        location, warning = self._file_in_sent(account, outgoing)
-        message = self.env["mail.sync.message"].sudo()._store_sent(account, outgoing, location, origin)
-        _logger.debug("Stored sent mail as %s", message.id)
+        # Queued in this request's transaction; the SMTP server hears of it only after the commit
+        # (mail_sync_outbox.py): a request Odoo runs again queues one email, never sends two.
+        self.env["mail.sync.outbox"]._queue(account, outgoing, origin)
+        _logger.info("Mail %s queued in mail account %s", outgoing.message_id, account.id)
         return notification(
-            warning or self.env._("Your email was sent."),
-            kind="warning" if warning else "success",
+            self.env._("Your email is queued and being sent; its state shows on the email."),
+            kind="info",
             then=CLOSE,
         )
 
     def _addresses(self, text):
+        """The recipients typed in one field, read strictly (``read_addresses``): what the field
+        visibly holds, each name on one line."""
+        try:
+            read = read_addresses(text or "")
+        except ValueError as error:
+            _logger.info("Recipients not read: %s", error)
+            raise UserError(
+                self.env._(
+                    "These recipients cannot be read: %(text)s\nSeparate addresses with commas, as "
+                    "Name <name@example.com>, and write a name holding a comma or an @ in double "
+                    'quotes: "Buyer, Alice" <alice@example.com>.',
+                    text=text,
+                )
+            ) from error
         addresses = []
-        for name, address in email.utils.getaddresses([text or ""]):
-            if not address:
-                continue
-            normalized = email_normalize(address)
+        for address in read:
+            normalized = email_normalize(address.email)
             if not normalized:
-                raise UserError(self.env._("%(address)s is not an email address.", address=address))
-            addresses.append(Address(name, normalized))
+                raise UserError(self.env._("%(address)s is not an email address.", address=address.email))
+            addresses.append(Address(address.name, normalized))
         return tuple(addresses)
 
     def _check_attachments(self):
@@ -275,7 +305,13 @@ class MailSyncCompose(models.TransientModel):
     def _html(self):
         parts = [self.body or ""]
         if self.signature:
-            parts.append(Markup('<div class="mail_crm_sync_signature">-- <br/>%s</div>') % self.signature)
+            # The "-- " line that starts a signature (RFC 3676 4.3), once: Odoo's default
+            # signature already starts with one. Read as the plain-text part will show it.
+            first_line = html_to_text(self.signature).strip().partition("\n")[0].strip()
+            delimiter = Markup("") if first_line == "--" else Markup("-- <br/>")
+            parts.append(
+                Markup('<div class="mail_crm_sync_signature">%s%s</div>') % (delimiter, self.signature)
+            )
         if self.quote:
             parts.append(self.quote)
         return Markup("").join(Markup(part) for part in parts)
@@ -313,20 +349,3 @@ class MailSyncCompose(models.TransientModel):
             )
         except ValueError as error:
             raise UserError(self.env._("The email could not be written: %(error)s", error=error)) from error
-
-    def _file_in_sent(self, account, outgoing):
-        """Put the sent bytes in the server's Sent folder; (where, a warning for the user or False)."""
-        if account._files_sent_mail():
-            return None, False
-        try:
-            with connect(account._connection_settings()) as mailbox:
-                return append_to_sent(mailbox, outgoing.data, outgoing.message_id, outgoing.date), False
-        except MailSyncError as error:
-            _logger.info(
-                "Sent copy of %s not filed in mail account %s: %s", outgoing.message_id, account.id, error
-            )
-            return None, self.env._(
-                "Your email was sent, but its copy could not be put in the Sent folder of your mailbox: "
-                "%(error)s",
-                error=account._error_message(error),
-            )

@@ -49,8 +49,8 @@ registry.category("web_tour.tours").add("mail_crm_sync_send_tour", {
             run: "click",
         },
         {
-            content: "It was sent",
-            trigger: ".o_notification:contains(Your email was sent)",
+            content: "It is queued",
+            trigger: ".o_notification:contains(Your email is queued)",
         },
         {
             content: "The opportunity counts its email",
@@ -104,8 +104,8 @@ registry.category("web_tour.tours").add("mail_crm_sync_send_tour", {
             run: "click",
         },
         {
-            content: "The reply was sent",
-            trigger: "body:not(:has(.modal)) .o_notification:contains(Your email was sent)",
+            content: "The reply is queued",
+            trigger: "body:not(:has(.modal)) .o_notification:contains(Your email is queued)",
         },
     ],
 });
