@@ -47,6 +47,7 @@
         "views/res_partner_backfill_views.xml",
         "views/res_config_settings_backfill_views.xml",
         "views/res_config_settings_idle_views.xml",
+        "views/res_config_settings_outbox_views.xml",
         "views/mail_crm_sync_menus.xml",
     ],
     "assets": {

@@ -28,6 +28,7 @@ from . import (
     res_config_settings_backfill,
     res_config_settings_domain_link,
     res_config_settings_idle,
+    res_config_settings_outbox,
     res_config_settings_pinning,
     res_partner,
     res_partner_gdpr,

@@ -9,6 +9,9 @@ an advisory lock on a cursor of its own, no row locked), marks it **sending** an
 then talks to the SMTP server; it records **sent** (or **failed**, with the server's words) and
 commits, then files the copy in the Sent folder. A temporary failure (server unreachable, timeout,
 throttled, a 4xx answer) is tried again later, with a growing delay.
+
+An email is due at once, or after the few seconds of Undo Send (a setting), or at the moment its
+sender chose (Send At); until the job claims it, Undo Send takes it back (``action_undo_send``).
 """
 
 import datetime
@@ -20,7 +23,7 @@ import socket
 import psycopg2.errors
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, clean_context
 
 from mail_crm_sync_engine import (
     AuthenticationFailed,
@@ -80,15 +83,18 @@ class MailSyncOutbox(models.Model):
     next_attempt = fields.Datetime(readonly=True, help="When a queued email is due.")
     sent_date = fields.Datetime(readonly=True)
     sending_on = fields.Char(readonly=True, help="The Odoo server and process of the last attempt.")
+    compose_values = fields.Json(readonly=True, help="What the composer held: Undo Send opens it again.")
 
     _sql_constraints = [("message_id_unique", "UNIQUE(message_id)", "An email is sent once.")]
 
     # -- queueing ------------------------------------------------------------------------------
 
     @api.model
-    def _queue(self, account, outgoing, origin=None):
+    def _queue(self, account, outgoing, origin=None, due=None, compose_values=None):
         """Store ``outgoing`` (an OutgoingMessage) in the CRM at once and queue it here, in the
-        caller's transaction; the sending job is triggered for after its commit. Returns the row."""
+        caller's transaction; the sending job is triggered for after its commit, or for ``due``
+        (UTC) when it waits (Undo Send, Send At). ``compose_values`` are the composer's values, for
+        Undo Send. Returns the row."""
         message = self.env["mail.sync.message"].sudo()._store_sent(account, outgoing, None, origin)
         row = self.sudo().create(
             {
@@ -99,9 +105,11 @@ class MailSyncOutbox(models.Model):
                 "envelope_from": outgoing.envelope_from,
                 "recipients": "\n".join(outgoing.recipients),
                 "date": outgoing.date.astimezone(datetime.UTC).replace(tzinfo=None),
+                "next_attempt": due or False,
+                "compose_values": compose_values or False,
             }
         )
-        row._trigger_job()
+        row._trigger_job(due)
         return row
 
     def _trigger_job(self, at=None):
@@ -309,6 +317,11 @@ class MailSyncMessage(models.Model):
     )
     send_error = fields.Text(compute="_compute_send_state", store=True, string="Sending Error")
     email_bcc = fields.Text(string="Bcc", readonly=True, help="Whom the sender sent a blind copy.")
+    send_scheduled = fields.Datetime(
+        compute="_compute_send_scheduled",
+        string="Goes At",
+        help="When a queued email that has not been tried yet goes; until then Undo Send takes it back.",
+    )
 
     @api.depends("outbox_ids.state", "outbox_ids.last_error")
     def _compute_send_state(self):
@@ -316,6 +329,15 @@ class MailSyncMessage(models.Model):
             row = message.outbox_ids[-1:]
             message.send_state = row.state
             message.send_error = row.last_error
+
+    @api.depends("outbox_ids.state", "outbox_ids.next_attempt", "outbox_ids.attempts")
+    @api.depends_context("uid")
+    def _compute_send_scheduled(self):
+        now = fields.Datetime.now()
+        for message in self:
+            row = message.sudo().outbox_ids[-1:]
+            waiting = row.state == "queued" and not row.attempts and row.next_attempt
+            message.send_scheduled = row.next_attempt if waiting and row.next_attempt > now else False
 
     def action_retry_send(self):
         """Send a failed email again: for whoever may send from its account."""
@@ -326,6 +348,69 @@ class MailSyncMessage(models.Model):
             raise UserError(self.env._("You may not send from this account."))
         rows.action_retry()
         return notification(self.env._("Your email is queued and being sent."), kind="info")
+
+    def action_undo_send(self):
+        """Take back an email that has not gone (Undo Send, or a Send At still to come): it leaves
+        the outbox and the CRM, and the composer opens again with what it held.
+
+        One conditional DELETE decides between this and the job: the row goes only while it is
+        queued and untried. A job that claimed it first has written ``sending`` (then nothing is
+        deleted and the user is told); one that claims it after meets a row deleted by a
+        concurrent transaction and fails to mark it (REPEATABLE READ), so it never sends it."""
+        self.ensure_one()
+        self.check_access("read")
+        rows = self.sudo().outbox_ids
+        if any(not row.account_id._may_send(self.env.user) for row in rows):
+            raise UserError(self.env._("You may not send from this account."))
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """DELETE FROM mail_sync_outbox
+                    WHERE email_id = %s AND state = 'queued' AND coalesce(attempts, 0) = 0
+                RETURNING compose_values""",
+                self.id,
+            )
+        )
+        taken = self.env.cr.fetchall()
+        if not rows or len(taken) != len(rows):
+            raise UserError(
+                self.env._("This email has already been sent (or is being sent): it can no longer be undone.")
+            )
+        rows.invalidate_recordset()
+        self.sudo().unlink()
+        _logger.info("Outbox email %s taken back by user %s before sending", rows.ids, self.env.uid)
+        message = self.env._("Your email was not sent.")
+        values = taken[-1][0]
+        if not values:
+            return notification(message, kind="warning")
+        composer = self._composer_again(values)
+        return notification(
+            self.env._("%(message)s It is back in the composer.", message=message),
+            kind="warning",
+            then=composer,
+        )
+
+    def _composer_again(self, values):
+        """The composer of an email taken back, filled as it was when Send was pressed."""
+        attachments = self.env["ir.attachment"].browse(values.pop("attachment_ids", [])).exists()
+        # Without the context of the button (its active_id is the email just deleted).
+        Compose = self.env["mail.sync.compose"].with_context(
+            clean_context(self.env.context), active_model=None, active_id=None, active_ids=None
+        )
+        wizard = Compose.create({**values, "attachment_ids": [(6, 0, attachments.ids)]})
+        return {**Compose._action_open(), "res_id": wizard.id, "context": {}}
+
+    def _action_open_queued(self):
+        """The email just queued, in a dialog: where its sender sees when it goes and can undo it."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.subject or self.env._("Email"),
+            "res_model": self._name,
+            "res_id": self.id,
+            "views": [(False, "form")],
+            "target": "new",
+        }
 
     @api.model
     def _sent_bcc(self, outgoing):

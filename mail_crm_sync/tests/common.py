@@ -66,6 +66,8 @@ class MailSyncCase(TransactionCase):
         )
         cls.Account = cls.env["mail.sync.account"]
         cls.Message = cls.env["mail.sync.message"]
+        # Sent at once: the tests of Undo Send and Send At (test_outbox_later.py) set their delay.
+        cls.env["ir.config_parameter"].sudo().set_param("mail_crm_sync.undo_send_seconds", "0")
 
     def deliver(self, mailbox_user, raw, folder="INBOX", age_days=0):
         """Put a message on the server; ``age_days`` backdates its arrival (INTERNALDATE)."""
@@ -116,6 +118,7 @@ class MailSyncHttpCase(HttpCase):
         super().setUpClass()
         cls.server = DovecotServer().start()
         cls.addClassCleanup(cls.server.stop)
+        cls.env["ir.config_parameter"].sudo().set_param("mail_crm_sync.undo_send_seconds", "0")
 
     @classmethod
     def account_values(cls, box, **values):

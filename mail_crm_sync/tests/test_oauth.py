@@ -57,6 +57,7 @@ class TestOAuth(HttpCase):
         Param.set_param("mail_crm_sync.google_revocation_endpoint", cls.oauth.google_revocation_uri)
         Param.set_param("mail_crm_sync.microsoft_authority", cls.oauth.microsoft_authority("tenant-1"))
         Param.set_param("mail_crm_sync.oauth_ca_file", cls.oauth.ca_file)
+        Param.set_param("mail_crm_sync.undo_send_seconds", "0")  # sent at once
 
     def setUp(self):
         super().setUp()

@@ -1,4 +1,5 @@
 import base64
+import datetime
 import logging
 import re
 
@@ -89,6 +90,16 @@ class MailSyncCompose(models.TransientModel):
     signature = fields.Html(compute="_compute_signature", string="Signature Added")
     quote = fields.Html(readonly=True, string="Quoted Email")
     attachment_ids = fields.Many2many("ir.attachment", string="Attachments")
+    send_at = fields.Datetime(
+        help="Leave empty to send now; until this moment, Undo Send on the email keeps it."
+    )
+    template_model = fields.Char(compute="_compute_template_model", string="Templates For")
+    template_id = fields.Many2one(
+        "mail.template",
+        domain="[('model', '=', template_model)]",
+        help="One of Odoo's email templates, written for the contact or opportunity: it replaces the "
+        "text (a reply's quote stays below it). Your signature is added when you send.",
+    )
 
     @api.model
     def _action_open(self, **defaults):
@@ -241,6 +252,56 @@ class MailSyncCompose(models.TransientModel):
                 signature = self.env.user.signature
             wizard.signature = False if is_html_empty(signature) else signature
 
+    @api.depends("res_model", "res_id", "parent_id")
+    def _compute_template_model(self):
+        for wizard in self:
+            record = wizard._template_record()
+            wizard.template_model = record._name if record else False
+
+    @api.onchange("template_id")
+    def _onchange_template_id(self):
+        """Odoo's composer habit: the template, rendered for the record in the user's language,
+        replaces the text (and a new email's subject; a reply keeps its "Re:"), and its files join
+        the attachments in place of those of the template chosen before."""
+        self.attachment_ids -= self.attachment_ids.filtered(lambda item: item.res_model == "mail.template")
+        template, record = self.template_id, self._template_record()
+        if not (template and record) or template.model != record._name:
+            return
+        lang = self.env.user.lang
+        if self.mode == "new" and template.subject:
+            self.subject = template._render_field("subject", record.ids, set_lang=lang)[record.id]
+        body = template._render_field("body_html", record.ids, set_lang=lang)[record.id]
+        self.body = self._without_signatures(body, record)  # sanitized by the field
+        self.attachment_ids |= template.attachment_ids
+
+    def _template_record(self):
+        """The record templates are rendered for: the one the email is written from; for a reply or
+        forward, the opportunity the original is linked to, else its one contact person; or none."""
+        if self.res_model in ("res.partner", "crm.lead") and self.res_id:
+            return self.env[self.res_model].browse(self.res_id)
+        leads, partners = self.parent_id.lead_ids, self.parent_id.partner_ids
+        people = partners - partners.parent_id
+        return leads if len(leads) == 1 else people if len(people) == 1 else None
+
+    def _without_signatures(self, html, record):
+        """A template's body without the signatures it prints (``object.user_id.signature``,
+        ``user.signature``), with a "-- " line just above them: the signature is added once, at
+        send time, from the sending account or the user (``_html``). Rendering adds attributes to
+        tags (quote marks), so a signature is matched by its tags' names and its words."""
+        html = str(html)
+        for signature in {self.signature, self.env.user.signature, record.user_id.signature}:
+            if is_html_empty(signature):
+                continue
+            parts = [r"(?:--\s*<br\b[^>]*>)?"]
+            for piece in re.split(r"(<[^>]*>)", str(signature)):
+                tag = re.match(r"<\s*(/?)\s*(\w+)", piece)
+                if tag:
+                    parts.append(rf"<{tag[1]}{tag[2]}\b[^>]*>")
+                elif piece.strip():
+                    parts.append(r"\s+".join(re.escape(word) for word in piece.split()))
+            html = re.sub(r"\s*".join(parts), "", html)
+        return Markup(html)
+
     # -- sending ---------------------------------------------------------------------------------
 
     def action_send(self):
@@ -251,6 +312,13 @@ class MailSyncCompose(models.TransientModel):
         to, cc, bcc = (self._addresses(text) for text in (self.email_to, self.email_cc, self.email_bcc))
         if not (to or cc or bcc):
             raise UserError(self.env._("Add at least one recipient."))
+        now = fields.Datetime.now()
+        if self.send_at and self.send_at <= now:
+            raise UserError(
+                self.env._("Send At is in the past: choose a moment to come, or empty it to send now.")
+            )
+        undo_seconds = self.env["res.config.settings"]._mail_sync_undo_send_seconds()
+        due = self.send_at or (now + datetime.timedelta(seconds=undo_seconds) if undo_seconds else None)
         self._check_attachments()
         origin = None
         if self.res_model in ("res.partner", "crm.lead") and self.res_id:
@@ -259,13 +327,36 @@ class MailSyncCompose(models.TransientModel):
         outgoing = self._compose(account, to, cc, bcc)
         # Queued in this request's transaction; the SMTP server hears of it only after the commit
         # (mail_sync_outbox.py): a request Odoo runs again queues one email, never sends two.
-        self.env["mail.sync.outbox"]._queue(account, outgoing, origin)
-        _logger.info("Mail %s queued in mail account %s", outgoing.message_id, account.id)
-        return notification(
-            self.env._("Your email is queued and being sent; its state shows on the email."),
-            kind="info",
-            then=CLOSE,
-        )
+        # What the composer holds goes with it: Undo Send opens it again.
+        held = {
+            "mode": self.mode,
+            "parent_id": self.parent_id.id,
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "account_id": account.id,
+            **{name: str(self[name] or "") for name in ("email_to", "email_cc", "email_bcc", "subject")},
+            **{name: str(self[name] or "") for name in ("body", "quote")},
+            "attachment_ids": self.attachment_ids.ids,
+        }
+        row = self.env["mail.sync.outbox"]._queue(account, outgoing, origin, due, held)
+        _logger.info("Mail %s queued in mail account %s, due %s", outgoing.message_id, account.id, due)
+        if not due or not row.email_id:
+            return notification(
+                self.env._("Your email is queued and being sent; its state shows on the email."),
+                kind="info",
+                then=CLOSE,
+            )
+        if self.send_at:
+            message = self.env._(
+                "Your email is scheduled for %(moment)s. Until then, Undo Send on the email keeps it.",
+                moment=format_datetime(self.env, due),
+            )
+        else:
+            message = self.env._(
+                "Your email goes in %(seconds)s seconds: Undo Send on the email takes it back.",
+                seconds=undo_seconds,
+            )
+        return notification(message, kind="info", then=row.email_id._action_open_queued())
 
     def _addresses(self, text):
         """The recipients typed in one field, read strictly (``read_addresses``): what the field

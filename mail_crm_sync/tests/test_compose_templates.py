@@ -1,0 +1,203 @@
+import email
+from email import policy
+
+from odoo.tests import Form, tagged
+
+from mail_crm_sync_engine import Security
+from mail_crm_sync_engine.testing.smtp import SmtpServer
+
+from .common import MailSyncCase, make_email
+
+SIGNED_BODY = (
+    '<p>Dear <t t-out="object.partner_id.name"/>,</p><p>Our offer for <t t-out="object.name"/>.</p>'
+    "<div>-- <br/><t t-out=\"object.user_id.signature or ''\"/></div>"
+)
+
+
+@tagged("post_install", "-at_install")
+class TestComposeTemplates(MailSyncCase):
+    """Odoo's email templates in the composer, rendered for the record, sent through the harness
+    SMTP server with the signature added once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.smtp = SmtpServer(Security.NONE).start()
+        cls.addClassCleanup(cls.smtp.stop)
+        Partner = cls.env["res.partner"]
+        cls.company = Partner.create({"name": "Client Corp", "is_company": True})
+        cls.alice = Partner.create(
+            {"name": "Alice Client", "email": "alice@client.example", "parent_id": cls.company.id}
+        )
+        cls.lead = cls.env["crm.lead"].create(
+            {
+                "name": "Chairs for the new office",
+                "type": "opportunity",
+                "partner_id": cls.alice.id,
+                "user_id": cls.salesman.id,
+            }
+        )
+        cls.salesman.signature = "<p>Sally Sales, Chair Company</p>"
+        cls.lead_template = cls.template("crm.lead", "Offer", "Offer: {{ object.name }}", SIGNED_BODY)
+        cls.partner_template = cls.template(
+            "res.partner",
+            "Hello",
+            "Hello {{ object.name }}",
+            '<p>Hi <t t-out="object.name"/>, how are things?</p><t t-out="user.signature"/>',
+        )
+
+    @classmethod
+    def template(cls, model, name, subject, body, **values):
+        return cls.env["mail.template"].create(
+            {
+                "name": name,
+                "model_id": cls.env["ir.model"]._get_id(model),
+                "subject": subject,
+                "body_html": body,
+                **values,
+            }
+        )
+
+    def sending_account(self):
+        mailbox_user = self.server.add_user()
+        self.smtp.add_user(mailbox_user.login, mailbox_user.password)
+        return self.create_account(
+            mailbox_user=mailbox_user,
+            imap_port=self.server.port,
+            sending_enabled=True,
+            smtp_host=self.smtp.host,
+            smtp_port=self.smtp.port,
+            smtp_security="none",
+        )
+
+    def form(self, action):
+        return Form(self.env["mail.sync.compose"].with_user(self.salesman).with_context(**action["context"]))
+
+    def write_from(self, record):
+        return self.form(record.with_user(self.salesman).action_mail_sync_compose())
+
+    def send(self, wizard):
+        """Send, then run the outbox job as the scheduled action does after the commit; the mail
+        the SMTP server received, parsed."""
+        before = len(self.smtp.received)
+        wizard.action_send()
+        self.env["mail.sync.outbox"]._cron_send()
+        received = self.smtp.received[before:]
+        self.assertEqual(len(received), 1)
+        return email.message_from_bytes(received[0].data, policy=policy.default)
+
+    def test_lead_template_is_rendered_for_the_opportunity_and_signed_once(self):
+        self.sending_account()
+        form = self.write_from(self.lead)
+        form.template_id = self.lead_template
+        self.assertEqual(form.subject, "Offer: Chairs for the new office")
+        self.assertIn("Dear Alice Client,", form.body)
+        self.assertIn("Our offer for Chairs for the new office.", form.body)
+        self.assertNotIn("Sally Sales", form.body, "the signature is added at send time, not twice")
+        wizard = form.save()
+
+        parsed = self.send(wizard)
+
+        self.assertEqual(parsed["Subject"], "Offer: Chairs for the new office")
+        self.assertEqual(parsed["To"], "Alice Client <alice@client.example>")
+        html = parsed.get_body(("html",)).get_content()
+        self.assertEqual(html.count("Sally Sales, Chair Company"), 1)
+        self.assertLess(html.index("Dear Alice Client"), html.index("Sally Sales"))
+        text = parsed.get_body(("plain",)).get_content()
+        delimiters = [line for line in text.splitlines() if line.strip() == "--"]
+        self.assertEqual(len(delimiters), 1, text)
+        self.assertEqual(text.count("Sally Sales, Chair Company"), 1)
+
+    def test_partner_template_is_rendered_for_the_contact(self):
+        self.sending_account()
+        self.salesman.signature = "<p>--<br>Sally Sales</p>"  # Odoo's default, delimiter included
+        form = self.write_from(self.alice)
+        form.template_id = self.partner_template
+        self.assertEqual(form.subject, "Hello Alice Client")
+        self.assertIn("Hi Alice Client, how are things?", form.body)
+        self.assertNotIn("Sally Sales", form.body)
+
+        parsed = self.send(form.save())
+
+        text = parsed.get_body(("plain",)).get_content()
+        self.assertIn("Hi Alice Client, how are things?", text)
+        self.assertEqual(text.count("Sally Sales"), 1)
+        self.assertEqual(len([line for line in text.splitlines() if line.strip() == "--"]), 1, text)
+
+    def test_template_attachments_go_out_and_leave_with_the_template(self):
+        self.sending_account()
+        brochure = self.env["ir.attachment"].create(
+            {"name": "brochure.pdf", "raw": b"%PDF-1.4 chairs", "mimetype": "application/pdf"}
+        )
+        template = self.template(
+            "crm.lead",
+            "Brochure",
+            "Our chairs",
+            "<p>Our brochure.</p>",
+            attachment_ids=[(6, 0, brochure.ids)],
+        )
+        brochure.write({"res_model": "mail.template", "res_id": template.id})
+        form = self.write_from(self.lead)
+        form.template_id = template
+        self.assertEqual(form.attachment_ids[:].ids, brochure.ids)
+        form.template_id = self.lead_template
+        self.assertFalse(form.attachment_ids[:], "the files of the template chosen before leave with it")
+        form.template_id = template
+
+        parsed = self.send(form.save())
+
+        attachments = list(parsed.iter_attachments())
+        self.assertEqual([part.get_filename() for part in attachments], ["brochure.pdf"])
+        self.assertEqual(attachments[0].get_content(), b"%PDF-1.4 chairs")
+
+    def test_reply_keeps_its_subject_and_the_quote_below_the_template(self):
+        account, box = self.sending_account()
+        self.deliver(
+            box,
+            make_email(
+                sender="Alice Client <alice@client.example>",
+                to=box.email,
+                subject="Chairs?",
+                body="How much for 40 chairs?",
+                message_id="<ask@client.example>",
+            ),
+        )
+        self.sync(account)
+        original = self.messages("<ask@client.example>")
+        self.assertEqual(original.lead_ids, self.lead)
+        form = self.form(original.with_user(self.salesman).action_reply())
+        form.template_id = self.lead_template
+        self.assertEqual(form.subject, "Re: Chairs?", "a reply keeps its subject")
+        self.assertIn("Our offer for Chairs for the new office.", form.body)
+
+        parsed = self.send(form.save())
+
+        self.assertEqual(parsed["In-Reply-To"], "<ask@client.example>")
+        html = parsed.get_body(("html",)).get_content()
+        self.assertLess(html.index("Our offer for Chairs"), html.index("Sally Sales"))
+        self.assertLess(html.index("Sally Sales"), html.index("How much for 40 chairs?"))
+        self.assertEqual(html.count("Sally Sales"), 1)
+
+    def test_template_list_offers_only_templates_of_the_records_model(self):
+        account, box = self.sending_account()
+        Template = self.env["mail.template"].with_user(self.salesman)
+
+        def offered(form):
+            return Template.search([("model", "=", form.template_model)]) if form.template_model else Template
+
+        from_lead, from_contact = offered(self.write_from(self.lead)), offered(self.write_from(self.alice))
+        self.assertIn(self.lead_template, from_lead)
+        self.assertNotIn(self.partner_template, from_lead)
+        self.assertEqual(set(from_lead.mapped("model")), {"crm.lead"})
+        self.assertIn(self.partner_template, from_contact)
+        self.assertEqual(set(from_contact.mapped("model")), {"res.partner"})
+
+        self.deliver(
+            box, make_email(sender="nobody@unknown.example", to=box.email, message_id="<x@u.example>")
+        )
+        self.sync(account)
+        unlinked = self.messages("<x@u.example>")
+        self.assertFalse(unlinked.lead_ids)
+        self.assertFalse(unlinked.partner_ids)
+        form = self.form(unlinked.with_user(self.salesman).action_reply())
+        self.assertFalse(form.template_model, "a reply to an email linked to nothing offers no template")
