@@ -17,7 +17,7 @@ from email import headerregistry, policy
 from email.message import EmailMessage
 from typing import NamedTuple
 
-from .parse import html_to_text
+from .parse import html_to_text, mask_quoted
 from .types import Address
 
 DEFAULT_BLOCKED_EXTENSIONS = ("exe", "msi", "bat", "js", "vbs", "ps1", "php")
@@ -279,26 +279,7 @@ def _display(address: Address) -> str:
 
 def _outside_quotes(text: str) -> str:
     """``text`` with its quoted strings and comments blanked out: what a reader takes as addresses."""
-    out = []
-    quoted = escaped = False
-    comments = 0
-    for char in text:
-        inside = quoted or comments > 0
-        if escaped:
-            escaped = False
-        elif char == "\\" and inside:
-            escaped = True
-        elif quoted:
-            quoted = char != '"'
-        elif char == '"':
-            quoted = inside = True
-        elif char == "(":
-            comments += 1
-            inside = True
-        elif char == ")" and comments:
-            comments -= 1
-        out.append(" " if inside else char)
-    return "".join(out)
+    return mask_quoted(text, escape_outside=False)
 
 
 def _message_id(value: str) -> str:

@@ -673,14 +673,22 @@ def _lenient_addresses(name: str, value: str) -> list[tuple[str, str]]:
 
 def _masked(piece: str) -> str:
     """``piece`` with its quoted strings and comments blanked out, so searches skip them."""
-    out = list(piece)
+    return mask_quoted(piece)
+
+
+def mask_quoted(text: str, *, escape_outside: bool = True) -> str:
+    """``text`` with its quoted strings and comments blanked out. A backslash escapes the next
+    character inside them, and, with ``escape_outside`` (lenient, for what senders write), outside
+    too; without it (RFC 5322: a quoted-pair is part of a quoted string or comment alone), a
+    backslash outside is a plain character."""
+    out = list(text)
     quoted = escaped = False
     comments = 0
-    for index, char in enumerate(piece):
+    for index, char in enumerate(text):
         inside = quoted or comments > 0
         if escaped:
             escaped = False
-        elif char == "\\":
+        elif char == "\\" and (inside or escape_outside):
             escaped = True
         elif quoted:
             quoted = char != '"'

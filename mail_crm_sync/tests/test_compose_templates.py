@@ -3,10 +3,8 @@ from email import policy
 
 from odoo.tests import Form, tagged
 
-from mail_crm_sync_engine import Security
-from mail_crm_sync_engine.testing.smtp import SmtpServer
-
-from .common import MailSyncCase, make_email
+from .common import make_email
+from .test_send import SendingCase
 
 SIGNED_BODY = (
     '<p>Dear <t t-out="object.partner_id.name"/>,</p><p>Our offer for <t t-out="object.name"/>.</p>'
@@ -15,29 +13,13 @@ SIGNED_BODY = (
 
 
 @tagged("post_install", "-at_install")
-class TestComposeTemplates(MailSyncCase):
+class TestComposeTemplates(SendingCase):
     """Odoo's email templates in the composer, rendered for the record, sent through the harness
     SMTP server with the signature added once."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.smtp = SmtpServer(Security.NONE).start()
-        cls.addClassCleanup(cls.smtp.stop)
-        Partner = cls.env["res.partner"]
-        cls.company = Partner.create({"name": "Client Corp", "is_company": True})
-        cls.alice = Partner.create(
-            {"name": "Alice Client", "email": "alice@client.example", "parent_id": cls.company.id}
-        )
-        cls.lead = cls.env["crm.lead"].create(
-            {
-                "name": "Chairs for the new office",
-                "type": "opportunity",
-                "partner_id": cls.alice.id,
-                "user_id": cls.salesman.id,
-            }
-        )
-        cls.salesman.signature = "<p>Sally Sales, Chair Company</p>"
         cls.lead_template = cls.template("crm.lead", "Offer", "Offer: {{ object.name }}", SIGNED_BODY)
         cls.partner_template = cls.template(
             "res.partner",
@@ -58,37 +40,24 @@ class TestComposeTemplates(MailSyncCase):
             }
         )
 
-    def sending_account(self):
-        mailbox_user = self.server.add_user()
-        self.smtp.add_user(mailbox_user.login, mailbox_user.password)
-        return self.create_account(
-            mailbox_user=mailbox_user,
-            imap_port=self.server.port,
-            sending_enabled=True,
-            smtp_host=self.smtp.host,
-            smtp_port=self.smtp.port,
-            smtp_security="none",
-        )
-
     def form(self, action):
         return Form(self.env["mail.sync.compose"].with_user(self.salesman).with_context(**action["context"]))
 
-    def write_from(self, record):
+    def form_from(self, record):
+        """The composer's form opened by Write Email on ``record``, as the salesman."""
         return self.form(record.with_user(self.salesman).action_mail_sync_compose())
 
     def send(self, wizard):
-        """Send, then run the outbox job as the scheduled action does after the commit; the mail
-        the SMTP server received, parsed."""
+        """Press Send and run the sending job; the one mail the SMTP server received, parsed."""
         before = len(self.smtp.received)
-        wizard.action_send()
-        self.env["mail.sync.outbox"]._cron_send()
+        super().send(wizard)
         received = self.smtp.received[before:]
         self.assertEqual(len(received), 1)
         return email.message_from_bytes(received[0].data, policy=policy.default)
 
     def test_lead_template_is_rendered_for_the_opportunity_and_signed_once(self):
         self.sending_account()
-        form = self.write_from(self.lead)
+        form = self.form_from(self.lead)
         form.template_id = self.lead_template
         self.assertEqual(form.subject, "Offer: Chairs for the new office")
         self.assertIn("Dear Alice Client,", form.body)
@@ -111,7 +80,7 @@ class TestComposeTemplates(MailSyncCase):
     def test_partner_template_is_rendered_for_the_contact(self):
         self.sending_account()
         self.salesman.signature = "<p>--<br>Sally Sales</p>"  # Odoo's default, delimiter included
-        form = self.write_from(self.alice)
+        form = self.form_from(self.alice)
         form.template_id = self.partner_template
         self.assertEqual(form.subject, "Hello Alice Client")
         self.assertIn("Hi Alice Client, how are things?", form.body)
@@ -137,7 +106,7 @@ class TestComposeTemplates(MailSyncCase):
             attachment_ids=[(6, 0, brochure.ids)],
         )
         brochure.write({"res_model": "mail.template", "res_id": template.id})
-        form = self.write_from(self.lead)
+        form = self.form_from(self.lead)
         form.template_id = template
         self.assertEqual(form.attachment_ids[:].ids, brochure.ids)
         form.template_id = self.lead_template
@@ -185,7 +154,7 @@ class TestComposeTemplates(MailSyncCase):
         def offered(form):
             return Template.search([("model", "=", form.template_model)]) if form.template_model else Template
 
-        from_lead, from_contact = offered(self.write_from(self.lead)), offered(self.write_from(self.alice))
+        from_lead, from_contact = offered(self.form_from(self.lead)), offered(self.form_from(self.alice))
         self.assertIn(self.lead_template, from_lead)
         self.assertNotIn(self.partner_template, from_lead)
         self.assertEqual(set(from_lead.mapped("model")), {"crm.lead"})

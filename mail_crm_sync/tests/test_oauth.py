@@ -191,6 +191,15 @@ class TestOAuth(HttpCase):
         )
         self.assertEqual(account.state, "active")
 
+    def assert_one_run_asks_to_reconnect(self, account):
+        """One sync: failed, the account in Needs Re-connect with no failure counted, its owner told."""
+        self.assertEqual(account._sync_accounts(), {account.id: "failed"})
+        self.env.invalidate_all()
+        self.assertEqual((account.state, account.failure_count), ("reconnect", 0))
+        self.assertIn("Re-connect", account.last_error)
+        warning = account.activity_ids.filtered(lambda activity: activity.user_id == self.salesman)
+        self.assertTrue(warning, "the owner is told at once")
+
     def test_a_revoked_grant_asks_for_reconnect_without_counting_failures(self):
         account, _box = self.account()
         self.sign_in(account)
@@ -198,12 +207,7 @@ class TestOAuth(HttpCase):
         self.oauth.revoke_grant(tokens.refresh_token)
         account.sudo().oauth_expires_at = fields.Datetime.now() - timedelta(minutes=1)
 
-        self.assertEqual(account._sync_accounts(), {account.id: "failed"})
-        self.env.invalidate_all()
-        self.assertEqual((account.state, account.failure_count), ("reconnect", 0))
-        self.assertIn("Re-connect", account.last_error)
-        warning = account.activity_ids.filtered(lambda activity: activity.user_id == self.salesman)
-        self.assertTrue(warning, "the owner is told at once")
+        self.assert_one_run_asks_to_reconnect(account)
         self.assertNotIn(
             account, self.env["mail.sync.account"].search([("state", "in", ("active", "failing"))])
         )
@@ -293,12 +297,7 @@ class TestOAuth(HttpCase):
         tokens = account._oauth_tokens()
         self.oauth.revoke_grant(tokens.refresh_token)  # at the provider; the access token has an hour left
 
-        self.assertEqual(account._sync_accounts(), {account.id: "failed"})
-        self.env.invalidate_all()
-        self.assertEqual((account.state, account.failure_count), ("reconnect", 0))
-        self.assertIn("Re-connect", account.last_error)
-        warning = account.activity_ids.filtered(lambda activity: activity.user_id == self.salesman)
-        self.assertTrue(warning, "the owner is told at once")
+        self.assert_one_run_asks_to_reconnect(account)
 
     def test_a_client_secret_changed_at_the_provider_is_counted_and_told_to_administrators_once(self):
         google_id, google_secret = self.google_client

@@ -12,9 +12,9 @@ from mail_crm_sync_engine.testing.smtp import SmtpServer
 from .common import MailSyncCase, make_email
 
 
-@tagged("post_install", "-at_install")
-class TestSend(MailSyncCase):
-    """Writing from the CRM through the harness SMTP server, with the copy in the harness Dovecot."""
+class SendingCase(MailSyncCase):
+    """What tests of writing from the CRM share: the harness SMTP server, a customer with a company
+    and an opportunity, the salesman's signature, and the salesman's ways to write and send."""
 
     @classmethod
     def setUpClass(cls):
@@ -84,6 +84,11 @@ class TestSend(MailSyncCase):
         return self.env["ir.attachment"].create(
             {"name": name, "raw": data, "mimetype": mimetype, "res_model": "mail.sync.compose", "res_id": 0}
         )
+
+
+@tagged("post_install", "-at_install")
+class TestSend(SendingCase):
+    """Writing from the CRM through the harness SMTP server, with the copy in the harness Dovecot."""
 
     def test_mail_written_from_an_opportunity_is_sent_filed_and_linked_once(self):
         account, box = self.sending_account()
@@ -384,28 +389,14 @@ class TestSend(MailSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestSafeAddresses(MailSyncCase):
+class TestSafeAddresses(SendingCase):
     """Recipients are the addresses a person sees, never what a display name holds; names show as
     people write them; the sender keeps whom they Bcc'd, the SMTP server never learns it."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.smtp = SmtpServer(Security.NONE).start()
-        cls.addClassCleanup(cls.smtp.stop)
-        cls.salesman.signature = "<p>Sally Sales, Chair Company</p>"
-
-    sending_account = TestSend.sending_account
-    composer = TestSend.composer
-    imap = TestSend.imap
-
     def send(self, wizard):
-        """Press Send; where sending waits for the commit (the outbox), run the sending job too.
-        Returns what the SMTP server received."""
+        """Press Send and run the sending job; what the SMTP server received."""
         before = len(self.smtp.received)
-        wizard.action_send()
-        if "mail.sync.outbox" in self.env:
-            self.env["mail.sync.outbox"]._cron_send()
+        super().send(wizard)
         return self.smtp.received[before:]
 
     def received_from(self, account, box, sender, cc=None, message_id="<in@client.example>"):
