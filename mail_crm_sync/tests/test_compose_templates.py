@@ -121,19 +121,7 @@ class TestComposeTemplates(SendingCase):
 
     def test_reply_keeps_its_subject_and_the_quote_below_the_template(self):
         account, box = self.sending_account()
-        self.deliver(
-            box,
-            make_email(
-                sender="Alice Client <alice@client.example>",
-                to=box.email,
-                subject="Chairs?",
-                body="How much for 40 chairs?",
-                message_id="<ask@client.example>",
-            ),
-        )
-        self.sync(account)
-        original = self.messages("<ask@client.example>")
-        self.assertEqual(original.lead_ids, self.lead)
+        original = self.customer_asks(account, box)
         form = self.form(original.with_user(self.salesman).action_reply())
         form.template_id = self.lead_template
         self.assertEqual(form.subject, "Re: Chairs?", "a reply keeps its subject")

@@ -49,6 +49,23 @@ class SendingCase(MailSyncCase):
         )
         return account, box
 
+    def customer_asks(self, account, box):
+        """Alice asks about the chairs; synced, her email is on the opportunity. Returns it."""
+        self.deliver(
+            box,
+            make_email(
+                sender="Alice Client <alice@client.example>",
+                to=box.email,
+                subject="Chairs?",
+                body="How much for 40 chairs?",
+                message_id="<ask@client.example>",
+            ),
+        )
+        self.sync(account)
+        original = self.messages("<ask@client.example>")
+        self.assertEqual(original.lead_ids, self.lead)
+        return original
+
     def composer(self, user=None, **context):
         return self.env["mail.sync.compose"].with_user(user or self.salesman).with_context(**context)
 
@@ -145,19 +162,7 @@ class TestSend(SendingCase):
 
     def test_a_reply_threads_and_goes_to_the_same_opportunity(self):
         account, box = self.sending_account()
-        self.deliver(
-            box,
-            make_email(
-                sender="Alice Client <alice@client.example>",
-                to=box.email,
-                subject="Chairs?",
-                body="How much for 40 chairs?",
-                message_id="<ask@client.example>",
-            ),
-        )
-        self.sync(account)
-        original = self.messages("<ask@client.example>")
-        self.assertEqual(original.lead_ids, self.lead)
+        original = self.customer_asks(account, box)
         action = original.with_user(self.salesman).action_reply()
         wizard = self.composer(**action["context"]).create({"body": "<p>1,200 EUR.</p>"})
         self.assertEqual(wizard.email_to, "Alice Client <alice@client.example>")
