@@ -54,6 +54,7 @@ from .domains import is_public_mail_domain, mail_domain, public_mail_domains
 from .errors import (
     AuthenticationFailed,
     ClientRefused,
+    DeliveryUncertain,
     FolderError,
     GrantRevoked,
     MailSyncError,
@@ -123,6 +124,7 @@ __all__ = [
     "Batch",
     "ClientRefused",
     "ConnectionSettings",
+    "DeliveryUncertain",
     "Direction",
     "Draft",
     "FailedMessage",

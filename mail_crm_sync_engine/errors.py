@@ -57,6 +57,12 @@ class Timeout(MailSyncError):
     """The server stopped answering within the time allowed."""
 
 
+class DeliveryUncertain(MailSyncError):
+    """The SMTP server took the whole message but its answer never came (a timeout or a dropped
+    connection after the final dot): it may have accepted the message. Sending it again could
+    deliver it twice, so this is never tried again by itself; the user checks, then decides."""
+
+
 class RunDeadlineReached(Timeout):
     """The whole run took longer than its deadline (``connect(run_deadline=...)``): a server that
     answers too slowly, or trickles its answers, could otherwise hold the account and its thread

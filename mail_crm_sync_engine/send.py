@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from .connection import Mailbox
 from .errors import (
     AuthenticationFailed,
+    DeliveryUncertain,
     MailSyncError,
     MessageRefused,
     RecipientsRefused,
@@ -225,10 +226,30 @@ def _submit(
             f"to no one: {answers}",
             refused,
         )
-    code, reply = smtp.data(data)
+    code, reply = smtp.docmd("data")
+    if code != 354:
+        raise _refusal(code, reply, f"The SMTP server {where} refused the message")
+    # Until the final dot has gone, the server holds no message and a failure may be tried again.
+    smtp.send(_dot_stuffed(data))
+    try:
+        code, reply = smtp.getreply()
+    except OSError as error:
+        raise DeliveryUncertain(
+            f"The SMTP server {where} received the whole message but never confirmed it, so it may "
+            "have been sent: check your Sent folder or with a recipient before sending it again."
+        ) from error
     if code != 250:
         raise _refusal(code, reply, f"The SMTP server {where} refused the message")
     return _reply(code, reply)
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The DATA of ``data`` (CRLF lines) as RFC 5321 4.5.2 has it: a line starting with a dot
+    gets one more, and a line with a single dot ends it (as smtplib's ``data`` writes it)."""
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data + b".\r\n"
 
 
 def _refusal(code: int, reply: bytes | str, sentence: str) -> MailSyncError:

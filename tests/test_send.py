@@ -7,6 +7,7 @@ import datetime
 import email
 import re
 import socket
+import threading
 from email import policy
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from mail_crm_sync_engine import (
     Address,
     AuthenticationFailed,
+    DeliveryUncertain,
     Draft,
     FolderRole,
     MessageRefused,
@@ -350,6 +352,36 @@ def test_closed_port_is_unreachable_and_a_silent_server_times_out():
         silent = dataclasses.replace(closed, port=listener.getsockname()[1], connect_timeout=0.5)
         with pytest.raises(Timeout, match="did not answer in time"):
             send_message(silent, outgoing.envelope_from, outgoing.recipients, outgoing.data)
+
+
+def test_a_server_quiet_before_data_never_had_the_message_one_quiet_after_may_have_it(smtp_server):
+    outgoing = compose(draft())
+    accepted = []
+
+    def greet_then_go_quiet(listener):
+        accepted.append(listener.accept()[0])
+        accepted[0].sendall(b"220 quiet.example ESMTP\r\n")
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:  # greets, then never answers EHLO
+        greeter = threading.Thread(target=greet_then_go_quiet, args=(listener,), daemon=True)
+        greeter.start()
+        quiet = SmtpSettings("127.0.0.1", listener.getsockname()[1], Security.NONE, None, read_timeout=0.5)
+        with pytest.raises(Timeout, match="did not answer in time"):  # safe to try again later
+            send_message(quiet, outgoing.envelope_from, outgoing.recipients, outgoing.data)
+        greeter.join()
+        accepted[0].close()
+
+    smtp_server.add_user("sales@example.test", "s3cret")
+    settings = dataclasses.replace(smtp_settings(smtp_server), read_timeout=0.5)
+    smtp_server.confirm_after(2)
+    try:
+        with pytest.raises(DeliveryUncertain, match="may have been sent"):
+            send_message(settings, outgoing.envelope_from, outgoing.recipients, outgoing.data)
+    finally:
+        smtp_server.confirm_after(0)
+    assert [mail.data for mail in smtp_server.received if outgoing.message_id.encode() in mail.data], (
+        "it has it"
+    )
 
 
 def test_password_and_token_never_show_in_the_settings_repr():

@@ -27,6 +27,7 @@ from odoo.tools import SQL, clean_context
 
 from mail_crm_sync_engine import (
     AuthenticationFailed,
+    DeliveryUncertain,
     MailSyncError,
     OutgoingMessage,
     ServerUnreachable,
@@ -224,6 +225,9 @@ class MailSyncOutbox(models.Model):
         _logger.info("Mail %s sent from mail account %s", outgoing.message_id, account.id)
         self._record_sent(work)
         self._file_in_sent(work, account, outgoing)
+        # Sent and filed: the CRM email holds what it said; the composed bytes are not needed again.
+        self.write({"raw": False, "compose_values": False})
+        work.commit()
         return "sent"
 
     def _submit(self, account, outgoing):
@@ -240,12 +244,22 @@ class MailSyncOutbox(models.Model):
             send()
 
     def _failed(self, work, account, error):
-        """Nothing was sent: queue it again after a delay when trying again may help, else fail
-        with the server's words."""
+        """Not sent, or not known to be: queue it again after a delay when trying again may help and
+        cannot send it twice, else fail with the server's words."""
         work.rollback()
-        reason = (
-            account._error_message(error) if isinstance(error, MailSyncError) else (error.args or [""])[0]
-        )
+        if isinstance(error, DeliveryUncertain):
+            # The server had the whole email when it went quiet: it may have gone. Never again by
+            # itself; the user looks and decides (Retry).
+            reason = self.env._(
+                "The SMTP server received the whole email but never confirmed it, so it may have gone. "
+                "Check your Sent folder or with a recipient, and press Retry only if it did not arrive. "
+                "Server said: %(detail)s",
+                detail=str(error),
+            )
+        elif isinstance(error, MailSyncError):
+            reason = account._error_message(error)
+        else:
+            reason = (error.args or [""])[0]
         if isinstance(error, MailSyncError) and is_temporary(error) and self.attempts <= len(RETRY_DELAYS):
             delay = RETRY_DELAYS[self.attempts - 1]
             at = fields.Datetime.now() + datetime.timedelta(minutes=delay)

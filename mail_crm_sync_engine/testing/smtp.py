@@ -52,6 +52,7 @@ class _Mailbag:
     received: list[ReceivedMail] = field(default_factory=list)
     refused_recipients: set[str] = field(default_factory=set)
     refused_markers: set[bytes] = field(default_factory=set)
+    confirm_delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
@@ -74,6 +75,8 @@ class _Mailbag:
         mail = ReceivedMail(login, envelope.mail_from, tuple(envelope.rcpt_tos), envelope.original_content)
         with self.lock:
             self.received.append(mail)
+        if self.confirm_delay:
+            await asyncio.sleep(self.confirm_delay)
         return "250 OK kept"
 
 
@@ -181,6 +184,11 @@ class SmtpServer:
     def refuse_messages_containing(self, marker: bytes) -> None:
         """DATA holding these bytes gets 554, as a spam filter answers."""
         self._bag.refused_markers.add(marker)
+
+    def confirm_after(self, seconds: float) -> None:
+        """Keep each message, then answer its DATA only ``seconds`` later: a server that goes quiet
+        once it has the whole message (0: at once)."""
+        self._bag.confirm_delay = seconds
 
     @property
     def received(self) -> list[ReceivedMail]:
