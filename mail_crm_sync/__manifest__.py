@@ -2,7 +2,7 @@
     "name": "CRM Email Sync",
     "summary": "Your mailbox in the CRM: email with customers shows on their contacts and opportunities "
     "(Gmail, Microsoft 365, any IMAP mail server)",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/CRM",
     "website": "https://github.com/mail-crm-sync/mail_crm_sync",
     "author": "mail_crm_sync contributors",
@@ -19,6 +19,7 @@
         "security/mail_crm_sync_gdpr_security.xml",
         "security/ir.model.access.csv",
         "security/mail_sync_backfill_security.xml",
+        "security/mail_sync_compose_security.xml",
         "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
         "data/ir_cron_pinning_data.xml",
@@ -49,6 +50,7 @@
         "views/res_config_settings_idle_views.xml",
         "views/res_config_settings_outbox_views.xml",
         "views/mail_crm_sync_menus.xml",
+        "views/mail_sync_compose_menus.xml",
     ],
     "assets": {
         "web.assets_backend": ["mail_crm_sync/static/src/**/*"],

@@ -112,6 +112,7 @@ class MailSyncMessage(models.Model):
     def _timeline_values(self):
         """What the chatter's email card shows: who, to whom, when, the words written (without the
         quoted history), and what lets the user open or answer it."""
+        send_states = dict(self._fields["send_state"]._description_selection(self.env))
         return [
             {
                 "id": email.id,
@@ -123,6 +124,9 @@ class MailSyncMessage(models.Model):
                 "snippet": _snippet(email.body_text),
                 "attachment_count": email.attachment_count,
                 "gone": email.gone_from_server,
+                "send_state": email.send_state,
+                "send_state_label": send_states.get(email.send_state, ""),
+                "send_error": email.send_error or "",
             }
             for email in self
         ]

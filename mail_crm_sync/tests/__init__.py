@@ -3,6 +3,7 @@ from . import (
     test_attachment_download,
     test_backfill,
     test_chatter,
+    test_compose_drafts,
     test_compose_templates,
     test_credentials,
     test_domain_linking,

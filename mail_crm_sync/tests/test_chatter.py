@@ -135,6 +135,34 @@ class TestChatter(MailSyncHttpCase):
                 # the words written, without the quoted request
                 self.assertEqual(answer["snippet"], "Here is our quote.")
 
+    def test_an_email_written_in_the_crm_shows_in_the_chatter_whether_it_went(self):
+        action = self.dora.with_user(self.salesman).action_mail_sync_compose()
+        composer = self.env["mail.sync.compose"].with_user(self.salesman).with_context(**action["context"])
+        later = datetime.datetime.now().replace(microsecond=0) + datetime.timedelta(hours=1)
+        composer.create(
+            {
+                "account_id": self.account.id,
+                "subject": "Price list",
+                "body": "<p>Attached.</p>",
+                "send_at": later,
+            }
+        ).action_send()
+
+        result = self.chatter(self.salesman, self.dora)
+
+        emails = {
+            email["subject"]: email
+            for conversation in result["mail_crm_sync"]["conversations"]
+            for email in conversation["emails"]
+        }
+        self.assertEqual(
+            (emails["Price list"]["send_state"], emails["Price list"]["send_state_label"]),
+            ("queued", "Queued"),
+        )
+        self.assertFalse(
+            emails["Re: Quote for 40 chairs?"]["send_state"], "mail sent elsewhere has no sending state"
+        )
+
     def test_a_colleague_who_may_not_read_the_mail_sees_none_of_it(self):
         # Otto may open Dora and the company (contacts are shared), not Sally's mailbox.
         for record in (self.dora, self.company):
@@ -238,3 +266,5 @@ class TestChatter(MailSyncHttpCase):
             self.start_tour(url, "mail_crm_sync_chatter_search_tour", login=self.salesman.login)
         with screenshot_at_end("sc_chatter_open_"):
             self.start_tour(url, "mail_crm_sync_chatter_open_tour", login=self.salesman.login)
+        drafts = self.env["mail.sync.compose"].with_user(self.salesman).search([])
+        self.assertFalse(drafts, "a reply closed with nothing written leaves no draft")

@@ -119,6 +119,48 @@ class TestComposeTemplates(SendingCase):
         self.assertEqual([part.get_filename() for part in attachments], ["brochure.pdf"])
         self.assertEqual(attachments[0].get_content(), b"%PDF-1.4 chairs")
 
+    def test_the_reports_a_template_prints_go_out_as_files(self):
+        self.sending_account()
+        self.env["ir.ui.view"].create(
+            {
+                "name": "mcs_offer_sheet",
+                "type": "qweb",
+                "key": "mail_crm_sync.mcs_offer_sheet",
+                "arch": '<t t-name="mail_crm_sync.mcs_offer_sheet"><t t-foreach="docs" t-as="lead">'
+                "<p>Offer sheet: <t t-out='lead.name'/></p></t></t>",
+            }
+        )
+        report = self.env["ir.actions.report"].create(
+            {
+                "name": "Offer Sheet",
+                "model": "crm.lead",
+                "report_type": "qweb-pdf",
+                "report_name": "mail_crm_sync.mcs_offer_sheet",
+                "print_report_name": "'Offer - %s' % object.name",
+            }
+        )
+        template = self.template(
+            "crm.lead",
+            "With a sheet",
+            "Our offer",
+            "<p>See the sheet.</p>",
+            report_template_ids=[(6, 0, report.ids)],
+        )
+        form = self.form_from(self.lead)
+        form.template_id = template
+        [sheet] = form.attachment_ids[:]
+        self.assertTrue(sheet.name.startswith("Offer - Chairs for the new office"), sheet.name)
+        form.template_id = self.lead_template
+        self.assertFalse(form.attachment_ids[:], "the sheet leaves with its template")
+        form.template_id = template
+
+        parsed = self.send(form.save())
+
+        [part] = parsed.iter_attachments()
+        self.assertTrue(part.get_filename().startswith("Offer - Chairs for the new office"))
+        # Odoo's tests print reports as HTML (no wkhtmltopdf run): the words are those of the record.
+        self.assertIn(b"Offer sheet: Chairs for the new office", part.get_payload(decode=True))
+
     def test_reply_keeps_its_subject_and_the_quote_below_the_template(self):
         account, box = self.sending_account()
         original = self.customer_asks(account, box)

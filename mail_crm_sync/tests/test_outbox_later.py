@@ -83,7 +83,7 @@ class TestOutboxLater(MailSyncCase):
         composer = self.env["mail.sync.compose"].browse(undone["params"]["next"]["res_id"])
         self.assertEqual(undone["params"]["next"]["res_model"], "mail.sync.compose")
         self.assertEqual(composer.create_uid, self.salesman)
-        self.assertEqual(composer.email_to, "Alice Client <alice@client.example>")
+        self.assertEqual(composer.partner_to_ids, self.alice)
         self.assertEqual(composer.email_cc, "bob@client.example")
         self.assertEqual(composer.subject, "Our offer")
         self.assertIn("40 chairs, 1,200 EUR.", composer.body)

@@ -1,5 +1,7 @@
+import dataclasses
 import email
 from email import policy
+from unittest.mock import patch
 
 from imapclient import IMAPClient
 from odoo.exceptions import UserError, ValidationError
@@ -116,7 +118,8 @@ class TestSend(SendingCase):
             attachment_ids=[(6, 0, self.attachment("offer.pdf").ids)],
         )
         self.assertEqual(wizard.account_id, account, "the only sending account is preselected")
-        self.assertEqual(wizard.email_to, "Alice Client <alice@client.example>")
+        self.assertEqual(wizard.partner_to_ids, self.alice, "the contact, as a tag")
+        self.assertFalse(wizard.email_to)
         self.assertEqual(wizard.subject, "Chairs for the new office")
 
         answer = self.send(wizard)
@@ -145,6 +148,7 @@ class TestSend(SendingCase):
         self.assertEqual(len(stored), 1)
         self.assertEqual(stored.direction, "outgoing")
         self.assertEqual(stored.send_state, "sent")
+        self.assertFalse(stored.outbox_ids.raw, "sent and filed: the composed bytes are not kept twice")
         self.assertEqual(stored.email_bcc, "boss@example.test", "the sender sees whom they Bcc'd")
         self.assertEqual(stored.lead_ids, self.lead)
         self.assertEqual(stored.partner_ids, self.alice | self.company)
@@ -165,7 +169,8 @@ class TestSend(SendingCase):
         original = self.customer_asks(account, box)
         action = original.with_user(self.salesman).action_reply()
         wizard = self.composer(**action["context"]).create({"body": "<p>1,200 EUR.</p>"})
-        self.assertEqual(wizard.email_to, "Alice Client <alice@client.example>")
+        self.assertEqual(wizard.partner_to_ids, self.alice, "the sender is a contact: a tag")
+        self.assertFalse(wizard.email_to)
         self.assertEqual(wizard.subject, "Re: Chairs?")
         self.assertIn("How much for 40 chairs?", wizard.quote)
         before = len(self.smtp.received)
@@ -198,7 +203,9 @@ class TestSend(SendingCase):
         self.sync(account)
         action = self.messages("<all@client.example>").with_user(self.salesman).action_reply_all()
         wizard = self.composer(**action["context"]).create({})
-        self.assertEqual(wizard.email_to, "alice@client.example")
+        self.assertEqual(wizard.partner_to_ids, self.alice)
+        self.assertFalse(wizard.email_to)
+        self.assertFalse(wizard.partner_cc_ids, "Bob and Carol are no contacts")
         self.assertEqual(wizard.email_cc, "bob@client.example, carol@client.example")
 
     def test_forward_takes_the_original_attachments(self):
@@ -318,6 +325,26 @@ class TestSend(SendingCase):
         self.env["mail.sync.outbox"]._cron_send()
         self.assertEqual(stored.send_state, "sent")
         self.assertEqual(len(self.smtp.received), before + 1)
+
+    def test_a_server_quiet_once_it_has_the_whole_email_is_never_sent_twice(self):
+        account, _box = self.sending_account()
+        before = len(self.smtp.received)
+        self.smtp.confirm_after(3)
+        self.addCleanup(self.smtp.confirm_after, 0)
+        Account = type(account)
+        smtp_settings = Account._smtp_settings
+        with patch.object(  # the account waits 1 s for an answer, not 60
+            Account, "_smtp_settings", lambda self: dataclasses.replace(smtp_settings(self), read_timeout=1)
+        ):
+            self.send(self.write_from(self.alice, subject="Quiet server"))
+            stored = self.Message.search([("account_ids", "in", account.ids)])
+            self.assertEqual(stored.send_state, "failed", "it may have gone: not tried again by itself")
+            self.assertIn("may have gone", stored.send_error)
+            self.assertIn("Sent folder", stored.send_error)
+            stored.outbox_ids.next_attempt = "2000-01-01 00:00:00"
+            self.env["mail.sync.outbox"]._cron_send()
+        self.assertEqual(len(self.smtp.received), before + 1, "the server has it, once")
+        self.assertEqual(stored.outbox_ids.attempts, 1)
 
     def test_delete_and_move_reach_the_server(self):
         account, box = self.sending_account()
@@ -465,9 +492,15 @@ class TestSafeAddresses(SendingCase):
             {"name": "Mallory\r\nBcc: evil@evil.example", "email": "mallory@client.example"}
         )
         wizard = self.write_to(partner)
-        self.assertEqual(wizard.email_to, '"Mallory Bcc: evil@evil.example" <mallory@client.example>')
+        self.assertEqual(wizard.partner_to_ids, partner)
         [mail] = self.send(wizard)
         self.assertEqual(mail.rcpt_tos, ("mallory@client.example",))
+        parsed = email.message_from_bytes(mail.data, policy=policy.default)
+        self.assertIsNone(parsed["Bcc"])
+        self.assertEqual(
+            [(a.display_name, a.addr_spec) for a in parsed["To"].addresses],
+            [("Mallory Bcc: evil@evil.example", "mallory@client.example")],
+        )
 
     def test_a_non_ascii_name_shows_as_written(self):
         self.sending_account()
@@ -475,7 +508,7 @@ class TestSafeAddresses(SendingCase):
             {"name": "Jürgen Zöllner", "email": "juergen@client.example"}
         )
         wizard = self.write_to(partner)
-        self.assertEqual(wizard.email_to, "Jürgen Zöllner <juergen@client.example>")
+        self.assertEqual(wizard.partner_to_ids.display_name, "Jürgen Zöllner", "the tag shows the name")
         [mail] = self.send(wizard)
         parsed = email.message_from_bytes(mail.data, policy=policy.default)
         self.assertEqual(parsed["To"].addresses[0].display_name, "Jürgen Zöllner")
@@ -490,7 +523,7 @@ class TestSafeAddresses(SendingCase):
         self.assertEqual(len(self.smtp.received), before)
         wizard.email_to = '"Buyer, Alice" <alice@buyer.example>, dan@client.example'
         [mail] = self.send(wizard)
-        self.assertEqual(mail.rcpt_tos, ("alice@buyer.example", "dan@client.example"))
+        self.assertEqual(mail.rcpt_tos, ("dan@client.example", "alice@buyer.example"), "Dan goes once")
 
     def test_odoos_default_signature_gets_one_delimiter(self):
         self.sending_account()

@@ -121,6 +121,87 @@ class TestUi(MailSyncHttpCase):
             ],
         )
 
+    def test_salesman_closes_a_draft_reopens_it_sends_undoes_and_sends_again(self):
+        smtp = SmtpServer(Security.NONE).start()
+        self.addCleanup(smtp.stop)
+        self.env["ir.config_parameter"].sudo().set_param("mail_crm_sync.undo_send_seconds", "10")
+        juergen = self.env["res.partner"].create(
+            {"name": "Jürgen Zöllner", "email": "juergen@client.example"}
+        )
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "Kitchen tiles",
+                "type": "opportunity",
+                "partner_id": juergen.id,
+                "user_id": self.salesman.id,
+            }
+        )
+        mailbox = self.server.add_user()
+        smtp.add_user(mailbox.login, mailbox.password)
+        account = (
+            self.env["mail.sync.account"]
+            .sudo()
+            .create(
+                self.account_values(
+                    mailbox,
+                    name="Tess's mailbox",
+                    user_id=self.salesman.id,
+                    sending_enabled=True,
+                    smtp_host=smtp.host,
+                    smtp_port=smtp.port,
+                    smtp_security="none",
+                )
+            )
+        )
+        account.action_test_connection()
+        Draft = self.env["mail.sync.compose"].with_user(self.salesman)
+
+        with screenshot_at_end("sc_draft_reopened_"):
+            self.start_tour(
+                f"/odoo/crm/{lead.id}", "mail_crm_sync_draft_write_tour", login=self.salesman.login
+            )
+        [draft] = Draft.search([])
+        self.assertEqual((draft.subject, draft.partner_to_ids), ("Tour: tiles for the kitchen", juergen))
+        self.assertIn("Here is the plan for the kitchen tiles.", draft.body)
+        self.assertEqual(
+            draft.email_cc, "Anna <anna.client.example>", "kept as typed when the send was refused"
+        )
+
+        self.start_tour(
+            "/odoo/action-mail_crm_sync.mail_sync_compose_action_drafts",
+            "mail_crm_sync_draft_send_tour",
+            login=self.salesman.login,
+        )
+        self.assertFalse(Draft.search([]), "sent: no draft left")
+        self.assertEqual(smtp.received, [], "not before the 10 seconds are over")
+        [queued] = self.env["mail.sync.outbox"].search([("account_id", "=", account.id)])
+        self.assertEqual(queued.email_id.send_state, "queued")
+        # The 10 seconds pass (as PostgreSQL's clock sees them) and the sending job runs.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE mail_sync_outbox SET next_attempt = now() at time zone 'UTC' - interval '1 second' "
+            "WHERE id = %s",
+            [queued.id],
+        )
+        self.env["mail.sync.outbox"]._cron_send()
+
+        with screenshot_at_end("sc_draft_sent_"):
+            self.start_tour(
+                "/odoo/action-mail_crm_sync.mail_sync_message_action_mine",
+                "mail_crm_sync_draft_sent_tour",
+                login=self.salesman.login,
+            )
+        [mail] = [email.message_from_bytes(item.data, policy=policy.default) for item in smtp.received]
+        self.assertEqual(mail["Subject"], "Tour: tiles for the kitchen")
+        self.assertEqual(
+            [(a.display_name, a.addr_spec) for a in mail["To"].addresses],
+            [("Jürgen Zöllner", "juergen@client.example")],
+        )
+        self.assertEqual(
+            [(a.display_name, a.addr_spec) for a in mail["Cc"].addresses], [("Anna", "anna@client.example")]
+        )
+        self.assertEqual(smtp.received[0].rcpt_tos, ("juergen@client.example", "anna@client.example"))
+
     def test_salesman_works_an_unassigned_email_and_undoes_an_unlink(self):
         mailbox = self.server.add_user()
         self.server.deliver(

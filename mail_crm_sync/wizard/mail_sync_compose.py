@@ -24,6 +24,8 @@ from ..models.notify import CLOSE, notification
 _logger = logging.getLogger(__name__)
 
 SUBJECT_PREFIX = {"reply": "Re: ", "reply_all": "Re: ", "forward": "Fwd: "}
+# The description of the files a template's reports gave the composer: a later template's replace them.
+TEMPLATE_REPORT = "mail_crm_sync: printed by the email template"
 # One item of a stored address list (see mail_sync_message._addresses): "Name <address>" (the name
 # unquoted, the last <...> is the address) or a bare address.
 _STORED_NAMED_RE = re.compile(r"(.*?)\s*<([^<>\s]+)>")
@@ -51,9 +53,14 @@ def _stored_addresses(stored, known):
     return addresses
 
 
-class MailSyncCompose(models.TransientModel):
+class MailSyncCompose(models.Model):
     """Write an email from the CRM through one of the user's mailboxes: a new email to a contact,
     company or opportunity, or a reply, reply to all or forward of a synced email.
+
+    A composer that was saved is a draft: the form saves it as the user types and when its dialog
+    closes (``static/src/compose``), so Discard aside, nothing typed is lost to a closed tab or a
+    failed send. Drafts are their author's alone (``mail_sync_compose_rule_author``) and are listed
+    under CRM > Emails > Drafts; Send takes the draft away with the email it queues.
 
     Send queues the mail in the outbox (mail_sync_outbox.py), which sends it through the account's
     SMTP server after the request commits and files the same bytes in the server's Sent folder
@@ -63,6 +70,8 @@ class MailSyncCompose(models.TransientModel):
 
     _name = "mail.sync.compose"
     _description = "Write an Email"
+    _order = "write_date desc, id desc"
+    _rec_name = "subject"
 
     mode = fields.Selection(
         [("new", "New"), ("reply", "Reply"), ("reply_all", "Reply All"), ("forward", "Forward")],
@@ -82,9 +91,23 @@ class MailSyncCompose(models.TransientModel):
         domain="[('id', 'in', available_account_ids)]",
         required=True,
     )
-    email_to = fields.Char(string="To", help="Addresses separated by commas: Name <name@example.com>")
-    email_cc = fields.Char(string="Cc")
-    email_bcc = fields.Char(string="Bcc")
+    # Recipients as Odoo's composer has them: contacts as tags where a contact exists, and the
+    # addresses of no contact typed beside them.
+    partner_to_ids = fields.Many2many(
+        "res.partner", "mail_sync_compose_partner_to_rel", "compose_id", "partner_id", string="To"
+    )
+    partner_cc_ids = fields.Many2many(
+        "res.partner", "mail_sync_compose_partner_cc_rel", "compose_id", "partner_id", string="Cc"
+    )
+    partner_bcc_ids = fields.Many2many(
+        "res.partner", "mail_sync_compose_partner_bcc_rel", "compose_id", "partner_id", string="Bcc"
+    )
+    email_to = fields.Char(
+        string="To (other addresses)",
+        help="Addresses of no contact, separated by commas: Name <name@example.com>",
+    )
+    email_cc = fields.Char(string="Cc (other addresses)")
+    email_bcc = fields.Char(string="Bcc (other addresses)")
     subject = fields.Char()
     body = fields.Html(sanitize_style=True)
     signature = fields.Html(compute="_compute_signature", string="Signature Added")
@@ -100,6 +123,40 @@ class MailSyncCompose(models.TransientModel):
         help="One of Odoo's email templates, written for the contact or opportunity: it replaces the "
         "text (a reply's quote stays below it). Your signature is added when you send.",
     )
+
+    regarding = fields.Char(compute="_compute_regarding", help="What the email answers or is written to.")
+
+    @api.depends("res_model", "res_id", "parent_id")
+    def _compute_regarding(self):
+        for draft in self:
+            record = draft._origin_record()
+            if record:
+                draft.regarding = record.display_name
+            elif draft.parent_id:
+                draft.regarding = draft.parent_id.display_name
+            else:
+                draft.regarding = False
+
+    def _origin_record(self):
+        """The contact or opportunity the email is written from, if the user may still read it."""
+        if self.res_model not in ("res.partner", "crm.lead") or not self.res_id:
+            return None
+        record = self.env[self.res_model].browse(self.res_id).exists()
+        return record if record and record.has_access("read") else None
+
+    def action_open_draft(self):
+        """A draft in the composer, as it was left."""
+        self.ensure_one()
+        return {**self._action_open(), "res_id": self.id, "context": {}}
+
+    def action_discard_draft(self):
+        """Discard: the draft goes, with the files uploaded for it alone."""
+        uploaded = self.attachment_ids.filtered(
+            lambda item: item.res_model == self._name and item.res_id in (0, *self.ids)
+        )
+        uploaded.unlink()
+        self.unlink()
+        return CLOSE
 
     @api.model
     def _action_open(self, **defaults):
@@ -140,22 +197,43 @@ class MailSyncCompose(models.TransientModel):
         elif model in ("res.partner", "crm.lead") and record_id:
             record = self.env[model].browse(record_id)
             record.check_access("read")
-            values.update(res_model=model, res_id=record.id, email_to=self._record_address(record))
+            values.update(res_model=model, res_id=record.id, **self._record_recipient(record))
             if model == "crm.lead":
                 values.setdefault("subject", record.name)
         return values
 
     @api.model
-    def _record_address(self, record):
-        """The record's contact as the To field shows it: their name as they write it, quoted
-        where it must be, on one line."""
-        if record._name == "crm.lead" and not record.partner_id.email:
-            name, address = record.contact_name or record.partner_name, record.email_from
-        else:
-            person = record.partner_id if record._name == "crm.lead" else record
-            name, address = person.name, person.email
-        address = email_normalize(address or "", strict=False)
-        return format_addresses([Address(name or "", address)]) if address else ""
+    def _record_recipient(self, record):
+        """The To of an email written from a contact or opportunity: the contact as a tag, or, for
+        an opportunity whose address is no contact's, that address as text (the name as people
+        write it, quoted where it must be, on one line)."""
+        person = record.partner_id if record._name == "crm.lead" else record
+        if email_normalize(person.email or ""):
+            return {"partner_to_ids": [(6, 0, person.ids)]}
+        if record._name != "crm.lead":
+            return {}
+        address = email_normalize(record.email_from or "", strict=False)
+        name = record.contact_name or record.partner_name or ""
+        return {"email_to": format_addresses([Address(name, address)])} if address else {}
+
+    @api.model
+    def _as_contacts(self, addresses):
+        """``addresses`` split into the contacts the user sees under them (one per address: a
+        person before a company, then the oldest) and those of no contact."""
+        found = self.env["res.partner"].search(
+            [("email_normalized", "in", [address.email for address in addresses])],
+            order="is_company, id",
+        )
+        contact_of = {}
+        for partner in found:
+            contact_of.setdefault(partner.email_normalized, partner)
+        contacts, others = self.env["res.partner"], []
+        for address in addresses:
+            if address.email in contact_of:
+                contacts |= contact_of[address.email]
+            else:
+                others.append(address)
+        return contacts, others
 
     @api.model
     def _reply_values(self, parent, mode, account):
@@ -179,16 +257,18 @@ class MailSyncCompose(models.TransientModel):
             to = _stored_addresses(parent.reply_to, {last})
         else:
             to = _stored_addresses(parent.email_from, known)
-        values["email_to"] = format_addresses(to)
+        contacts, to = self._as_contacts(to)
+        values.update(partner_to_ids=[(6, 0, contacts.ids)], email_to=format_addresses(to))
         if mode == "reply_all":
             others = [parent.email_cc] if outgoing else [parent.email_to, parent.email_cc]
-            seen = {address.email for address in to} | own
+            seen = {address.email for address in to} | set(contacts.mapped("email_normalized")) | own
             cc = []
             for address in (item for stored in others for item in _stored_addresses(stored, known)):
                 if address.email not in seen:
                     seen.add(address.email)
                     cc.append(address)
-            values["email_cc"] = format_addresses(cc)
+            contacts, cc = self._as_contacts(cc)
+            values.update(partner_cc_ids=[(6, 0, contacts.ids)], email_cc=format_addresses(cc))
         return values
 
     @api.model
@@ -263,7 +343,9 @@ class MailSyncCompose(models.TransientModel):
         """Odoo's composer habit: the template, rendered for the record in the user's language,
         replaces the text (and a new email's subject; a reply keeps its "Re:"), and its files join
         the attachments in place of those of the template chosen before."""
-        self.attachment_ids -= self.attachment_ids.filtered(lambda item: item.res_model == "mail.template")
+        self.attachment_ids -= self.attachment_ids.filtered(
+            lambda item: item.res_model == "mail.template" or item.description == TEMPLATE_REPORT
+        )
         template, record = self.template_id, self._template_record()
         if not (template and record) or template.model != record._name:
             return
@@ -272,7 +354,26 @@ class MailSyncCompose(models.TransientModel):
             self.subject = template._render_field("subject", record.ids, set_lang=lang)[record.id]
         body = template._render_field("body_html", record.ids, set_lang=lang)[record.id]
         self.body = self._without_signatures(body, record)  # sanitized by the field
-        self.attachment_ids |= template.attachment_ids
+        self.attachment_ids |= template.attachment_ids | self._template_reports(template, record)
+
+    def _template_reports(self, template, record):
+        """The reports the template prints for the record (a quotation's PDF), as files of this
+        composer: uploaded for it alone, as the user's own uploads are (Discard removes them)."""
+        if not template.report_template_ids:
+            return self.env["ir.attachment"]
+        rendered = template._generate_template_attachments(record.ids, ["report_template_ids"])
+        return self.env["ir.attachment"].create(
+            [
+                {
+                    "name": name,
+                    "datas": content,
+                    "res_model": self._name,
+                    "res_id": 0,
+                    "description": TEMPLATE_REPORT,
+                }
+                for name, content in rendered[record.id].get("attachments", [])
+            ]
+        )
 
     def _template_record(self):
         """The record templates are rendered for: the one the email is written from; for a reply or
@@ -309,7 +410,7 @@ class MailSyncCompose(models.TransientModel):
         account = self.account_id
         if not account or not account._may_send():
             raise UserError(self.env._("You may not send from this account."))
-        to, cc, bcc = (self._addresses(text) for text in (self.email_to, self.email_cc, self.email_bcc))
+        to, cc, bcc = self._recipients()
         if not (to or cc or bcc):
             raise UserError(self.env._("Add at least one recipient."))
         now = fields.Datetime.now()
@@ -336,9 +437,17 @@ class MailSyncCompose(models.TransientModel):
             "account_id": account.id,
             **{name: str(self[name] or "") for name in ("email_to", "email_cc", "email_bcc", "subject")},
             **{name: str(self[name] or "") for name in ("body", "quote")},
+            **{
+                name: [(6, 0, self[name].ids)]
+                for name in ("partner_to_ids", "partner_cc_ids", "partner_bcc_ids")
+            },
             "attachment_ids": self.attachment_ids.ids,
+            "template_id": self.template_id.id,
+            "send_at": fields.Datetime.to_string(self.send_at) if self.send_at else False,
         }
         row = self.env["mail.sync.outbox"]._queue(account, outgoing, origin, due, held)
+        scheduled = bool(self.send_at)
+        self.unlink()  # the draft is the queued email now
         _logger.info("Mail %s queued in mail account %s, due %s", outgoing.message_id, account.id, due)
         if not due or not row.email_id:
             return notification(
@@ -346,7 +455,7 @@ class MailSyncCompose(models.TransientModel):
                 kind="info",
                 then=CLOSE,
             )
-        if self.send_at:
+        if scheduled:
             message = self.env._(
                 "Your email is scheduled for %(moment)s. Until then, Undo Send on the email keeps it.",
                 moment=format_datetime(self.env, due),
@@ -357,6 +466,38 @@ class MailSyncCompose(models.TransientModel):
                 seconds=undo_seconds,
             )
         return notification(message, kind="info", then=row.email_id._action_open_queued())
+
+    def _recipients(self):
+        """To, Cc and Bcc as (name, address) pairs: the contacts' tags, then the addresses typed
+        beside them; an address goes once, in the first field that has it."""
+        seen, fields_read = set(), []
+        for partners, text in (
+            (self.partner_to_ids, self.email_to),
+            (self.partner_cc_ids, self.email_cc),
+            (self.partner_bcc_ids, self.email_bcc),
+        ):
+            addresses = []
+            for address in (*self._contact_addresses(partners), *self._addresses(text)):
+                if address.email not in seen:
+                    seen.add(address.email)
+                    addresses.append(address)
+            fields_read.append(tuple(addresses))
+        return fields_read
+
+    def _contact_addresses(self, partners):
+        addresses = []
+        for partner in partners:
+            address = email_normalize(partner.email or "")
+            if not address:
+                raise UserError(
+                    self.env._(
+                        "%(contact)s has no valid email address: fill it in on the contact, or type "
+                        "the address beside the contacts.",
+                        contact=partner.display_name,
+                    )
+                )
+            addresses.append(Address(partner.name or "", address))
+        return addresses
 
     def _addresses(self, text):
         """The recipients typed in one field, read strictly (``read_addresses``): what the field

@@ -91,11 +91,11 @@ registry.category("web_tour.tours").add("mail_crm_sync_chatter_open_tour", {
         {
             content: "The composer answers it: to Dora, the subject kept",
             trigger:
-                ".modal .o_form_view:has(.o_field_widget[name=email_to] input:value(Dora Buyer <dora@acme-tools.example>)) .o_field_widget[name=subject] input:value(Re: Quote for 40 chairs?)",
+                ".modal .o_form_view:has(.o_field_widget[name=partner_to_ids] .o_tag:contains(Dora Buyer)) .o_field_widget[name=subject] input:value(Re: Quote for 40 chairs?)",
         },
         {
-            content: "Close the composer without sending",
-            trigger: ".modal .o_form_button_cancel, .modal button:contains(Discard)",
+            content: "Close the composer without writing anything",
+            trigger: ".modal .modal-header .btn-close",
             run: "click",
         },
         {

@@ -16,8 +16,8 @@ registry.category("web_tour.tours").add("mail_crm_sync_send_tour", {
             run: "click",
         },
         {
-            content: "The contact's address is filled in",
-            trigger: ".modal .o_field_widget[name=email_to] input:value(Tour Buyer <tour.buyer@client.example>)",
+            content: "The contact is in To",
+            trigger: ".modal .o_field_widget[name=partner_to_ids] .o_tag:contains(Tour Buyer)",
         },
         {
             content: "Give a subject",
@@ -91,7 +91,7 @@ registry.category("web_tour.tours").add("mail_crm_sync_send_tour", {
         {
             content: "The reply goes to the customer, with the question quoted",
             trigger:
-                ".modal:has(.o_field_widget[name=email_to] input:value(Tour Buyer <tour.buyer@client.example>)) .o_field_widget[name=quote]:contains(Do you have 40 chairs)",
+                ".modal:has(.o_field_widget[name=partner_to_ids] .o_tag:contains(Tour Buyer)) .o_field_widget[name=quote]:contains(Do you have 40 chairs)",
         },
         {
             content: "Write the reply",
