@@ -161,6 +161,19 @@ class TestComposeTemplates(SendingCase):
         # Odoo's tests print reports as HTML (no wkhtmltopdf run): the words are those of the record.
         self.assertIn(b"Offer sheet: Chairs for the new office", part.get_payload(decode=True))
 
+    def test_a_template_speaks_the_contacts_language(self):
+        self.sending_account()
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.alice.lang = "fr_FR"
+        template = self.template(
+            "res.partner", "Greeting", "Hello", "<p>Hello {{ object.name }}</p>", lang="{{ object.lang }}"
+        )
+        template.with_context(lang="fr_FR").write({"subject": "Bonjour", "body_html": "<p>Bonjour</p>"})
+        form = self.form_from(self.alice)
+        form.template_id = template
+        self.assertEqual(form.subject, "Bonjour")
+        self.assertIn("Bonjour", form.body)
+
     def test_reply_keeps_its_subject_and_the_quote_below_the_template(self):
         account, box = self.sending_account()
         original = self.customer_asks(account, box)

@@ -340,7 +340,7 @@ class MailSyncCompose(models.Model):
 
     @api.onchange("template_id")
     def _onchange_template_id(self):
-        """Odoo's composer habit: the template, rendered for the record in the user's language,
+        """Odoo's composer habit: the template, rendered for the record in its language,
         replaces the text (and a new email's subject; a reply keeps its "Re:"), and its files join
         the attachments in place of those of the template chosen before."""
         self.attachment_ids -= self.attachment_ids.filtered(
@@ -349,7 +349,8 @@ class MailSyncCompose(models.Model):
         template, record = self.template_id, self._template_record()
         if not (template and record) or template.model != record._name:
             return
-        lang = self.env.user.lang
+        # The template's language for the record (its Language field, e.g. the contact's), else the user's.
+        lang = (template.lang and template._render_lang(record.ids)[record.id]) or self.env.user.lang
         if self.mode == "new" and template.subject:
             self.subject = template._render_field("subject", record.ids, set_lang=lang)[record.id]
         body = template._render_field("body_html", record.ids, set_lang=lang)[record.id]
