@@ -150,8 +150,10 @@ class MailSyncAccount(models.Model):
         help="Shared account: the users of this group read its mail, besides Shared Inboxes.",
     )
     show_on_dashboard = fields.Boolean(
+        string="Show in My Emails",
         default=True,
-        help="Its mail is in what CRM > Emails shows its owner at first (the My Dashboard Accounts filter).",
+        help="Its mail is listed in CRM > Emails > My Emails (the Shown in My Emails filter). Off: its mail "
+        "shows on contacts and opportunities, and under the account's Emails button.",
     )
     sync_window = fields.Selection(
         [
@@ -488,7 +490,7 @@ class MailSyncAccount(models.Model):
     @api.model
     def action_open_my_emails(self):
         """CRM > Emails > My Emails: on the user's primary account when it is on their dashboard,
-        else on all their dashboard accounts (Show on Dashboard)."""
+        else on all their accounts shown there (Show in My Emails)."""
         action = self.env["ir.actions.act_window"]._for_xml_id("mail_crm_sync.mail_sync_message_action")
         primary = self.search(
             [("user_id", "=", self.env.uid), ("is_primary", "=", True), ("show_on_dashboard", "=", True)],
@@ -497,6 +499,7 @@ class MailSyncAccount(models.Model):
         action["context"] = {
             "search_default_filter_primary" if primary else "search_default_filter_dashboard": 1
         }
+        action["name"] = self.env._("My Emails")
         action["help"] = self.env["res.users"]._mail_sync_connect_help(action.get("help"))
         return action
 

@@ -1,3 +1,5 @@
+import os
+import time
 from unittest.mock import patch
 
 from cryptography.fernet import Fernet
@@ -103,7 +105,7 @@ class TestFirstUseScreens(MailSyncHttpCase):
                 "mail_crm_sync_first_account_tour",
             )
 
-    def test_an_unassigned_email_then_deleted(self):
+    def _unassigned_email(self):
         box = self.server.add_user()
         self.server.deliver(
             box,
@@ -115,10 +117,20 @@ class TestFirstUseScreens(MailSyncHttpCase):
             ),
         )
         self._account(box)
-        email = self.env["mail.sync.message"].search([("message_id", "=", "<first-use@acme-tools.example>")])
+        return self.env["mail.sync.message"].search([("message_id", "=", "<first-use@acme-tools.example>")])
+
+    def test_the_actions_of_an_unassigned_email(self):
+        email = self._unassigned_email()
         self._tour(
             f"/odoo/action-mail_crm_sync.mail_sync_message_action/{email.id}",
             "mail_crm_sync_email_actions_tour",
+        )
+
+    def test_an_email_deleted_on_the_server(self):
+        email = self._unassigned_email()
+        self._tour(
+            f"/odoo/action-mail_crm_sync.mail_sync_message_action/{email.id}",
+            "mail_crm_sync_email_delete_tour",
         )
         self.assertFalse(email.exists())
 
@@ -158,3 +170,50 @@ class TestFirstUseScreens(MailSyncHttpCase):
         self._account(box, sending_enabled=True, smtp_host="127.0.0.1", smtp_port=2525, smtp_security="none")
         partner = self.env["res.partner"].search([("email", "=", "juergen@client.example")])
         self._tour(f"/odoo/contacts/{partner.id}", "mail_crm_sync_contact_tour")
+
+    def test_older_mail_with_a_contact_as_the_administrator(self):
+        admin = self.env.ref("base.user_admin")
+        bob = self.env["res.partner"].create({"name": "Bob Older", "email": "bob.older@client.example"})
+        box = self.server.add_user()
+        sender = "Bob Older <bob.older@client.example>"
+        self.server.deliver(box, make_email(sender=sender, to=box.email, subject="This week"))
+        old = self.server.deliver(box, make_email(sender=sender, to=box.email, subject="Two months ago"))
+        two_months_ago = time.time() - 60 * 86400
+        os.utime(old, (two_months_ago, two_months_ago))
+        account = (
+            self.env["mail.sync.account"]
+            .sudo()
+            .create(self.account_values(box, name="Admin's mailbox", user_id=admin.id, sync_window="14_days"))
+        )
+        account.action_test_connection()
+        account._sync_accounts()
+        self.assertEqual(bob.mail_sync_message_count, 1)
+        with screenshots_on_request():
+            self.start_tour(f"/odoo/contacts/{bob.id}", "mail_crm_sync_older_mail_tour", login="admin")
+
+    def test_the_folders_of_a_new_account(self):
+        box = self.server.add_user()
+        self.server.deliver(box, make_email(to=box.email, subject="In the inbox"))
+        self.server.deliver(box, make_email(to=box.email, subject="Spam"), folder="Junk")
+        account = self._account(box)
+        self.assertFalse(account.folder_ids.filtered(lambda folder: folder.name == "Junk").active)
+        self._tour(
+            f"/odoo/action-mail_crm_sync.mail_sync_account_action/{account.id}", "mail_crm_sync_folders_tour"
+        )
+
+    def test_the_settings_as_the_administrator(self):
+        with screenshots_on_request():
+            self.start_tour(
+                "/odoo/action-crm.crm_config_settings_action", "mail_crm_sync_settings_tour", login="admin"
+            )
+
+    def test_a_refused_password_is_entered_again(self):
+        box = self.server.add_user(password="tour-right-password")
+        account = self._account(box)
+        account.write({"state": "reconnect", "last_error": "The server refused the login."})
+        account.password = "an-old-password"
+        self._tour(
+            f"/odoo/action-mail_crm_sync.mail_sync_account_action/{account.id}",
+            "mail_crm_sync_reconnect_tour",
+        )
+        self.assertEqual(account.state, "active")

@@ -1,6 +1,8 @@
 /** @odoo-module **/
 
+import { rpc } from "@web/core/network/rpc";
 import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 // What a new user trips over (issue 29): each tour walks one screen as a salesman first meets it.
 // A `shot` step asks the test for a screenshot (tests/common.py, screenshots_on_request).
@@ -58,6 +60,15 @@ tours.add("mail_crm_sync_email_actions_tour", {
             content: "Close the gear menu",
             trigger: ".o_control_panel .o_cp_action_menus button:has(.fa-cog)",
             run: "click",
+        },
+    ],
+});
+
+tours.add("mail_crm_sync_email_delete_tour", {
+    steps: () => [
+        {
+            content: "The email is open",
+            trigger: ".o_form_view .o_form_statusbar button[name=action_delete_on_server]",
         },
         {
             content: "Delete it on the server",
@@ -151,7 +162,7 @@ tours.add("mail_crm_sync_contact_tour", {
         shot("item1_compose_to"),
         {
             content: "The name is written out, not encoded",
-            trigger: ".modal .o_field_widget[name=email_to] :is(input, textarea):value(Jürgen Zöllner <juergen@client.example>)",
+            trigger: ".modal .o_field_widget[name=email_to] input:value(Jürgen Zöllner)",
         },
         {
             content: "Close the composer",
@@ -162,5 +173,155 @@ tours.add("mail_crm_sync_contact_tour", {
             content: "Closed",
             trigger: "body:not(:has(.modal))",
         },
+    ],
+});
+
+tours.add("mail_crm_sync_older_mail_tour", {
+    steps: () => [
+        {
+            content: "Fetch Older Mail on the contact",
+            trigger: ".o_form_view .o_form_statusbar button[name=action_mail_sync_fetch_older_mail]",
+            run: "click",
+        },
+        {
+            content: "The contact says the search is under way",
+            trigger: ".o_form_view .alert:contains(Looking for older mail with this person)",
+        },
+        shot("item7_search_under_way"),
+        {
+            content: "The scheduled action runs the search (Run Manually, as the administrator may)",
+            trigger: "body",
+            async run() {
+                const [cron] = await rpc("/web/dataset/call_kw/ir.cron/search_read", {
+                    model: "ir.cron",
+                    method: "search_read",
+                    args: [[["cron_name", "ilike", "fetch older mail"]], ["id"]],
+                    kwargs: {},
+                });
+                await rpc("/web/dataset/call_kw/ir.cron/method_direct_trigger", {
+                    model: "ir.cron",
+                    method: "method_direct_trigger",
+                    args: [[cron.id]],
+                    kwargs: {},
+                });
+                await new Promise((resolve) => setTimeout(resolve, 4000));
+            },
+        },
+        shot("item7_search_ended"),
+        {
+            content: "Without a reload: the banner is gone and the older email is counted",
+            trigger:
+                ".o_form_view:not(:has(.alert:contains(Looking for older mail))) button[name=action_view_mail_sync_messages]:contains(2)",
+        },
+    ],
+});
+
+tours.add("mail_crm_sync_folders_tour", {
+    steps: () => [
+        {
+            content: "Open the account's folders",
+            trigger: ".o_form_view .o_notebook a[name=folders]",
+            run: "click",
+        },
+        {
+            content: "The folders are listed",
+            trigger: ".o_field_widget[name=folder_ids] .o_data_row:contains(Junk)",
+        },
+        shot("item6_account_folders"),
+        {
+            content: "Junk is not synced: no count of emails in the CRM, rather than a 0",
+            trigger: ".o_field_widget[name=folder_ids] .o_data_row:contains(Junk) td[name=message_count]:empty",
+        },
+        {
+            content: "Before any completeness check, no server-side count either",
+            trigger: ".o_field_widget[name=folder_ids] .o_data_row:contains(INBOX) td[name=crm_count]:empty",
+        },
+        stepUtils.showAppsMenuItem(),
+        {
+            content: "Open CRM",
+            trigger: '.o_app[data-menu-xmlid="crm.crm_menu_root"]',
+            run: "click",
+        },
+        {
+            content: "Open CRM > Emails",
+            trigger: '.o_main_navbar button[data-menu-xmlid="mail_crm_sync.mail_sync_message_menu"]',
+            run: "click",
+        },
+        {
+            content: "My Emails",
+            trigger: '.dropdown-item[data-menu-xmlid="mail_crm_sync.mail_sync_message_menu_mine"]',
+            run: "click",
+        },
+        {
+            content: "The list is there",
+            trigger: ".o_list_view .o_data_row",
+        },
+        shot("item6_my_emails"),
+        {
+            content: "Named as the menu is, and filtered by what the account form calls it",
+            trigger:
+                ".o_control_panel:has(.o_breadcrumb:contains(My Emails)) .o_searchview_facet:contains(Shown in My Emails)",
+        },
+    ],
+});
+
+function scrollTo(selector) {
+    return {
+        content: `Scroll to ${selector}`,
+        trigger: ".o_setting_container",
+        run() {
+            document.querySelector(selector)?.scrollIntoView({ block: "start" });
+        },
+    };
+}
+
+tours.add("mail_crm_sync_settings_tour", {
+    steps: () => [
+        scrollTo("#mail_sync_connect_policy"),
+        shot("item10_settings_accounts"),
+        scrollTo("#mail_sync_relink_hour"),
+        shot("item10_settings_sync"),
+        {
+            content: "The Mail Accounts list is one click away",
+            trigger: "#mail_sync_accounts button:contains(Mail Accounts)",
+        },
+        {
+            content: "The redirect URI to register is the real one, to copy",
+            trigger:
+                "#mail_sync_google .o_field_widget[name=mail_sync_oauth_redirect_uri]:contains(/mail_crm_sync/oauth/callback):has(.o_clipboard_button)",
+        },
+        {
+            content: "Hours say what they are",
+            trigger: "#mail_sync_relink_hour:contains(your time zone):contains(At)",
+        },
+    ],
+});
+
+tours.add("mail_crm_sync_reconnect_tour", {
+    steps: () => [
+        {
+            content: "The account needs the password again",
+            trigger: ".o_form_view .o_statusbar_status button.active:contains(Needs Re-connect)",
+        },
+        shot("seed_reconnect_account_form"),
+        {
+            content: "It says what to do",
+            trigger: ".o_form_view .alert:contains(The mail server refused the password):contains(Test Connection)",
+        },
+        {
+            content: "Enter the current password",
+            trigger: ".o_form_view .o_field_widget[name=password] input",
+            run: "edit tour-right-password",
+        },
+        {
+            content: "Test Connection",
+            trigger: ".o_form_statusbar button[name=action_test_connection].btn-primary",
+            run: "click",
+        },
+        {
+            content: "Active again",
+            trigger: ".o_form_view .o_statusbar_status button.active:contains(Active)",
+        },
+        shot("seed_reconnect_account_active_again"),
     ],
 });
