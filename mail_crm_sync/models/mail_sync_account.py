@@ -499,7 +499,7 @@ class MailSyncAccount(models.Model):
         action["context"] = {
             "search_default_filter_primary" if primary else "search_default_filter_dashboard": 1
         }
-        action["name"] = self.env._("My Emails")
+        action["name"] = action["display_name"] = self.env._("My Emails")
         action["help"] = self.env["res.users"]._mail_sync_connect_help(action.get("help"))
         return action
 

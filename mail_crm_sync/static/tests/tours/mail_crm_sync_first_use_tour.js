@@ -140,6 +140,9 @@ tours.add("mail_crm_sync_contact_tour", {
         {
             content: "The contact's email shows in the chatter",
             trigger: ".o-mail-sync-Conversation:contains(Jürgen's price list)",
+            run() {
+                document.querySelector(".o-mail-sync-Conversation").scrollIntoView({ block: "center" });
+            },
         },
         shot("item9_attachment_count"),
         {
@@ -301,7 +304,7 @@ tours.add("mail_crm_sync_reconnect_tour", {
     steps: () => [
         {
             content: "The account needs the password again",
-            trigger: ".o_form_view .o_statusbar_status button.active:contains(Needs Re-connect)",
+            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains(Needs Re-connect)",
         },
         shot("seed_reconnect_account_form"),
         {
@@ -320,7 +323,7 @@ tours.add("mail_crm_sync_reconnect_tour", {
         },
         {
             content: "Active again",
-            trigger: ".o_form_view .o_statusbar_status button.active:contains(Active)",
+            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains(Active)",
         },
         shot("seed_reconnect_account_active_again"),
     ],
