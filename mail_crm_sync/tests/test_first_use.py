@@ -217,3 +217,26 @@ class TestFirstUseScreens(MailSyncHttpCase):
             "mail_crm_sync_reconnect_tour",
         )
         self.assertEqual(account.state, "active")
+
+    def test_an_attachment_whose_email_left_the_server(self):
+        box = self.server.add_user()
+        path = self.server.deliver(
+            box,
+            make_email(
+                to=box.email,
+                subject="The plan",
+                attachment=("plan.pdf", "application/pdf", b"%PDF-1.4\n" + b"0" * 500),
+            ),
+        )
+        self._account(box)
+        attachment = self.env["mail.sync.message.attachment"].search([("name", "=", "plan.pdf")])
+        path.unlink()
+        with screenshots_on_request():
+            self.browser_js(
+                f"/mail_crm_sync/attachment/{attachment.id}",
+                "console.log('mcs_shot:item10_attachment_gone');"
+                # Odoo's page (a card in the frontend layout), not bare HTML.
+                "setTimeout(() => console.log(document.querySelector('.card .card-title') ? "
+                "'test successful' : 'error: an unstyled page'), 1500);",
+                login=self.salesman.login,
+            )
