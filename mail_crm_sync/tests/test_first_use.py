@@ -240,3 +240,18 @@ class TestFirstUseScreens(MailSyncHttpCase):
                 "'test successful' : 'error: an unstyled page'), 1500);",
                 login=self.salesman.login,
             )
+
+    def test_the_signature_html_source_without_developer_mode(self):
+        box = self.server.add_user()
+        account = self._account(
+            box,
+            sending_enabled=True,
+            smtp_host="127.0.0.1",
+            smtp_port=2525,
+            smtp_security="none",
+            signature="<p>Nina New, Sales</p>",
+        )
+        self._tour(
+            f"/odoo/action-mail_crm_sync.mail_sync_account_action/{account.id}",
+            "mail_crm_sync_signature_tour",
+        )

@@ -328,3 +328,44 @@ tours.add("mail_crm_sync_reconnect_tour", {
         shot("seed_reconnect_account_active_again"),
     ],
 });
+
+tours.add("mail_crm_sync_signature_tour", {
+    steps: () => [
+        {
+            content: "Open the Outgoing tab",
+            trigger: ".o_form_view .o_notebook a[name=smtp]",
+            run: "click",
+        },
+        {
+            content: "Select the signature's text",
+            trigger: ".o_field_widget[name=signature] .odoo-editor-editable p:contains(Nina New)",
+            run() {
+                const paragraph = document.querySelector(".o_field_widget[name=signature] .odoo-editor-editable p");
+                paragraph.closest(".odoo-editor-editable").focus();
+                const range = document.createRange();
+                range.selectNodeContents(paragraph);
+                document.getSelection().removeAllRanges();
+                document.getSelection().addRange(range);
+            },
+        },
+        {
+            content: "The editor's toolbar offers the code view, without developer mode",
+            trigger: ".o-we-toolbar button[name=codeview]",
+            run: "click",
+        },
+        {
+            content: "The signature's HTML source",
+            trigger: ".o_field_widget[name=signature] textarea.o_codeview:value(Nina New)",
+        },
+        shot("seed_signature_html_source"),
+        {
+            content: "Back to the rich text",
+            trigger: ".o_field_widget[name=signature] #codeview-btn-group button",
+            run: "click",
+        },
+        {
+            content: "Rich text again",
+            trigger: ".o_field_widget[name=signature] .odoo-editor-editable p:contains(Nina New)",
+        },
+    ],
+});
