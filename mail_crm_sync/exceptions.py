@@ -7,7 +7,7 @@ class MailSyncUserError(UserError):
     which Odoo serializes to the client (odoo.http.serialize_exception); the dialog registered for
     this class (static/src/js/error_dialog.js) shows it. Catching UserError still catches it."""
 
-    def __init__(self, message, title):
+    def __init__(self, message, title=None):
         super().__init__(message)
         self.title = title
-        self.context = {"title": title}
+        self.context = {"title": title} if title else {}
