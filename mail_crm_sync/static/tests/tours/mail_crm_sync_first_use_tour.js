@@ -297,6 +297,10 @@ tours.add("mail_crm_sync_settings_tour", {
             content: "Hours say what they are",
             trigger: "#mail_sync_relink_hour:contains(your time zone):contains(At)",
         },
+        {
+            content: "A setting with its unit keeps its title",
+            trigger: "#mail_sync_run_minutes:contains(Longest Sync of an Account):contains(minutes)",
+        },
     ],
 });
 
