@@ -31,6 +31,7 @@
         "views/mail_sync_folder_views.xml",
         "views/mail_sync_message_views.xml",
         "views/mail_sync_message_inbox_views.xml",
+        "views/mail_sync_attachment_templates.xml",
         "views/mail_sync_compose_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",

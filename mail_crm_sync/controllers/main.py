@@ -1,6 +1,5 @@
 import logging
 
-from markupsafe import Markup, escape
 from odoo import http
 from odoo.http import content_disposition, request
 
@@ -53,21 +52,12 @@ class MailCrmSyncController(http.Controller):
         return request.make_response(content, headers)
 
     def _unavailable(self, status, reason, attachment):
-        title = request.env._("The attachment cannot be downloaded")
-        back = request.env._("Back to the email")
-        url = f"/odoo/action-mail_crm_sync.mail_sync_message_action/{attachment.email_id.id}"
-        page = Markup(
-            "<!DOCTYPE html><html><head><meta charset='utf-8'><title>%(title)s</title></head>"
-            "<body style='font-family: sans-serif; max-width: 40em; margin: 4em auto'>"
-            "<h1>%(title)s</h1><p><b>%(name)s</b></p><p>%(reason)s</p><p><a href='%(url)s'>%(back)s</a></p>"
-            "</body></html>"
-        ) % {
-            "title": escape(title),
-            "name": escape(attachment._download_name()),
-            "reason": escape(reason),
-            "url": escape(url),
-            "back": escape(back),
-        }
-        return request.make_response(
-            str(page), headers=[("Content-Type", "text/html; charset=utf-8")], status=status
+        return request.render(
+            "mail_crm_sync.attachment_unavailable",
+            {
+                "name": attachment._download_name(),
+                "reason": reason,
+                "url": f"/odoo/action-mail_crm_sync.mail_sync_message_action/{attachment.email_id.id}",
+            },
+            status=status,
         )

@@ -19,6 +19,7 @@ from mail_crm_sync_engine import (
     provider_files_sent_mail,
 )
 
+from ..exceptions import MailSyncUserError
 from .mail_sync_credentials import PREFIX as ENCRYPTED_PREFIX
 from .notify import notification
 
@@ -149,8 +150,10 @@ class MailSyncAccount(models.Model):
         help="Shared account: the users of this group read its mail, besides Shared Inboxes.",
     )
     show_on_dashboard = fields.Boolean(
+        string="Show in My Emails",
         default=True,
-        help="Its mail is in what CRM > Emails shows its owner at first (the My Dashboard Accounts filter).",
+        help="Its mail is listed in CRM > Emails > My Emails (the Shown in My Emails filter). Off: its mail "
+        "shows on contacts and opportunities, and under the account's Emails button.",
     )
     sync_window = fields.Selection(
         [
@@ -252,6 +255,7 @@ class MailSyncAccount(models.Model):
     def _search_password(self, operator, value):
         raise UserError(self.env._("Mail accounts cannot be searched by password."))
 
+    @api.depends("email")  # a dependency, so that a new account's form computes it too
     def _compute_credentials_encrypted(self):
         self.credentials_encrypted = self._credentials_encrypted()
 
@@ -408,11 +412,12 @@ class MailSyncAccount(models.Model):
                 if vals.get("account_type") == "shared":
                     raise UserError(self.env._("Only administrators can connect a shared account."))
             if not self.env["res.config.settings"]._mail_sync_may_connect(self.env.user):
-                raise UserError(
+                raise MailSyncUserError(
                     self.env._(
                         "Your administrator has not allowed you to connect a mailbox: ask to be added to the "
                         "'Connect Own Mailbox' group."
-                    )
+                    ),
+                    self.env._("Not Allowed"),
                 )
 
     def action_test_connection(self):
@@ -429,7 +434,7 @@ class MailSyncAccount(models.Model):
             with connect(self._connection_settings()) as mailbox:
                 folders = list_folders(mailbox)
         except MailSyncError as error:
-            raise UserError(self._error_message(error)) from error
+            raise MailSyncUserError(self._error_message(error), self.env._("Connection Failed")) from error
         self.env["mail.sync.folder"].sudo()._update_from_server(self, folders)
         if self.state in ("disabled", "reconnect", "failing"):
             self.sudo().activity_feedback(
@@ -440,10 +445,9 @@ class MailSyncAccount(models.Model):
             values["connected_since"] = fields.Datetime.now()
         self.sudo().write(values)
         return notification(
-            self.env._(
-                "Connection successful: %(count)s folders found.",
-                count=len(folders),
-            ),
+            self.env._("Connection successful: 1 folder found.")
+            if len(folders) == 1
+            else self.env._("Connection successful: %(count)s folders found.", count=len(folders)),
             kind="success",
         )
 
@@ -452,15 +456,19 @@ class MailSyncAccount(models.Model):
         self.check_access("write")
         for account in self:
             if account.state == "draft":
-                raise UserError(self.env._("Test the connection of %(account)s first.", account=account.name))
+                raise MailSyncUserError(
+                    self.env._("Test the connection of %(account)s first.", account=account.name),
+                    self.env._("Not Connected Yet"),
+                )
             if account.state == "reconnect":
-                raise UserError(account._reconnect_note())
+                raise MailSyncUserError(account._reconnect_note(), self.env._("Needs Re-connect"))
             if account.state == "disabled":
-                raise UserError(
+                raise MailSyncUserError(
                     self.env._(
                         "%(account)s is no longer synced: fix its settings, then press Test Connection.",
                         account=account.name,
-                    )
+                    ),
+                    self.env._("Account Disabled"),
                 )
         return self._sync_and_report()
 
@@ -469,8 +477,9 @@ class MailSyncAccount(models.Model):
         """Download New Messages of the Emails list: the current user's own connected accounts."""
         accounts = self.search([("user_id", "=", self.env.uid), ("state", "in", ("active", "failing"))])
         if not accounts:
-            raise UserError(
-                self.env._("You have no connected mail account yet: connect one from CRM > Emails.")
+            raise MailSyncUserError(
+                self.env._("You have no connected mail account yet: connect one from CRM > Emails."),
+                self.env._("No Mail Account"),
             )
         return accounts._sync_and_report()
 
@@ -481,7 +490,7 @@ class MailSyncAccount(models.Model):
     @api.model
     def action_open_my_emails(self):
         """CRM > Emails > My Emails: on the user's primary account when it is on their dashboard,
-        else on all their dashboard accounts (Show on Dashboard)."""
+        else on all their accounts shown there (Show in My Emails)."""
         action = self.env["ir.actions.act_window"]._for_xml_id("mail_crm_sync.mail_sync_message_action")
         primary = self.search(
             [("user_id", "=", self.env.uid), ("is_primary", "=", True), ("show_on_dashboard", "=", True)],
@@ -490,6 +499,8 @@ class MailSyncAccount(models.Model):
         action["context"] = {
             "search_default_filter_primary" if primary else "search_default_filter_dashboard": 1
         }
+        action["name"] = action["display_name"] = self.env._("My Emails")
+        action["help"] = self.env["res.users"]._mail_sync_connect_help(action.get("help"))
         return action
 
     def _sync_and_report(self):
@@ -498,8 +509,11 @@ class MailSyncAccount(models.Model):
         not read, as a warning."""
         results = self._run_syncs()
         count = sum(result.stored for result in results.values())
-        message = self.env._("1 new email") if count == 1 else self.env._("%(count)s new emails", count=count)
-        if count == 0:
+        if count == 1:
+            message = self.env._("1 new email")
+        elif count:
+            message = self.env._("%(count)s new emails", count=count)
+        else:
             message = self.env._("No new email")
         problems, busy = [], []
         for account in self:
@@ -605,8 +619,9 @@ class MailSyncAccount(models.Model):
         """The SMTP server of this account, with its own login and password where they differ."""
         self.ensure_one()
         if not self.smtp_host:
-            raise UserError(
-                self.env._("%(account)s has no SMTP server: set one in its Outgoing tab.", account=self.name)
+            raise MailSyncUserError(
+                self.env._("%(account)s has no SMTP server: set one in its Outgoing tab.", account=self.name),
+                self.env._("No Outgoing Mail Server"),
             )
         account = self.sudo()
         password = self._decrypt_secret(account.smtp_password_stored) or self._decrypt_secret(

@@ -22,6 +22,8 @@ from mail_crm_sync_engine import (
     revoke,
 )
 
+from ..exceptions import MailSyncUserError
+
 _logger = logging.getLogger(__name__)
 
 # The account's provider (its field) to the engine's.
@@ -110,12 +112,13 @@ class MailSyncAccount(models.Model):
         kind = OAUTH_PROVIDERS[self.provider]
         client_id, secret = self.env["res.config.settings"]._mail_sync_oauth_client(kind)
         if not client_id or not secret:
-            raise UserError(
+            raise MailSyncUserError(
                 self.env._(
                     "%(provider)s sign-in is not set up: an administrator enters its client id and secret "
                     "in Settings > CRM > Mail Sync.",
                     provider=PROVIDERS[kind].label,
-                )
+                ),
+                self.env._("Sign-in Not Set Up"),
             )
         return client_id, secret
 

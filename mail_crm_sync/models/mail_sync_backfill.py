@@ -447,10 +447,10 @@ class MailSyncBackfill(models.Model):
         self.write({"state": state})
         if self.kind == "window":
             self.account_id.message_post(
-                body=self.env._(
-                    "%(job)s: %(count)s emails read.",
-                    job=self.display_name,
-                    count=self.read_count,
+                body=self.env._("%(job)s: 1 email read.", job=self.display_name)
+                if self.read_count == 1
+                else self.env._(
+                    "%(job)s: %(count)s emails read.", job=self.display_name, count=self.read_count
                 ),
                 subtype_xmlid="mail.mt_note",
             )
@@ -460,14 +460,21 @@ class MailSyncBackfill(models.Model):
                 {
                     "type": "success" if not self.last_error else "warning",
                     "title": self.display_name,
-                    "message": self.env._(
-                        "%(account)s: %(count)s older emails found and fetched.",
-                        account=self.account_id.name,
-                        count=self.total_count,
-                    )
-                    + (f" {self.last_error}" if self.last_error else ""),
+                    "message": self._found_sentence() + (f" {self.last_error}" if self.last_error else ""),
                 },
             )
+
+    def _found_sentence(self):
+        """What a person's search found, for its notification."""
+        if not self.total_count:
+            return self.env._("%(account)s: no older email found.", account=self.account_id.name)
+        if self.total_count == 1:
+            return self.env._("%(account)s: 1 older email found and fetched.", account=self.account_id.name)
+        return self.env._(
+            "%(account)s: %(count)s older emails found and fetched.",
+            account=self.account_id.name,
+            count=self.total_count,
+        )
 
     @api.model
     def _moment(self, start):

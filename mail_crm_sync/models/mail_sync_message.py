@@ -24,9 +24,10 @@ from mail_crm_sync_engine import (
     record_from_bytes,
 )
 
+from ..exceptions import MailSyncUserError
 from .mail_sync_message_attachment import human_size
 from .mail_sync_message_link import AUDIT_COLUMNS
-from .notify import notification
+from .notify import notification, notification_and_back
 
 _logger = logging.getLogger(__name__)
 
@@ -510,10 +511,14 @@ class MailSyncMessage(models.Model):
         before = self._visible_link_count()
         self.sudo()._link_messages(self.ids)
         added = self._visible_link_count() - before
+        if added == 1:
+            message = self.env._("1 new link.")
+        elif added:
+            message = self.env._("%(count)s new links.", count=added)
+        else:
+            message = self.env._("No new contact or opportunity matches this email.")
         return notification(
-            self.env._("%(count)s new links.", count=added)
-            if added
-            else self.env._("No new contact or opportunity matches this email."),
+            message,
             kind="success" if added else "info",
         )
 
@@ -632,9 +637,25 @@ class MailSyncMessage(models.Model):
                         for location in locations:
                             delete_message(mailbox, location._engine_location())
                 except MailSyncError as error:
-                    raise UserError(account._error_message(error)) from error
+                    raise MailSyncUserError(
+                        account._error_message(error), self.env._("Not Deleted on the Server")
+                    ) from error
             message.sudo()._forget_copies(changeable.account_id)
-        return {"type": "ir.actions.act_window_close"}
+        if self.exists():
+            return notification(
+                self.env._(
+                    "Deleted from your mailbox on the server. It stays here for the other mailboxes that "
+                    "hold it."
+                ),
+                kind="success",
+            )
+        # The form would reload an email that is gone: back to where the user came from.
+        return notification_and_back(
+            self.env._("Deleted from your mailbox on the server.")
+            if len(self) == 1
+            else self.env._("%(count)s emails deleted from your mailboxes on the server.", count=len(self)),
+            kind="success",
+        )
 
     def _forget_copies(self, accounts):
         """The CRM forgets this email in ``accounts`` (deleted there): their locations of it, and

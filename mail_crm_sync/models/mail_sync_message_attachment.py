@@ -145,8 +145,13 @@ class MailSyncMessageAttachment(models.Model):
                 ),
             )
         else:
-            message = self.env._(
-                "%(count)s files kept in Odoo: they download even once the email left the server.", count=kept
+            message = (
+                self.env._("1 file kept in Odoo: it downloads even once the email left the server.")
+                if kept == 1
+                else self.env._(
+                    "%(count)s files kept in Odoo: they download even once the email left the server.",
+                    count=kept,
+                )
             )
         return notification(message, kind="warning" if failures else "success", sticky=bool(failures))
 

@@ -2,8 +2,8 @@
 folders of the user's accounts (their own, and the shared ones they may read), not a download."""
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
+from ..exceptions import MailSyncUserError
 from .notify import notification
 
 
@@ -47,7 +47,10 @@ class MailSyncPersonBackfillMixin(models.AbstractModel):
         self.ensure_one()
         addresses = self._mail_sync_backfill_addresses()
         if not addresses:
-            raise UserError(self.env._("%(name)s has no email address to search.", name=self.display_name))
+            raise MailSyncUserError(
+                self.env._("%(name)s has no email address to search.", name=self.display_name),
+                self.env._("No Email Address"),
+            )
         accounts = self.env["mail.sync.account"].search(
             [
                 ("state", "in", ("active", "failing")),
@@ -58,7 +61,9 @@ class MailSyncPersonBackfillMixin(models.AbstractModel):
             ]
         )
         if not accounts:
-            raise UserError(self.env._("You have no synced mail account to search."))
+            raise MailSyncUserError(
+                self.env._("You have no synced mail account to search."), self.env._("No Mail Account")
+            )
         Backfill = self.env["mail.sync.backfill"].sudo()
         jobs = Backfill.create(
             [

@@ -12,3 +12,13 @@ def notification(message, kind="info", then=None, sticky=False):
     if sticky:
         params["sticky"] = True
     return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
+
+
+def notification_and_back(message, kind="info"):
+    """A notice, then back to the previous screen: the action after removing the record shown
+    (static/src/js/error_dialog.js)."""
+    return {
+        "type": "ir.actions.client",
+        "tag": "mail_crm_sync_back",
+        "params": {"message": message, "type": kind},
+    }

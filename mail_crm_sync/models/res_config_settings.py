@@ -2,9 +2,11 @@ import datetime
 
 import pytz
 from odoo import api, fields, models
+from odoo.http import request
 
 from mail_crm_sync_engine import DEFAULT_BLOCKED_EXTENSIONS as BLOCKED_BY_DEFAULT
 
+from ..controllers.oauth import CALLBACK as OAUTH_CALLBACK
 from .mail_sync_account import VISIBILITY_SELECTION
 
 DEFAULT_BLOCK_LIST = "noreply, no-reply, mailer-daemon, postmaster"
@@ -84,6 +86,11 @@ class ResConfigSettings(models.TransientModel):
         help="Your directory's id or domain; empty: any organization (common).",
     )
 
+    mail_sync_oauth_redirect_uri = fields.Char(
+        string="Redirect URI",
+        compute="_compute_mail_sync_oauth_redirect_uri",
+        help="Where the provider sends the browser back after sign-in: register it with the provider.",
+    )
     mail_sync_parallel_jobs = fields.Integer(
         string="Parallel Sync Jobs",
         config_parameter="mail_crm_sync.parallel_jobs",
@@ -106,6 +113,12 @@ class ResConfigSettings(models.TransientModel):
             shown = "********" if self._mail_sync_param(f"{kind}_client_secret", "") else ""
             for settings in self:
                 settings[f"mail_sync_{kind}_client_secret"] = shown
+
+    @api.depends("company_id")  # a dependency, so that the settings form (a new record) computes it
+    def _compute_mail_sync_oauth_redirect_uri(self):
+        # As the sign-in builds it (controllers/oauth.py): the address this browser uses for Odoo.
+        root = request.httprequest.url_root if request else self.get_base_url() + "/"
+        self.mail_sync_oauth_redirect_uri = root.rstrip("/") + OAUTH_CALLBACK
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from lxml import html as lxml_html
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -10,9 +11,19 @@ class ResUsers(models.Model):
         compute="_compute_mail_sync_account_count", string="Mail Account Count"
     )
 
+    # Whether an administrator set up the provider's sign-in (Settings): else its Connect button,
+    # which could only fail, is not offered.
+    mail_sync_gmail_ready = fields.Boolean(compute="_compute_mail_sync_oauth_ready")
+    mail_sync_microsoft_ready = fields.Boolean(compute="_compute_mail_sync_oauth_ready")
+
     @property
     def SELF_READABLE_FIELDS(self):
-        return [*super().SELF_READABLE_FIELDS, "mail_sync_account_count"]
+        return [
+            *super().SELF_READABLE_FIELDS,
+            "mail_sync_account_count",
+            "mail_sync_gmail_ready",
+            "mail_sync_microsoft_ready",
+        ]
 
     def _compute_mail_sync_account_count(self):
         counts = dict(
@@ -20,6 +31,35 @@ class ResUsers(models.Model):
         )
         for user in self:
             user.mail_sync_account_count = counts.get(user, 0)
+
+    def _compute_mail_sync_oauth_ready(self):
+        self.mail_sync_gmail_ready = self._mail_sync_oauth_ready("google")
+        self.mail_sync_microsoft_ready = self._mail_sync_oauth_ready("microsoft")
+
+    @api.model
+    def _mail_sync_oauth_ready(self, kind):
+        """Whether sign-in with ``kind`` ("google", "microsoft") is set up in Settings."""
+        settings = self.env["res.config.settings"]
+        return bool(
+            settings._mail_sync_param(f"{kind}_client_id", "")
+            and settings._mail_sync_param(f"{kind}_client_secret", "")
+        )
+
+    @api.model
+    def _mail_sync_connect_help(self, help_html):
+        """The help of an empty Emails list without the Connect buttons of providers whose sign-in
+        is not set up (they could only end in an error)."""
+        if not help_html:
+            return help_html
+        root = lxml_html.fragment_fromstring(help_html, create_parent="div")
+        for kind in ("google", "microsoft"):
+            if not self._mail_sync_oauth_ready(kind):
+                for button in root.xpath(f"//a[@name='mail_sync_connect_{kind}']"):
+                    button.getparent().remove(button)
+        if not root.xpath("//a[@name='mail_sync_connect_google' or @name='mail_sync_connect_microsoft']"):
+            for button in root.xpath("//a[@name='mail_sync_connect_imap']"):
+                button.set("class", "btn btn-primary")  # the one way left is the main one
+        return "".join(lxml_html.tostring(child, encoding="unicode") for child in root)
 
     def write(self, vals):
         result = super().write(vals)

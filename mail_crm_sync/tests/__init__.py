@@ -7,6 +7,7 @@ from . import (
     test_compose_templates,
     test_credentials,
     test_domain_linking,
+    test_first_use,
     test_gdpr,
     test_idle,
     test_inbox,

@@ -146,3 +146,23 @@ def screenshot_at_end(prefix):
 
     with patch.object(ChromeBrowser, "stop", stop_after_a_screenshot):
         yield
+
+
+@contextlib.contextmanager
+def screenshots_on_request():
+    """Within this block, a tour step that logs ``mcs_shot:NAME`` (``shot`` in the tours) has the
+    browser save a screenshot of the page then, named ``NAME_...png``, in the test run's screenshots
+    folder (--screenshots): the before and after pictures of a screen, for a person to look at."""
+    handle_console = ChromeBrowser._handle_console
+
+    def handle_console_or_shoot(browser, type, args=None, **kwargs):
+        if type == "log" and args:
+            text = str(browser._from_remoteobject(args[0]))
+            if text.startswith("mcs_shot:"):
+                # Not waited for: this runs in the thread that receives the screenshot.
+                browser.take_screenshot(text.removeprefix("mcs_shot:") + "_")
+                return None
+        return handle_console(browser, type, args, **kwargs)
+
+    with patch.object(ChromeBrowser, "_handle_console", handle_console_or_shoot):
+        yield

@@ -243,5 +243,11 @@ class TestInboxUi(MailSyncHttpCase):
         newcomer = new_test_user(
             self.env, login="mcs_inbox_newcomer", groups="sales_team.group_sale_salesman", name="Nina New"
         )
+        # Set up by the administrator: then the empty list offers both sign-ins (else only IMAP).
+        for kind in ("google", "microsoft"):
+            self.env["ir.config_parameter"].sudo().set_param(
+                f"mail_crm_sync.{kind}_client_id", f"{kind}-client"
+            )
+            self.env["ir.config_parameter"].sudo().set_param(f"mail_crm_sync.{kind}_client_secret", "secret")
         with screenshot_at_end("sc_connect_"):
             self.start_tour("/odoo/crm", "mail_crm_sync_connect_tour", login=newcomer.login)

@@ -24,4 +24,9 @@ class MailSyncErase(models.TransientModel):
     def action_erase(self):
         self.ensure_one()
         count = self.partner_id._mail_sync_erase()
-        return notification(self.env._("%(count)s emails erased from the CRM.", count=count), kind="success")
+        message = (
+            self.env._("1 email erased from the CRM.")
+            if count == 1
+            else self.env._("%(count)s emails erased from the CRM.", count=count)
+        )
+        return notification(message, kind="success")

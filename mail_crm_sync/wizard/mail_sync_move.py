@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 
 from mail_crm_sync_engine import MailSyncError, connect, move_message
 
+from ..exceptions import MailSyncUserError
 from ..models.notify import CLOSE, notification
 
 
@@ -46,7 +47,7 @@ class MailSyncMove(models.TransientModel):
             with connect(account._connection_settings()) as mailbox:
                 moved = move_message(mailbox, location._engine_location(), self.folder_id.name)
         except MailSyncError as error:
-            raise UserError(account._error_message(error)) from error
+            raise MailSyncUserError(account._error_message(error), self.env._("Not Moved")) from error
         if moved.uid:
             location.sudo().write(
                 {"folder_id": self.folder_id.id, "uidvalidity": moved.uidvalidity, "uid": moved.uid}

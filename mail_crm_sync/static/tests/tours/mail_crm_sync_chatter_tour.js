@@ -19,7 +19,7 @@ registry.category("web_tour.tours").add("mail_crm_sync_chatter_tour", {
         },
         {
             content: "Download the new mail from the contact's page",
-            trigger: ".o_form_view .o_form_statusbar button:contains(Download New Messages)",
+            trigger: ".o_form_view .o_form_statusbar button:contains(Check My Mailboxes)",
             run: "click",
         },
         {
