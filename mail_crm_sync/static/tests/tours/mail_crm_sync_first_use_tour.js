@@ -165,7 +165,7 @@ tours.add("mail_crm_sync_contact_tour", {
         shot("item1_compose_to"),
         {
             content: "The name is written out, not encoded",
-            trigger: ".modal .o_field_widget[name=email_to] input:value(Jürgen Zöllner)",
+            trigger: ".modal .o_field_widget[name=partner_to_ids] .o_tag:contains(Jürgen Zöllner)",
         },
         {
             content: "Close the composer",
