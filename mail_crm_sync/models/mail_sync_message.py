@@ -427,6 +427,9 @@ class MailSyncMessage(models.Model):
             )
         if salesman:
             readable = self.env["mail.sync.message.link"]._readable_targets_sql("vis_k")
+            circle = (
+                SQL("TRUE") if manager else SQL("vis_a.user_id = ANY(ARRAY%s)", self._team_circle_sql(user))
+            )
             branches.append(
                 SQL(
                     """EXISTS (SELECT 1 FROM mail_sync_message_link vis_k
@@ -435,7 +438,7 @@ class MailSyncMessage(models.Model):
                                 WHERE vis_k.email_id = %s AND vis_k.active AND vis_a.visibility = 'records'
                                   AND %s AND %s)""",
                     email_id,
-                    SQL("TRUE") if manager else SQL("vis_a.user_id IN %s", self._team_circle_sql(user)),
+                    circle,
                     readable,
                 )
             )
@@ -458,7 +461,8 @@ class MailSyncMessage(models.Model):
         """SQL subquery: the users who share an active sales team with ``user`` (its active members
         and its leader), ``user`` included: whose private mail on linked records ``user`` reads.
         Teams are set by Sales managers. Part of the rule's query, rather than read beforehand: one
-        query less each time the rule is built, and never out of date within a transaction."""
+        query less each time the rule is built, and never out of date within a transaction. Used as
+        ``ARRAY(...)``, it is worked out once per query, not once per email."""
         teams = SQL(
             """(SELECT team.id FROM crm_team team
                  WHERE team.active AND (team.user_id = %(uid)s OR team.id IN (
