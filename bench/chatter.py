@@ -2,7 +2,8 @@
 chatter costs without it, on a realistic CRM.
 
     ~/odoo18/venv/bin/python bench/chatter.py [--messages 50000] [--contacts 20000] [--leads 4000] \\
-        [--notes 30] [--runs 7] [--seed 1] [--keep-db]
+        [--notes 30] [--runs 7] [--seed 1] [--own-total 500000 --db-total 5000000] [--keep-db]
+    ~/odoo18/venv/bin/python bench/chatter.py --reuse DATABASE [--runs 7]   # measure a kept one again
 
 Set-up, from nothing (the relink bench's, bench/relink.py): a copy of the host's ``crm18`` with
 ``--contacts`` people in companies of eight and ``--leads`` open opportunities, through the ORM;
@@ -13,12 +14,20 @@ his alone (visibility Owner Only), so every email goes through the visibility ru
 company and the opportunity with the most emails get ``--notes`` notes each, dated over the last 30
 days (the chatter's first page spans them), and the opportunity is the salesman's.
 
+With ``--own-total`` and ``--db-total``, the mail is then multiplied in SQL (generate_series): copies
+of those emails (new Message-IDs, same dates and texts, not linked: mail waiting for its contacts)
+fill the salesman's mailbox up to ``--own-total`` emails and the mailboxes of nine other salesmen
+(Owner Only too) up to ``--db-total`` in the database; the records measured keep their own emails.
+This is what makes a visibility rule that reads the user's whole mailbox show.
+
 Measured as that salesman, each ``--runs`` times with the ORM's cache emptied before each, median:
 - Odoo: what its route /mail/thread/messages does for the chatter's first page (``_message_fetch``
   of 30 messages and their ``Store``), and for a search of one word;
 - ours: what the same route adds (``mail.sync.message._timeline_domain`` and ``_timeline`` for that
   page's dates, and for the last page, which reaches the oldest email), and the chatter search of
-  the same word (``_timeline_search``).
+  the same word (``_timeline_search``);
+- the Emails menu as the web client opens it (its default filter, My Dashboard Accounts): the
+  list's first 80 rows with their columns and its count up to 10,000 (``web_search_read``).
 Figures only: nothing here asserts a speed. Odoo's log goes to /tmp/mcs_chatter_<time>.log.
 """
 
@@ -65,6 +74,23 @@ MOST_LINKED = {
 }
 
 
+def list_domain(uid):
+    """The Emails menu's default filter (My Dashboard Accounts) for user ``uid``."""
+    return [("account_ids", "any", [("user_id", "=", uid), ("show_on_dashboard", "=", True)])]
+
+
+# The Emails list's columns, as the web client asks for them.
+LIST_FIELDS = {
+    name: {}
+    for name in ("date", "direction", "correspondent", "display_name", "attachment_count", "size_display")
+} | {
+    "send_state": {},
+    "gone_from_server": {},
+    "partner_ids": {"fields": {"display_name": {}}},
+    "lead_ids": {"fields": {"display_name": {}}},
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=50_000)
@@ -73,12 +99,19 @@ def main() -> int:
     parser.add_argument("--notes", type=int, default=30)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--own-total", type=int, default=0, help="emails in the salesman's mailbox")
+    parser.add_argument("--db-total", type=int, default=0, help="emails in the database")
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--reuse", metavar="DATABASE", help="measure a database kept by --keep-db")
     args = parser.parse_args()
     stem = database_name("mcs_chatter")
     log_path = Path(f"/tmp/{stem}.log")
     configure(log_path)
     say(f"Odoo's log: {log_path}")
+    if args.reuse:
+        registry = Registry(args.reuse)
+        measure(registry, *_kept_set_up(registry), args.runs)
+        return 0
     base, name = f"{stem}_base", stem
     created = [base]
     try:
@@ -87,6 +120,8 @@ def main() -> int:
         _copy(base, name, log_path, addon=True)
         registry = Registry(name)
         salesman_id, targets = set_up_mail(registry, crm, args)
+        if args.own_total or args.db_total:
+            multiply_mail(registry, salesman_id, args)
         measure(registry, salesman_id, targets, args.runs)
     finally:
         for database in created if not args.keep_db else ():
@@ -146,6 +181,118 @@ def set_up_mail(registry: Registry, crm, args) -> tuple[int, dict[str, tuple[str
     return salesman.id, targets
 
 
+def multiply_mail(registry: Registry, salesman_id: int, args) -> None:
+    """Copies of the emails, in SQL, up to ``--own-total`` in the salesman's mailbox and
+    ``--db-total`` in the database (nine other salesmen's mailboxes), in commits of 100,000."""
+    started = time.perf_counter()
+    with environment(registry) as env:
+        salesman_group = env.ref("sales_team.group_sale_salesman").id
+        owners = [salesman_id] + [
+            env["res.users"]
+            .create(
+                {
+                    "name": f"Bench Colleague {index}",
+                    "login": f"bench_colleague_{index}",
+                    "groups_id": [fields.Command.set([salesman_group])],
+                }
+            )
+            .id
+            for index in range(1, 10)
+        ]
+        accounts = [env["mail.sync.account"].search([("user_id", "=", salesman_id)], limit=1).id]
+        accounts += [
+            env["mail.sync.account"]
+            .create(
+                {
+                    "name": f"Mailbox {index}",
+                    "email": f"colleague{index}@example.test",
+                    "user_id": owners[index],
+                    "visibility": "owner",
+                    "imap_host": "127.0.0.1",
+                    "imap_port": 993,
+                    "password": "unused",
+                }
+            )
+            .id
+            for index in range(1, 10)
+        ]
+        env.cr.execute("SELECT count(*), max(id) FROM mail_sync_message")
+        originals, last_original = env.cr.fetchone()
+        env.cr.execute(
+            "SELECT string_agg(quote_ident(column_name), ', ') FROM information_schema.columns "
+            "WHERE table_name = 'mail_sync_message' AND column_name NOT IN ('id', 'message_id', 'thread_key')"
+        )
+        (columns,) = env.cr.fetchone()
+    own_copies = max(args.own_total - originals, 0)
+    other_copies = max(args.db_total - originals - own_copies, 0)
+    plan = [(accounts[0], own_copies)] + [
+        (account_id, other_copies // 9 + (index < other_copies % 9))
+        for index, account_id in enumerate(accounts[1:])
+    ]
+    # The GIN indexes (full-text, addresses) are made again afterwards: faster than row by row.
+    with environment(registry) as env:
+        env.cr.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'mail_sync_message' "
+            "AND indexdef LIKE '%% USING gin %%'"
+        )
+        gin = env.cr.fetchall()
+        for index_name, _definition in gin:
+            env.cr.execute(f'DROP INDEX "{index_name}"')
+    made = 0
+    for account_id, copies in plan:
+        for start in range(0, copies, 100_000):
+            with environment(registry) as env:
+                env.cr.execute(
+                    f"""WITH copied AS (
+                            INSERT INTO mail_sync_message ({columns}, message_id, thread_key)
+                            SELECT {columns}, 'c' || g || '.' || m.message_id, 'c' || g || '.' || m.thread_key
+                              FROM generate_series(%(first)s, %(last)s) g
+                              JOIN mail_sync_message m ON m.id = 1 + g %% %(originals)s
+                            RETURNING id
+                        )
+                        INSERT INTO mail_sync_account_message_rel (account_id, message_id)
+                        SELECT %(account)s, id FROM copied""",
+                    {
+                        "first": made + start,
+                        "last": made + start + min(100_000, copies - start) - 1,
+                        "originals": last_original,
+                        "account": account_id,
+                    },
+                )
+        made += copies
+        say(f"set-up: {made} copies, {time.perf_counter() - started:.0f} s")
+    with environment(registry) as env:
+        env.cr.execute("SET maintenance_work_mem = '512MB'")
+        for _index_name, definition in gin:
+            env.cr.execute(definition)
+    with environment(registry) as env:
+        env.cr.execute("ANALYZE")
+    say(
+        f"set-up: {originals + own_copies} emails in the salesman's mailbox, "
+        f"{originals + made} in the database ({time.perf_counter() - started:.0f} s)"
+    )
+
+
+def _kept_set_up(registry: Registry) -> tuple[int, dict[str, tuple[str, int]]]:
+    """The salesman and the records measured of a database kept by an earlier run."""
+    with environment(registry) as env:
+        salesman_id = env["res.users"].search([("login", "=", "bench_salesman")]).id
+        targets = {}
+        for kind, query in MOST_LINKED.items():
+            env.cr.execute(query)
+            record_id, count = env.cr.fetchone()
+            targets[kind] = ("crm.lead" if kind == "opportunity" else "res.partner", record_id)
+            say(f"{kind}: id {record_id}, {count} emails linked")
+        env.cr.execute(
+            "SELECT count(*) FILTER (WHERE a.user_id = %s), count(*) FROM mail_sync_account_message_rel r "
+            "JOIN mail_sync_account a ON a.id = r.account_id",
+            [salesman_id],
+        )
+        own, everyone = env.cr.fetchone()
+        say(f"emails in the salesman's mailbox: {own}, in all mailboxes: {everyone}")
+    return salesman_id, targets
+
+
 def measure(registry: Registry, salesman_id: int, targets: dict[str, tuple[str, int]], runs: int) -> None:
     from odoo.addons.mail.tools.discuss import Store  # noqa: PLC0415 - once the registry is loaded
 
@@ -199,13 +346,26 @@ def measure(registry: Registry, salesman_id: int, targets: dict[str, tuple[str, 
                 f"{kind:<12} {medians['odoo']:>10.1f} {medians['page']:>10.1f} {medians['last']:>10.1f} "
                 f"{medians['odoo_search']:>12.1f} {medians['search']:>12.1f}  {shown}"
             )
+        found = {}
+
+        def emails_list():
+            found.update(
+                Email.web_search_read(list_domain(salesman_id), LIST_FIELDS, limit=80, count_limit=10_001)
+            )
+
+        say(
+            f"Emails menu (My Dashboard Accounts, first 80 rows and the count): "
+            f"{_median_ms(env, emails_list, runs):.1f} ms, {len(found['records'])} rows of {found['length']}"
+        )
 
 
 def _common_word(env) -> str:
-    """A word of about one email in twenty: what a salesman might look for."""
+    """A word of about one email in twenty: what a salesman might look for (counted in the first
+    50,000 emails: the copies of ``--db-total`` say the same)."""
     env.cr.execute(
-        "SELECT word FROM ts_stat('SELECT search_document FROM mail_sync_message') "
-        "WHERE length(word) > 5 ORDER BY abs(ndoc - (SELECT count(*) / 20 FROM mail_sync_message)) LIMIT 1"
+        "SELECT word FROM ts_stat('SELECT search_document FROM mail_sync_message ORDER BY id LIMIT 50000') "
+        "WHERE length(word) > 5 ORDER BY abs(ndoc - "
+        "(SELECT count(*) / 20 FROM (SELECT 1 FROM mail_sync_message LIMIT 50000) sample)) LIMIT 1"
     )
     return env.cr.fetchone()[0]
 

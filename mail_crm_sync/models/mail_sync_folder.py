@@ -65,10 +65,12 @@ class MailSyncFolder(models.Model):
             self.env["mail.sync.message.location"].flush_model(["email_id", "folder_id", "gone"])
             self.env.cr.execute(
                 SQL(
-                    "SELECT folder_id, COUNT(DISTINCT email_id) FROM mail_sync_message_location "
-                    "WHERE folder_id = ANY(%s) AND NOT gone AND %s GROUP BY folder_id",
+                    "SELECT t.folder_id, COUNT(DISTINCT t.email_id) FROM mail_sync_message_location t "
+                    "WHERE t.folder_id = ANY(%s) AND NOT t.gone AND %s GROUP BY t.folder_id",
                     ids,
-                    self.env["mail.sync.message.location"]._visible_messages_sql("email_id"),
+                    self.env["mail.sync.message.location"]._visible_messages_sql(
+                        SQL.identifier("t", "email_id")
+                    ),
                 )
             )
             counts = dict(self.env.cr.fetchall())

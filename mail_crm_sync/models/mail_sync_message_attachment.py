@@ -118,8 +118,8 @@ class MailSyncMessageAttachment(models.Model):
 
     def _visible_ids_sql(self):
         """Attachments follow their email."""
-        visible = self._visible_messages_sql("email_id")
-        return SQL("(SELECT id FROM mail_sync_message_attachment WHERE %s)", visible)
+        visible = self._visible_messages_sql(SQL.identifier("t", "email_id"))
+        return SQL("(SELECT t.id FROM mail_sync_message_attachment t WHERE %s)", visible)
 
     def action_download(self):
         self.ensure_one()

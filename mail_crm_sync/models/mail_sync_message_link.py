@@ -293,7 +293,7 @@ class MailSyncMessageLink(models.Model):
         to someone who could not open it."""
         return SQL(
             "(SELECT k.id FROM mail_sync_message_link k WHERE %s AND %s)",
-            self._visible_messages_sql("email_id"),
+            self._visible_messages_sql(SQL.identifier("k", "email_id")),
             self._readable_targets_sql("k"),
         )
 
@@ -371,18 +371,18 @@ class MailSyncMessageLink(models.Model):
 
     @api.model
     def _readable_targets_sql(self, alias):
-        """SQL: the link under ``alias`` points at a contact or opportunity the user may open."""
+        """SQL: the link under ``alias`` points at a contact or opportunity the user may open.
+        Asked of each link (a lookup of its contact or opportunity under their record rules), so
+        that its cost never grows with the number of contacts and opportunities."""
 
-        def readable(model):
+        def readable(model, column):
             records = self.env[model].with_user(self.env.user).with_context(active_test=False)
-            return (
-                records._search([]).subselect() if records.has_access("read") else SQL("(SELECT NULL::int4)")
+            if not records.has_access("read"):
+                return SQL("FALSE")
+            return SQL(
+                "EXISTS (SELECT 1 FROM %s target WHERE target.id = %s)",
+                records._search([]).subselect(),
+                SQL.identifier(alias, column),
             )
 
-        return SQL(
-            "(%s IN %s OR %s IN %s)",
-            SQL.identifier(alias, "partner_id"),
-            readable("res.partner"),
-            SQL.identifier(alias, "lead_id"),
-            readable("crm.lead"),
-        )
+        return SQL("(%s OR %s)", readable("res.partner", "partner_id"), readable("crm.lead", "lead_id"))

@@ -40,7 +40,7 @@ class MailSyncMessageLocation(models.Model):
         the folder."""
         accounts = self.env["mail.sync.account"].with_user(self.env.user).with_context(active_test=False)
         return SQL(
-            "(SELECT id FROM mail_sync_message_location WHERE %s AND account_id IN %s)",
-            self._visible_messages_sql("email_id"),
+            "(SELECT t.id FROM mail_sync_message_location t WHERE %s AND t.account_id IN %s)",
+            self._visible_messages_sql(SQL.identifier("t", "email_id")),
             accounts._search([]).subselect(),
         )

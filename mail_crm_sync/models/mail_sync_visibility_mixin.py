@@ -46,7 +46,8 @@ class MailSyncVisibilityMixin(models.AbstractModel):
         """SQL subquery: the ids of this model's rows the current user may read; None for all."""
         raise NotImplementedError
 
-    def _visible_messages_sql(self, column):
-        """SQL condition: ``column`` is an email the current user may read."""
-        messages = self.env["mail.sync.message"]._visible_ids_sql()
-        return SQL("TRUE") if messages is None else SQL("%s IN %s", SQL.identifier(column), messages)
+    def _visible_messages_sql(self, email_id):
+        """SQL condition: ``email_id`` (an expression, a qualified column) is an email the current
+        user may read; asked of each row, as the emails' rule is (``_visible_email_sql``)."""
+        visible = self.env["mail.sync.message"]._visible_email_sql(email_id)
+        return SQL("TRUE") if visible is None else visible
