@@ -65,6 +65,7 @@ STEPS = {
     "mail.sync.message": (
         "_store_batch",
         "_forget_folder_uids",
+        "_apart_from_namesakes",
         "_insert_messages",
         "_ids_by_message_id",
         "_insert_attachments",
