@@ -1,13 +1,14 @@
 """One scheduled action run as Odoo's cron worker runs it, in a process of its own, until stopped.
 
-    ~/odoo18/venv/bin/python bench/cron_worker.py DATABASE XMLID
+    ~/odoo18/venv/bin/python bench/cron_worker.py DATABASE XMLID [--held]
 
 Woken by Odoo's ``cron_trigger`` notification (what ``ir.cron._trigger`` sends once its
 transaction commits), or every second, it runs the job while it is due: ``_acquire_one_job`` and
 ``_process_job``, as bench/relink.py does (up to ten calls of its code, a commit after each, again
 while it reports more to do). Only that job: the benchmark drives the sync itself. It prints
-"ready" once listening; the benchmarks start it beside a sync (bench/odoo_sync.py: the
-search-index job) and stop it with SIGTERM, which lets a running job finish.
+"ready" once listening; with ``--held`` it then waits for a line on its standard input before
+running anything. The benchmarks start it beside a sync (bench/odoo_sync.py: the search-index job)
+and stop it with SIGTERM, which lets a running job finish.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def main() -> int:
     listener.commit()
     connection = listener._cnx
     print("ready", flush=True)
+    if "--held" in sys.argv[3:]:
+        sys.stdin.readline()
     while not stopping:
         run_as_scheduled(registry, cron_id)
         try:

@@ -1,7 +1,7 @@
 """First sync of a realistic 10,000-message mailbox into Odoo, beside Odoo's own fetchmail.
 
     ~/odoo18/venv/bin/python bench/odoo_sync.py [--count 10000] [--fetchmail-count 1000] \\
-        [--runs 3] [--seed 1] [--keep-db] [--easy | --text-heavy]
+        [--runs 3] [--seed 1] [--keep-db] [--easy | --text-heavy] [--index-after]
 
 Each run starts from nothing, so runs compare: a new database copied from the host's ``crm18``
 (``mcs_bench_<time>_<pid>_r<run>``) gets mail_crm_sync installed by ``odoo-bin -i``; then, in this
@@ -21,7 +21,8 @@ Timed, and printed:
    runs it, in a cron worker of its own (bench/cron_worker.py, woken by the sync's triggers):
    printed, how many emails still waited for their search document when the sync ended, a search
    run then, and how long after the sync the last document was built (search trailed the sync
-   by that much);
+   by that much). With ``--index-after`` the worker waits for the sync to end: the sync alone
+   is timed, and the job's whole work is the time search trailed it;
 2. Odoo's own fetchmail (``fetchmail.server``, IMAP, "Create a New Record" = Lead/Opportunity, as
    users set it up) draining its mailbox the way its scheduled action does: ``fetch_mail()`` until
    no unseen message is left; messages/second and what it created;
@@ -105,6 +106,9 @@ def main() -> int:
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--easy", action="store_true", help="our mailbox from bench/mailgen.py")
     kind.add_argument("--text-heavy", action="store_true", help="1-20 KB of text per email, few quotes")
+    parser.add_argument(
+        "--index-after", action="store_true", help="the search-index job waits for the sync to end"
+    )
     args = parser.parse_args()
     log_path = Path(f"/tmp/{database_name('mcs_bench')}.log")
     configure(log_path)
@@ -130,7 +134,9 @@ def one_run(args: argparse.Namespace, number: int, log_path: Path) -> RunFigures
             ours, theirs = server.add_user(), server.add_user()
             fill_ours(server, ours, population, args)
             fill_fetchmail(server, theirs, population, args)
-            figures.ours_rate, figures.search_lag, figures.peak_rss = bench_first_sync(registry, server, ours)
+            figures.ours_rate, figures.search_lag, figures.peak_rss = bench_first_sync(
+                registry, server, ours, index_after=args.index_after
+            )
             figures.fetchmail_rate = bench_fetchmail(registry, server, theirs)
         say(f"ratio ours/fetchmail: {figures.ratio:.1f}")
     finally:
@@ -239,12 +245,18 @@ def _imap(server: DovecotServer, user: MailUser) -> IMAPClient:
 
 
 def bench_first_sync(
-    registry: Registry, server: DovecotServer, user: MailUser, *, index_worker: bool = True
+    registry: Registry,
+    server: DovecotServer,
+    user: MailUser,
+    *,
+    index_worker: bool = True,
+    index_after: bool = False,
 ) -> tuple[float, float, int]:
     """Connect an account and time its first sync as the scheduled action runs it, with the
     search-index job in a cron worker beside it (bench/cron_worker.py, a process of its own, as
-    Odoo runs its scheduled actions) unless ``index_worker`` is false; messages/second, the seconds
-    search trailed the sync by, and the peak RSS growth."""
+    Odoo runs its scheduled actions; held until the sync ends with ``index_after``) unless
+    ``index_worker`` is false; messages/second, the seconds search trailed the sync by, and the
+    peak RSS growth."""
     with environment(registry) as env:
         account = env["mail.sync.account"].create(
             {
@@ -261,7 +273,7 @@ def bench_first_sync(
         )
         account.action_test_connection()
         account_id = account.id
-    worker = _start_cron_worker(registry.db_name) if index_worker else None
+    worker = _start_cron_worker(registry.db_name, held=index_after) if index_worker else None
     lag = 0.0
     try:
         with environment(registry) as env:
@@ -274,6 +286,9 @@ def bench_first_sync(
                     if account._sync_accounts()[account.id] != "pending":
                         break
                 elapsed = time.perf_counter() - started
+            if worker and index_after:
+                worker.stdin.write("go\n")
+                worker.stdin.flush()
             env.cr.rollback()  # a fresh snapshot: the sync committed on cursors of its own
             env.invalidate_all()
             if account.state != "active":
@@ -296,10 +311,13 @@ def bench_first_sync(
     return stored / elapsed, lag, memory.growth
 
 
-def _start_cron_worker(database: str) -> subprocess.Popen:
-    """bench/cron_worker.py running the search-index job, once it listens for triggers."""
+def _start_cron_worker(database: str, *, held: bool) -> subprocess.Popen:
+    """bench/cron_worker.py running the search-index job, once it listens for triggers (and,
+    ``held``, waits for a line on its standard input before running anything)."""
+    command = [sys.executable, str(REPO / "bench/cron_worker.py"), database, SEARCH_JOB]
     worker = subprocess.Popen(
-        [sys.executable, str(REPO / "bench/cron_worker.py"), database, SEARCH_JOB],
+        [*command, "--held"] if held else command,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -327,7 +345,7 @@ def _print_search_lag(registry: Registry, started: float, elapsed: float, stored
     lag = time.perf_counter() - sync_end if pending else 0.0
     say(
         f"  search: {pending} of {stored} emails waited for their search document when the sync ended; "
-        f"the search-index job (a cron worker beside the sync) built the last one {lag:.1f} s later "
+        f"the search-index job (a cron worker) built the last one {lag:.1f} s later "
         f"(sync and search documents together: {stored / (elapsed + lag):.0f} messages/second)"
     )
     say(
