@@ -180,3 +180,21 @@ ID_LIST = re.compile(r"'\{[0-9,]{40,}\}'")
 def without_id_lists(plan: str) -> str:
     """A plan with its long literal id arrays shown as their length (a batch's 500 ids)."""
     return ID_LIST.sub(lambda match: f"'{{<{match[0].count(',') + 1} ids>}}'", plan)
+
+
+def run_as_scheduled(registry: Registry, cron_id: int) -> int:
+    """Run a due scheduled action as Odoo's cron worker does (``_acquire_one_job``, then
+    ``_process_job``: up to ten calls of its code, a commit after each, while it reports more to do),
+    and again for as long as it stays due (a job that reported work left is due again at once);
+    the number of job runs. The worker's sleep between two runs is left out."""
+    cron = registry["ir.cron"]
+    database = odoo.sql_db.db_connect(registry.db_name)
+    runs = 0
+    while runs < 1000:
+        with database.cursor() as cron_cr:
+            job = cron._acquire_one_job(cron_cr, cron_id)
+            if not job:
+                return runs
+            cron._process_job(database, cron_cr, job)
+        runs += 1
+    return runs

@@ -1,7 +1,7 @@
 """First sync of a realistic 10,000-message mailbox into Odoo, beside Odoo's own fetchmail.
 
     ~/odoo18/venv/bin/python bench/odoo_sync.py [--count 10000] [--fetchmail-count 1000] \\
-        [--runs 3] [--seed 1] [--keep-db] [--easy]
+        [--runs 3] [--seed 1] [--keep-db] [--easy | --text-heavy] [--index-after]
 
 Each run starts from nothing, so runs compare: a new database copied from the host's ``crm18``
 (``mcs_bench_<time>_<pid>_r<run>``) gets mail_crm_sync installed by ``odoo-bin -i``; then, in this
@@ -17,7 +17,12 @@ Timed, and printed:
 1. our first sync, exactly as the scheduled action runs it: ``account._sync_accounts()`` until
    it stops answering "pending"; messages/second, links made (by reason), the peak growth of this
    process's resident memory during the sync, and the idle poll afterwards beside the
-   server's own time for it (median of 21);
+   server's own time for it (median of 21). The search-index job runs beside the sync as Odoo
+   runs it, in a cron worker of its own (bench/cron_worker.py, woken by the sync's triggers):
+   printed, how many emails still waited for their search document when the sync ended, a search
+   run then, and how long after the sync the last document was built (search trailed the sync
+   by that much). With ``--index-after`` the worker waits for the sync to end: the sync alone
+   is timed, and the job's whole work is the time search trailed it;
 2. Odoo's own fetchmail (``fetchmail.server``, IMAP, "Create a New Record" = Lead/Opportunity, as
    users set it up) draining its mailbox the way its scheduled action does: ``fetch_mail()`` until
    no unseen message is left; messages/second and what it created;
@@ -25,7 +30,10 @@ Timed, and printed:
 
 With ``--runs N`` all of it is repeated N times, each in a fresh database, and the spread (min-max)
 is printed. The databases are dropped at the end unless ``--keep-db``. ``--easy`` fills our mailbox
-with bench/mailgen.py (the engine benchmark's mix, INBOX only, ten correspondents) instead.
+with bench/mailgen.py (the engine benchmark's mix, INBOX only, ten correspondents) instead;
+``--text-heavy`` with the mail of people who write more and quote less (realistic_mail.TEXT_HEAVY:
+INBOX only, text parts evenly over 1-20 KB of real sentences, a tenth of replies quoting), and
+fetchmail's mailbox with the same kind of mail.
 Odoo's log goes to /tmp/mcs_bench_<time>.log. Figures only: nothing here asserts a speed.
 """
 
@@ -34,6 +42,7 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -56,10 +65,18 @@ from bench.odoo_host import (  # noqa: E402
     environment,
     say,
 )
-from bench.realistic_mail import Population, RealisticMailbox, make_population  # noqa: E402
+from bench.realistic_mail import (  # noqa: E402
+    CONVERSATIONS,
+    TEXT_HEAVY,
+    Population,
+    RealisticMailbox,
+    make_population,
+)
 from mail_crm_sync_engine.testing import DovecotServer, MailUser  # noqa: E402
 
 CONTACTS = 5000
+SEARCH_JOB = "mail_crm_sync.ir_cron_mail_index_search"
+SEARCHED = "invoice"  # a word the benchmarks' mail holds in every language's subjects or text
 LEADS_ON_CONTACT, LEADS_BY_CONTACT_EMAIL, LEADS_OF_PROSPECTS = 600, 250, 150
 POLLS = 21
 
@@ -71,6 +88,8 @@ class RunFigures:
     database: str
     ours_rate: float = 0.0
     fetchmail_rate: float = 0.0
+    search_lag: float = 0.0
+    peak_rss: int = 0
 
     @property
     def ratio(self) -> float:
@@ -84,7 +103,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep-db", action="store_true", help="keep the benchmark databases")
-    parser.add_argument("--easy", action="store_true", help="our mailbox from bench/mailgen.py")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--easy", action="store_true", help="our mailbox from bench/mailgen.py")
+    kind.add_argument("--text-heavy", action="store_true", help="1-20 KB of text per email, few quotes")
+    parser.add_argument(
+        "--index-after", action="store_true", help="the search-index job waits for the sync to end"
+    )
     args = parser.parse_args()
     log_path = Path(f"/tmp/{database_name('mcs_bench')}.log")
     configure(log_path)
@@ -110,7 +134,9 @@ def one_run(args: argparse.Namespace, number: int, log_path: Path) -> RunFigures
             ours, theirs = server.add_user(), server.add_user()
             fill_ours(server, ours, population, args)
             fill_fetchmail(server, theirs, population, args)
-            figures.ours_rate = bench_first_sync(registry, server, ours)
+            figures.ours_rate, figures.search_lag, figures.peak_rss = bench_first_sync(
+                registry, server, ours, index_after=args.index_after
+            )
             figures.fetchmail_rate = bench_fetchmail(registry, server, theirs)
         say(f"ratio ours/fetchmail: {figures.ratio:.1f}")
     finally:
@@ -164,13 +190,15 @@ def _opportunities(env, population: Population, contacts, seed: int):
 def fill_ours(
     server: DovecotServer, user: MailUser, population: Population, args: argparse.Namespace
 ) -> None:
-    """The salesman's mailbox (INBOX and Sent; INBOX only with ``--easy``), then indexed."""
+    """The salesman's mailbox (INBOX and Sent; INBOX only with ``--easy`` or ``--text-heavy``),
+    then indexed."""
     started = time.perf_counter()
     if args.easy:
         written = fill_mailbox(server, user, args.count, seed=args.seed)
         say(f"our mailbox (bench/mailgen.py): {args.count} messages, {written / 1e6:.0f} MB")
     else:
-        figures = RealisticMailbox(args.count, args.seed, population=population).fill(server, user)
+        box = RealisticMailbox(args.count, args.seed, population=population, **_kind(args))
+        figures = box.fill(server, user)
         say(f"our mailbox: {figures.summary()}")
     _index(server, user, started)
 
@@ -180,9 +208,17 @@ def fill_fetchmail(
 ) -> None:
     """Fetchmail's mailbox: received mail only (it reads INBOX), from the same correspondents."""
     started = time.perf_counter()
-    box = RealisticMailbox(args.fetchmail_count, args.seed + 1000, population=population, folders=("INBOX",))
+    kind = {**_kind(args), "folders": ("INBOX",)}
+    box = RealisticMailbox(args.fetchmail_count, args.seed + 1000, population=population, **kind)
     say(f"fetchmail's mailbox: {box.fill(server, user).summary()}")
     _index(server, user, started)
+
+
+def _kind(args: argparse.Namespace) -> dict:
+    """RealisticMailbox's options for the mail asked for."""
+    if getattr(args, "text_heavy", False):
+        return {"style": TEXT_HEAVY, "folders": ("INBOX",)}
+    return {"style": CONVERSATIONS}
 
 
 def _index(server: DovecotServer, user: MailUser, started: float) -> None:
@@ -208,8 +244,19 @@ def _imap(server: DovecotServer, user: MailUser) -> IMAPClient:
     return client
 
 
-def bench_first_sync(registry: Registry, server: DovecotServer, user: MailUser) -> float:
-    """Connect an account and time its first sync as the scheduled action runs it; messages/second."""
+def bench_first_sync(
+    registry: Registry,
+    server: DovecotServer,
+    user: MailUser,
+    *,
+    index_worker: bool = True,
+    index_after: bool = False,
+) -> tuple[float, float, int]:
+    """Connect an account and time its first sync as the scheduled action runs it, with the
+    search-index job in a cron worker beside it (bench/cron_worker.py, a process of its own, as
+    Odoo runs its scheduled actions; held until the sync ends with ``index_after``) unless
+    ``index_worker`` is false; messages/second, the seconds search trailed the sync by, and the
+    peak RSS growth."""
     with environment(registry) as env:
         account = env["mail.sync.account"].create(
             {
@@ -226,30 +273,91 @@ def bench_first_sync(registry: Registry, server: DovecotServer, user: MailUser) 
         )
         account.action_test_connection()
         account_id = account.id
+    worker = _start_cron_worker(registry.db_name, held=index_after) if index_worker else None
+    lag = 0.0
+    try:
+        with environment(registry) as env:
+            account = env["mail.sync.account"].browse(account_id)
+            runs = 0
+            with PeakRss() as memory:
+                started = time.perf_counter()
+                while True:
+                    runs += 1
+                    if account._sync_accounts()[account.id] != "pending":
+                        break
+                elapsed = time.perf_counter() - started
+            if worker and index_after:
+                worker.stdin.write("go\n")
+                worker.stdin.flush()
+            env.cr.rollback()  # a fresh snapshot: the sync committed on cursors of its own
+            env.invalidate_all()
+            if account.state != "active":
+                raise SystemExit(f"sync failed: {account.last_error}")
+            stored = account.message_count
+            say(f"ours, first sync: {stored} messages in {elapsed:.1f} s ({runs} scheduled-action runs)")
+            say(f"  speed: {stored / elapsed:.0f} messages/second")
+            if worker:
+                lag = _print_search_lag(registry, started, elapsed, stored)
+            _print_links(env, account)
+            say(
+                f"  memory: peak RSS growth {memory.growth / 2**20:.0f} MiB during the sync "
+                f"({memory.before / 2**20:.0f} MiB before, {memory.peak / 2**20:.0f} MiB at the peak)"
+            )
+            _print_idle_poll(account, server, user)
+    finally:
+        if worker:
+            worker.terminate()
+            worker.wait()
+    return stored / elapsed, lag, memory.growth
+
+
+def _start_cron_worker(database: str, *, held: bool) -> subprocess.Popen:
+    """bench/cron_worker.py running the search-index job, once it listens for triggers (and,
+    ``held``, waits for a line on its standard input before running anything)."""
+    command = [sys.executable, str(REPO / "bench/cron_worker.py"), database, SEARCH_JOB]
+    worker = subprocess.Popen(
+        [*command, "--held"] if held else command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    if worker.stdout.readline().strip() != "ready":
+        worker.wait()
+        raise SystemExit(f"the cron worker did not start (exit {worker.returncode})")
+    return worker
+
+
+def _print_search_lag(registry: Registry, started: float, elapsed: float, stored: int) -> float:
+    """How many emails still waited for their search document when the sync ended, a search run
+    then, and the seconds until the last one had its document; those seconds."""
+    sync_end = started + elapsed
+    pending = _pending_documents(registry)
     with environment(registry) as env:
-        account = env["mail.sync.account"].browse(account_id)
-        runs = 0
-        with PeakRss() as memory:
-            started = time.perf_counter()
-            while True:
-                runs += 1
-                if account._sync_accounts()[account.id] != "pending":
-                    break
-            elapsed = time.perf_counter() - started
-        env.cr.rollback()  # a fresh snapshot: the sync committed on cursors of its own
-        env.invalidate_all()
-        if account.state != "active":
-            raise SystemExit(f"sync failed: {account.last_error}")
-        stored = account.message_count
-        say(f"ours, first sync: {stored} messages in {elapsed:.1f} s ({runs} scheduled-action runs)")
-        say(f"  speed: {stored / elapsed:.0f} messages/second")
-        _print_links(env, account)
-        say(
-            f"  memory: peak RSS growth {memory.growth / 2**20:.0f} MiB during the sync "
-            f"({memory.before / 2**20:.0f} MiB before, {memory.peak / 2**20:.0f} MiB at the peak)"
-        )
-        _print_idle_poll(account, server, user)
-    return stored / elapsed
+        before = time.perf_counter()
+        found = env["mail.sync.message"].search_count([("search_text", "ilike", SEARCHED)])
+        searched = (time.perf_counter() - before) * 1000
+    left = pending
+    while left:
+        if time.perf_counter() - sync_end > 1800:
+            raise SystemExit(f"{left} emails still wait for their search document after 30 min")
+        time.sleep(0.05)
+        left = _pending_documents(registry)
+    lag = time.perf_counter() - sync_end if pending else 0.0
+    say(
+        f"  search: {pending} of {stored} emails waited for their search document when the sync ended; "
+        f"the search-index job (a cron worker) built the last one {lag:.1f} s later "
+        f"(sync and search documents together: {stored / (elapsed + lag):.0f} messages/second)"
+    )
+    say(
+        f"  a search as the sync ended ({SEARCHED!r}, administrator): {searched:.0f} ms, {found} emails found"
+    )
+    return lag
+
+
+def _pending_documents(registry: Registry) -> int:
+    with environment(registry) as env:
+        env.cr.execute("SELECT count(*) FROM mail_sync_message WHERE search_document IS NULL")
+        return env.cr.fetchone()[0]
 
 
 def _print_idle_poll(account, server: DovecotServer, user: MailUser) -> None:
@@ -360,7 +468,8 @@ def print_summary(runs: list[RunFigures]) -> None:
     for number, run in enumerate(runs, start=1):
         say(
             f"run {number}: ours {run.ours_rate:.0f} msg/s, fetchmail {run.fetchmail_rate:.1f} msg/s, "
-            f"ratio {run.ratio:.1f}"
+            f"ratio {run.ratio:.1f}; search trailed the sync by {run.search_lag:.1f} s; "
+            f"peak RSS +{run.peak_rss / 2**20:.0f} MiB"
         )
     if len(runs) > 1:
         for label, values, digits in (

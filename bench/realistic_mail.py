@@ -24,6 +24,11 @@ What the mail is like:
 - received mail in INBOX, the owner's in Sent, dated over the last ``days`` days (INTERNALDATE
   too); UID order follows arrival.
 
+``style=TEXT_HEAVY`` writes the mail of people who write more and quote less: text parts spread
+evenly over 1-20 KB, real sentences (the translated strings of the Odoo host's apps, some 9,000 a
+language, 15,000 distinct words: a vocabulary as wide as a business's mail), threads of 1 to 5
+messages of which a tenth of the replies quote.
+
 The same seed and population give the same bytes. ``count`` counts the messages of ``folders``:
 with ``folders=("INBOX",)`` the owner's messages are still written (to be quoted) but not given.
 """
@@ -32,12 +37,16 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import html
+import os
 import random
+import re
 import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.mail_texts import (
     COLLEAGUES,
@@ -58,6 +67,27 @@ PDF_SIZES = (10_000, 300_000)
 THREAD_LENGTHS = (2, 8)
 # Sentences of new text per message: with quotes growing along a thread, text parts average ~6 KB.
 NEW_SENTENCES = (7, 28)
+ODOO_ADDONS = Path(os.environ.get("MCS_ODOO_HOST", Path.home() / "odoo18")) / "src/addons"
+
+
+@dataclass(frozen=True, slots=True)
+class TextStyle:
+    """How much people write and quote.
+
+    ``text_sizes``: the bytes of each text part, drawn evenly from this range (None: 7-28 of the
+    language's sentences, plus what a reply quotes); ``quote_share``: of replies, those that quote
+    the message they answer; ``prose``: sentences from the Odoo host's translations rather than the
+    few of bench/mail_texts.py.
+    """
+
+    thread_lengths: tuple[int, int] = THREAD_LENGTHS
+    text_sizes: tuple[int, int] | None = None
+    quote_share: float = 1.0
+    prose: bool = False
+
+
+CONVERSATIONS = TextStyle()
+TEXT_HEAVY = TextStyle(thread_lengths=(1, 5), text_sizes=(1000, 20_000), quote_share=0.1, prose=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +247,8 @@ class Mail:
     text_size: int
     html: bool
     pdfs: int
+    quoted: bool = False
+    correspondent: Person | None = None  # the other side
 
 
 class RealisticMailbox:
@@ -231,6 +263,7 @@ class RealisticMailbox:
         folders: tuple[str, ...] = ("INBOX", "Sent"),
         days: float = 20.0,
         now: float | None = None,
+        style: TextStyle = CONVERSATIONS,
     ):
         self.count = count
         self.seed = seed
@@ -238,10 +271,11 @@ class RealisticMailbox:
         self.folders = folders
         self.days = days
         self.now = time.time() if now is None else now
+        self.style = style
         self.pdfs = PdfMaker(seed)
 
     def __iter__(self) -> Iterator[Mail]:
-        writer = _ThreadWriter(self.seed, self.pdfs)
+        writer = _ThreadWriter(self.seed, self.pdfs, self.style)
         for planned in self.plan():
             mail = writer.write(planned)
             if planned.folder in self.folders:
@@ -293,7 +327,8 @@ class RealisticMailbox:
             cc = rnd.sample(pool, min(len(pool), rnd.randint(1, 2)))
         language = correspondent.language if rnd.random() < 0.5 else LANGUAGES[0][0]
         subject = rnd.choice(language.subjects).format(n=f"{2026}-{index:05d}")
-        return Thread(index, correspondent, tuple(cc), language, subject, rnd.randint(*THREAD_LENGTHS))
+        length = rnd.randint(*self.style.thread_lengths)
+        return Thread(index, correspondent, tuple(cc), language, subject, length)
 
     def _thread_messages(self, rnd: random.Random, thread: Thread) -> list[Planned]:
         times = self._times(rnd, thread.length)
@@ -332,28 +367,39 @@ class MailboxFigures:
     messages: int = 0
     by_folder: dict[str, int] = field(default_factory=dict)
     text_bytes: int = 0
+    text_sizes: list[int] = field(default_factory=list)
+    quoted: int = 0
     html: int = 0
     with_pdf: int = 0
     pdfs: int = 0
     bytes: int = 0
+    correspondents: set[str] = field(default_factory=set)
 
     def count(self, mail: RealisticMailbox) -> Iterator[Mail]:
         for message in mail:
             self.messages += 1
             self.by_folder[message.folder] = self.by_folder.get(message.folder, 0) + 1
             self.text_bytes += message.text_size
+            self.text_sizes.append(message.text_size)
+            self.quoted += message.quoted
             self.html += message.html
             self.with_pdf += bool(message.pdfs)
             self.pdfs += message.pdfs
+            if message.correspondent:
+                self.correspondents.add(message.correspondent.email)
             yield message
 
     def summary(self) -> str:
         folders = ", ".join(f"{name} {count}" for name, count in sorted(self.by_folder.items()))
+        sizes = sorted(self.text_sizes) or [0]
+        deciles = "/".join(f"{sizes[len(sizes) * tenth // 10] / 1000:.0f}" for tenth in (1, 5, 9))
+        share = max(1, self.messages)
         return (
             f"{self.messages} messages ({folders}), {self.bytes / 1e6:.0f} MB; text parts "
-            f"{self.text_bytes / max(1, self.messages) / 1000:.1f} KB on average; "
-            f"{self.html / max(1, self.messages):.0%} with HTML; {self.with_pdf / max(1, self.messages):.0%} "
-            f"with PDFs ({self.pdfs} files)"
+            f"{self.text_bytes / share / 1000:.1f} KB on average (10th/50th/90th percentile "
+            f"{deciles} KB, {self.quoted / share:.0%} quoting); {self.html / share:.0%} with HTML; "
+            f"{self.with_pdf / share:.0%} with PDFs ({self.pdfs} files); "
+            f"{len(self.correspondents)} correspondents"
         )
 
 
@@ -374,25 +420,28 @@ class _Said:
 class _ThreadWriter:
     """Writes planned messages in arrival order, remembering each open thread's last message."""
 
-    def __init__(self, seed: int, pdfs: PdfMaker):
+    def __init__(self, seed: int, pdfs: PdfMaker, style: TextStyle = CONVERSATIONS):
         self.seed = seed
         self.pdfs = pdfs
+        self.style = style
         self.threads: dict[int, _Said] = {}
 
     def write(self, planned: Planned) -> Mail:
         thread = planned.thread
         rnd = random.Random(f"message/{self.seed}/{thread.index}/{planned.position}")
         earlier = self.threads.pop(thread.index, None)
-        text, markup = _new_words(rnd, planned)
-        if earlier:
-            said = _attribution(earlier)
+        quoting = self.style.quote_share >= 1 or rnd.random() < self.style.quote_share
+        quote = earlier if earlier and quoting else None
+        text, markup = _new_words(rnd, planned, self.style, quote)
+        if quote:
+            said = _attribution(quote)
             text += f"\n\n{said}\n" + "\n".join(
-                f"> {line}" if line else ">" for line in earlier.text.split("\n")
+                f"> {line}" if line else ">" for line in quote.text.split("\n")
             )
             markup += (
                 f'<div class="gmail_quote"><div dir="ltr" class="gmail_attr">{html.escape(said)}</div>'
                 '<blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;'
-                f'border-left:1px solid rgb(204,204,204);padding-left:1ex">{earlier.html}</blockquote></div>'
+                f'border-left:1px solid rgb(204,204,204);padding-left:1ex">{quote.html}</blockquote></div>'
             )
         message_id = f"<{rnd.getrandbits(64):016x}.{thread.index}.{planned.position}@{planned.sender.domain}>"
         references = earlier.references if earlier else ()
@@ -402,7 +451,14 @@ class _ThreadWriter:
                 (*references, message_id), planned.sender, planned.when, text, markup
             )
         return Mail(
-            planned.folder, planned.when, raw, len(text.encode()), planned.html, len(planned.pdf_sizes)
+            planned.folder,
+            planned.when,
+            raw,
+            len(text.encode()),
+            planned.html,
+            len(planned.pdf_sizes),
+            bool(quote),
+            planned.sender if not planned.outgoing else planned.to,
         )
 
 
@@ -414,20 +470,33 @@ def _attribution(earlier: _Said) -> str:
     return f"On {when:%a, %d %b %Y at %H:%M}, {earlier.sender.name} <{earlier.sender.email}> wrote:"
 
 
-def _new_words(rnd: random.Random, planned: Planned) -> tuple[str, str]:
-    """The message's own text and HTML: greeting, paragraphs, closing and signature."""
+def _new_words(
+    rnd: random.Random, planned: Planned, style: TextStyle, quote: _Said | None
+) -> tuple[str, str]:
+    """The message's own text and HTML: greeting, paragraphs, closing and signature. With
+    ``style.text_sizes``, paragraphs are added until the text part (with its ``quote``) is as long
+    as a size drawn from that range."""
     language = planned.thread.language
-    sentences = rnd.randint(*NEW_SENTENCES)
-    paragraphs: list[str] = []
-    while sentences > 0:
-        size = min(sentences, rnd.randint(2, 4))
-        paragraphs.append(" ".join(rnd.sample(language.sentences, size)))
-        sentences -= size
     sender = planned.sender
     signature = [language.closing, sender.name, *(line for line in (sender.title, sender.phone) if line)]
     if sender.company:
         signature.insert(3, sender.company.name)
     greeting = language.greeting.format(first=planned.to.first)
+    paragraphs: list[str] = []
+    if style.text_sizes is None:
+        sentences = rnd.randint(*NEW_SENTENCES)
+        while sentences > 0:
+            size = min(sentences, rnd.randint(2, 4))
+            paragraphs.append(" ".join(rnd.sample(language.sentences, size)))
+            sentences -= size
+    else:
+        pool = prose(language.code) if style.prose else language.sentences
+        quoted = len(quote.text.encode()) + 100 if quote else 0
+        left = rnd.randint(*style.text_sizes) - quoted - len("\n".join([greeting, *signature]).encode())
+        while left > 0 or not paragraphs:
+            paragraph = " ".join(rnd.choice(pool) for _ in range(rnd.randint(2, 5)))
+            paragraphs.append(paragraph)
+            left -= len(paragraph.encode()) + 2
     text = "\n\n".join([greeting, *paragraphs, "\n".join(signature)])
     markup = (
         '<div dir="ltr">'
@@ -435,6 +504,29 @@ def _new_words(rnd: random.Random, planned: Planned) -> tuple[str, str]:
         + f'<div class="signature">{"<br>".join(map(html.escape, signature))}</div></div><br>'
     )
     return text, markup
+
+
+PO_ENTRY = re.compile(r'^(msgid|msgstr) ((?:".*"\n)+)', re.MULTILINE)
+
+
+@functools.cache
+def prose(code: str) -> tuple[str, ...]:
+    """Sentences people wrote, in language ``code``: the Odoo host's translated strings (the
+    English originals for "en") of 40-300 characters without markup or placeholders, in a fixed
+    order; bench/mail_texts.py's few sentences where the host has none."""
+    pattern = "*.pot" if code == "en" else f"{code}.po"
+    wanted = "msgid" if code == "en" else "msgstr"
+    found: set[str] = set()
+    for path in sorted(ODOO_ADDONS.glob(f"*/i18n/{pattern}")):
+        for kind, quoted in PO_ENTRY.findall(path.read_text(encoding="utf-8")):
+            if kind != wanted:
+                continue
+            sentence = "".join(re.findall(r'"(.*)"', quoted)).replace("\\n", " ").replace('\\"', '"')
+            if 40 <= len(sentence) <= 300 and not any(char in sentence for char in "<>%{}\\"):
+                found.add(sentence)
+    if found:
+        return tuple(sorted(found))
+    return next(language.sentences for language, _ in LANGUAGES if language.code == code)
 
 
 def _message(  # noqa: PLR0913 - one message from the plan and the shared pools it draws on

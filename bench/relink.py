@@ -47,7 +47,6 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-import odoo  # noqa: E402
 from odoo import fields  # noqa: E402
 from odoo.modules.registry import Registry  # noqa: E402
 
@@ -60,6 +59,7 @@ from bench.odoo_host import (  # noqa: E402
     drop_database,
     environment,
     explain,
+    run_as_scheduled,
     say,
     without_id_lists,
     wrapped,
@@ -279,24 +279,6 @@ def explain_first_chunk(registry: Registry, chunk: int = 5000) -> None:
         say(f"EXPLAIN of the first chunk's linking ({len(ids)} emails, {seconds:.1f} s):")
         for number, plan in enumerate(plans, start=1):
             say(f"\n_link_messages statement {number}:\n{without_id_lists(plan)}\n")
-
-
-def run_as_scheduled(registry: Registry, cron_id: int) -> int:
-    """Run a due scheduled action as Odoo's cron worker does (``_acquire_one_job``, then
-    ``_process_job``: up to ten calls of its code, a commit after each, while it reports more to do),
-    and again for as long as it stays due (a job that reported work left is due again at once);
-    the number of job runs. The worker's sleep between two runs is left out."""
-    cron = registry["ir.cron"]
-    database = odoo.sql_db.db_connect(registry.db_name)
-    runs = 0
-    while runs < 1000:
-        with database.cursor() as cron_cr:
-            job = cron._acquire_one_job(cron_cr, cron_id)
-            if not job:
-                return runs
-            cron._process_job(database, cron_cr, job)
-        runs += 1
-    return runs
 
 
 def _recording(calls: list, started: float):

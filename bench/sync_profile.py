@@ -1,10 +1,11 @@
 """Where the realistic first sync's time goes: each step and SQL statement of a stored batch.
 
     ~/odoo18/venv/bin/python bench/sync_profile.py [--count 10000] [--seed 1] [--keep-db] \\
-        [--explain-batches 1,20]
+        [--explain-batches 1,20] [--text-heavy]
 
 The set-up of bench/odoo_sync.py (a fresh database with the addon, 5,000 contacts, 1,000 open
-opportunities, the realistic mailbox on a private Dovecot), then one first sync as the scheduled
+opportunities, the realistic mailbox on a private Dovecot; ``--text-heavy``: its mail of people who
+write more and quote less), then one first sync as the scheduled
 action runs it, with instruments fitted in this process only (no file of the addon changes):
 
 - each step of ``mail.sync.message._store_batch`` (inserting the emails, reading their ids,
@@ -64,6 +65,7 @@ STEPS = {
     "mail.sync.message": (
         "_store_batch",
         "_forget_folder_uids",
+        "_apart_from_namesakes",
         "_insert_messages",
         "_ids_by_message_id",
         "_insert_attachments",
@@ -71,10 +73,13 @@ STEPS = {
         "_link_messages",
         "_mark_gone",
         "_create_sender_contacts",
+        "_cron_index_search",
+        "_build_search_documents",
     ),
     "mail.sync.folder": ("_save_batch_state",),
 }
 WHOLE = ("_store_and_commit", "_store_batch")  # around the others: reported apart
+INDEX_JOB = ("_cron_index_search", "_build_search_documents")  # after the sync: reported apart
 CAPTURED_BATCH = 2  # a full batch, on a table that is no longer empty
 
 
@@ -190,6 +195,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--explain-batches", default="1,20", help="batches whose linking is explained")
+    parser.add_argument("--text-heavy", action="store_true", help="1-20 KB of text per email, few quotes")
     args = parser.parse_args()
     args.easy = False
     name = database_name("mcs_profile")
@@ -206,8 +212,10 @@ def main() -> int:
             user = server.add_user()
             fill_ours(server, user, population, args)
             with instruments.installed() as timings:
-                bench_first_sync(registry, server, user)
+                bench_first_sync(registry, server, user, index_worker=False)
+                index_chunks = run_index_job(registry)
         print_steps(timings)
+        print_index_job(timings, index_chunks)
         print_plans(timings)
         with environment(registry) as env:
             print_insert_costs(env, timings)
@@ -217,16 +225,47 @@ def main() -> int:
     return 0
 
 
+def run_index_job(registry: Registry) -> int:
+    """The search-index job after the sync, in this process and instrumented, one chunk per
+    transaction as the scheduler calls it, until no email waits; the number of chunks."""
+    chunks = 0
+    while True:
+        with environment(registry) as env:
+            env.cr.execute("SELECT count(*) FROM mail_sync_message WHERE search_document IS NULL")
+            if not env.cr.fetchone()[0]:
+                return chunks
+            env["mail.sync.message"]._cron_index_search()
+            chunks += 1
+
+
+def print_index_job(timings: Timings, chunks: int) -> None:
+    """The search-index job's chunks, as print_steps shows the batches."""
+    if not chunks:
+        return
+    job = sum(timings.steps.get("_cron_index_search", ()))
+    say(
+        f"\nsearch-index job after the sync: {chunks} chunks, {job:.1f} s in all, "
+        f"{job / chunks * 1000:.0f} ms a chunk"
+    )
+    _print_step_rows(timings, INDEX_JOB, chunks, job)
+
+
 def print_steps(timings: Timings) -> None:
     batches = max(1, timings.batches)
     store = sum(timings.steps.get("_store_and_commit", ())) or sum(timings.steps.get("_store_batch", ()))
     say(
         f"\nstoring: {timings.batches} batches, {store:.1f} s in all, {store / batches * 1000:.0f} ms a batch"
     )
+    names = [name for name in timings.steps if name not in WHOLE + INDEX_JOB]
+    _print_step_rows(timings, names, batches, store)
+
+
+def _print_step_rows(timings: Timings, names, batches: int, store: float) -> None:
     say(f"{'step / statement':<34}{'ms/batch':>9}{'first':>8}{'last':>8}{'max':>8}{'share':>7}  SQL")
-    for name, seconds in sorted(timings.steps.items(), key=lambda item: -sum(item[1])):
-        if name in WHOLE:
-            continue
+    for name, seconds in sorted(
+        ((name, timings.steps[name]) for name in names if name in timings.steps),
+        key=lambda item: -sum(item[1]),
+    ):
         say(_row(name, seconds, batches, store, ""))
         sql = 0.0
         for key in sorted(k for k in timings.statements if k[0] == name):

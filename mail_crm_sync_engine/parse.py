@@ -31,7 +31,6 @@ from email import errors, policy
 from typing import NamedTuple
 
 from .imap_response import as_text, zoned_datetime
-from .quoting import new_text
 from .types import Address, Attachment, Direction, FolderRole, MessageRecord
 
 _MESSAGE_ID_RE = re.compile(r"<([^<>\s]+)>")
@@ -882,7 +881,6 @@ def build_record(  # noqa: PLR0913 - the pieces of a message as the sync and rec
         uidvalidity=place.uidvalidity,
         direction=direction_of(from_, own_addresses, place.folder_role),
         message_id_synthetic=synthetic,
-        new_text=new_text(text_body),
         extra_headers=header_values(header_bytes, extra_headers, notes) if extra_headers else (),
         message_id_header=header_id if header_id != message_id else None,
         # last: every step above may add to them

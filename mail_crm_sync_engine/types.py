@@ -9,6 +9,8 @@ import datetime
 import enum
 from dataclasses import dataclass, field
 
+from . import quoting
+
 
 class Security(enum.StrEnum):
     SSL = "ssl"  # implicit TLS, usually port 993
@@ -153,8 +155,6 @@ class MessageRecord:
     direction: Direction
     warnings: tuple[str, ...] = ()
     message_id_synthetic: bool = False
-    # ``text`` without the history a reply quotes: what full-text search indexes (quoting.py).
-    new_text: str = ""
     # The headers asked for besides the engine's own (sync_folder's ``extra_headers``): (lowercase
     # name, decoded first value) for those the message has.
     extra_headers: tuple[tuple[str, str], ...] = ()
@@ -169,6 +169,13 @@ class MessageRecord:
     def addresses(self) -> tuple[Address, ...]:
         """Everyone on From, To and Cc: the addresses linking looks at."""
         return self.from_ + self.to + self.cc
+
+    @property
+    def new_text(self) -> str:
+        """``text`` without the history a reply quotes: what full-text search indexes
+        (quoting.py). Worked out when asked: the sync stores mail without it, and a job builds
+        the search documents afterwards."""
+        return quoting.new_text(self.text)
 
 
 @dataclass(frozen=True, slots=True)

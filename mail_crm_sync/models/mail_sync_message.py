@@ -3,6 +3,7 @@ import email.utils as email_utils
 import logging
 import re
 
+import psycopg2.errors
 from lxml import html as lxml_html
 from markupsafe import Markup
 from odoo import api, fields, models
@@ -23,6 +24,7 @@ from mail_crm_sync_engine import (
     namesake_key,
     record_from_bytes,
 )
+from mail_crm_sync_engine.quoting import new_text
 
 from ..exceptions import MailSyncUserError
 from .mail_sync_message_attachment import human_size
@@ -35,13 +37,23 @@ _logger = logging.getLogger(__name__)
 # a reply quotes (the engine's quoting.new_text: the quoted emails are indexed themselves). Cut, so
 # that no email can make it exceed the 1 MB a tsvector holds: 20,000 characters of headers and
 # 120,000 of text are at most 70,000 words, 12 bytes each at worst (a distinct 4-byte character
-# between spaces), 840 KB. Stored when the email is inserted, so that neither rechecks nor the
-# planner ever recompute it.
+# between spaces), 840 KB. Stored once, so that neither rechecks nor the planner ever recompute it;
+# built after the sync's commit by the search-index job (_cron_index_search): words cost PostgreSQL
+# some 2.5 ms per 10 KB to parse and index, several times what storing the email costs.
 SEARCH_DOCUMENT = SQL(
     "to_tsvector('simple'::regconfig, left(coalesce(t.subject, '') || ' ' || coalesce(t.email_from, '') "
     "|| ' ' || coalesce(t.email_to, '') || ' ' || coalesce(t.email_cc, ''), 20000) || ' ' "
     "|| left(t.new_text, 120000))"
 )
+# Until the job has built an email's document (search_document IS NULL), search reads the same
+# headers and its whole text, quotes included: the email is found at once, if more widely.
+PENDING_DOCUMENT = SQL(
+    "to_tsvector('simple'::regconfig, left(coalesce(subject, '') || ' ' || coalesce(email_from, '') "
+    "|| ' ' || coalesce(email_to, '') || ' ' || coalesce(email_cc, ''), 20000) || ' ' "
+    "|| left(coalesce(body_text, ''), 120000))"
+)
+# Emails whose documents one call of the job builds (and commits): a few seconds of work.
+SEARCH_INDEX_CHUNK = 500
 ADDRESS_ARRAY = SQL("string_to_array(address_emails, E'\\n')")
 # The conversation an email belongs to: the first Message-ID its References name (the thread's
 # first email), else the one it answers, else its own.
@@ -251,6 +263,11 @@ class MailSyncMessage(models.Model):
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS mail_sync_message_search_idx "
             "ON mail_sync_message USING gin (search_document)"
+        )
+        # The emails waiting for the search-index job: what it takes next, what search reads apart.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS mail_sync_message_search_pending_idx "
+            "ON mail_sync_message (id) WHERE search_document IS NULL"
         )
         self.env.cr.execute(
             SQL(
@@ -489,10 +506,17 @@ class MailSyncMessage(models.Model):
         if operator not in ("ilike", "like", "=", "=like", "=ilike") or not value:
             return []
         # websearch_to_tsquery reads the words; each lexeme it gives then matches as a prefix.
-        condition = SQL(
-            "search_document @@ to_tsquery('simple', regexp_replace("
+        query = SQL(
+            "to_tsquery('simple', regexp_replace("
             "websearch_to_tsquery('simple', %s)::text, '''(\\s|$)', ''':*\\1', 'g'))",
             value,
+        )
+        # Emails the search-index job has not reached yet (a partial index lists them) are read as
+        # they are: an email is found from the moment it is stored.
+        condition = SQL(
+            "(search_document @@ %(query)s OR (search_document IS NULL AND %(pending)s @@ %(query)s))",
+            query=query,
+            pending=PENDING_DOCUMENT,
         )
         term = value.strip()
         if len(term) >= 3 and not any(char.isspace() for char in term):
@@ -820,6 +844,8 @@ class MailSyncMessage(models.Model):
         self._link_messages(list(message_ids.values()))
         if folder.account_id.create_contacts:
             self._create_sender_contacts(list(unique.values()))
+        if created:
+            self._index_search_later()
         return self.browse([message_ids[key] for key in created])
 
     def _apart_from_namesakes(self, records):
@@ -864,7 +890,8 @@ class MailSyncMessage(models.Model):
         set-based: it runs for every batch of every sync."""
 
     def _insert_messages(self, records):
-        """INSERT the new emails (one statement); return the Message-IDs actually created."""
+        """INSERT the new emails (one statement); return the Message-IDs actually created. Their
+        full-text documents are left to be built (``_build_search_documents``)."""
         columns = {
             "message_id": [],
             "message_id_header": [],
@@ -885,7 +912,6 @@ class MailSyncMessage(models.Model):
             "message_id_synthetic": [],
             "content_hash": [],
             "attachment_count": [],
-            "new_text": [],  # not a column: what search_document indexes
         }
         types = {
             "date": "timestamp",
@@ -914,23 +940,20 @@ class MailSyncMessage(models.Model):
             columns["message_id_synthetic"].append(record.message_id_synthetic)
             columns["content_hash"].append(content_fingerprint(record))
             columns["attachment_count"].append(len(record.attachments))
-            columns["new_text"].append(record.new_text.replace("\x00", ""))
         extra = [self._extra_message_values(record) for record in records]
         for name in sorted({name for values in extra for name in values}):
             columns[name] = [values.get(name) for values in extra]
             types[name] = self._fields[name].column_type[1]
-        columns["new_text"] = columns.pop("new_text")  # last, as the unnest below names it
         self.env.cr.execute(
             SQL(
-                """INSERT INTO mail_sync_message (%(names)s, search_document, thread_key, gone_from_server,
+                """INSERT INTO mail_sync_message (%(names)s, thread_key, gone_from_server,
                                                   create_uid, write_uid, create_date, write_date)
-                   SELECT %(names)s, %(document)s, %(thread)s, false, %(uid)s, %(uid)s,
+                   SELECT %(names)s, %(thread)s, false, %(uid)s, %(uid)s,
                           now() at time zone 'UTC', now() at time zone 'UTC'
-                     FROM unnest(%(arrays)s) AS t(%(names)s, new_text)
+                     FROM unnest(%(arrays)s) AS t(%(names)s)
               ON CONFLICT (message_id) DO NOTHING
                 RETURNING message_id""",
-                names=SQL(", ").join(SQL.identifier(name) for name in columns if name != "new_text"),
-                document=SEARCH_DOCUMENT,
+                names=SQL(", ").join(SQL.identifier(name) for name in columns),
                 thread=THREAD_KEY,
                 arrays=SQL(", ").join(
                     SQL("%s::%s[]", values, SQL(types.get(name, "text"))) for name, values in columns.items()
@@ -1061,6 +1084,7 @@ class MailSyncMessage(models.Model):
             )
             self._held_by_an_account([message_ids[record.message_id]])
         message = self.browse(message_ids[record.message_id])
+        message._build_search_documents()  # one email, searchable as soon as it is sent
         bcc = self._sent_bcc(outgoing)  # mail_sync_outbox.py: the sender sees later whom they Bcc'd
         if bcc:
             self.env.cr.execute(
@@ -1132,6 +1156,61 @@ class MailSyncMessage(models.Model):
             )
         )
         self.env["mail.sync.message"].invalidate_model(["gone_from_server"])
+
+    # -- full-text documents, built after the sync's commit ----------------------------------
+
+    @api.model
+    def _index_search_later(self):
+        """Have the search-index job build the documents of the emails just stored, once this
+        transaction commits (a cron trigger: the job runs in a cron worker of its own)."""
+        cron = self.env.ref("mail_crm_sync.ir_cron_mail_index_search", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
+
+    @api.model
+    def _cron_index_search(self, chunk_size=SEARCH_INDEX_CHUNK):
+        """Build the full-text documents of emails stored without one, oldest first, one chunk per
+        call: the scheduler commits after each call and calls again while the progress reported
+        says some remain, so that search trails the sync by the time these chunks take."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM mail_sync_message WHERE search_document IS NULL ORDER BY id LIMIT %s",
+                chunk_size,
+            )
+        )
+        emails = self.browse([email_id for (email_id,) in self.env.cr.fetchall()])
+        try:
+            with self.env.cr.savepoint():
+                emails._build_search_documents()
+        except psycopg2.errors.SerializationFailure:
+            # An email of the chunk changed meanwhile (a sync marked it gone): the next call takes it.
+            _logger.info("Search documents of %s emails left for the next call", len(emails))
+            emails = self.browse()
+        remaining = 0
+        if len(emails) == chunk_size:
+            self.env.cr.execute("SELECT count(*) FROM mail_sync_message WHERE search_document IS NULL")
+            remaining = self.env.cr.fetchone()[0]
+        self.env["ir.cron"]._notify_progress(done=len(emails), remaining=remaining)
+
+    def _build_search_documents(self):
+        """The full-text documents of these emails (SEARCH_DOCUMENT): their headers and the text
+        their writers typed, the quoted history left out (the engine's quoting.new_text)."""
+        if not self:
+            return
+        self.env.cr.execute(SQL("SELECT id, body_text FROM mail_sync_message WHERE id = ANY(%s)", self.ids))
+        rows = self.env.cr.fetchall()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE mail_sync_message m SET search_document = %s
+                     FROM (SELECT e.id, e.subject, e.email_from, e.email_to, e.email_cc, v.new_text
+                             FROM unnest(%s::int4[], %s::text[]) AS v(id, new_text)
+                             JOIN mail_sync_message e ON e.id = v.id) t
+                    WHERE m.id = t.id""",
+                SEARCH_DOCUMENT,
+                [email_id for email_id, _text in rows],
+                [new_text(text or "") for _email_id, text in rows],
+            )
+        )
 
     # -- linking ------------------------------------------------------------------------------
 

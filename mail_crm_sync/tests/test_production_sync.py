@@ -7,6 +7,9 @@ from . import production
 from .common import make_email
 
 SYNC_CRON = "mail_crm_sync.ir_cron_mail_sync"
+# A liveness bound, not a speed: the search-index job also runs hourly; a cron worker woken by the
+# sync's trigger builds a few documents in a second or two.
+INDEX_BOUND = 120
 ACCOUNT_FIELDS = ["state", "last_error", "failure_count", "last_sync_date"]
 # What anyone outside may send (issue 24): an encoded NUL in the Subject. Storing it crashed the
 # batch's INSERT, and every later run at the same batch.
@@ -86,6 +89,35 @@ class TestProductionSync(production.ProductionCase):
             ("success", "7 new emails"),
             "Download New Messages tells the salesman how many emails it stored",
         )
+
+    def test_a_synced_email_is_found_at_once_and_a_cron_worker_indexes_it(self):
+        account_id, box = self.connect_mailbox(self.salesman)
+        message_ids = [f"<indexed{number}-{self.tag}@client.example>" for number in range(3)]
+        for message_id in message_ids:
+            raw = make_email(to=box.email, subject=f"Quote {self.tag}", message_id=message_id)
+            self.dovecot.deliver(box, raw)
+
+        self.salesman.button("mail.sync.account", "action_sync_now", [account_id])
+
+        def found():
+            rows = self.salesman.call(
+                "mail.sync.message", "search_read", [("search_text", "ilike", self.tag)], ["message_id"]
+            )
+            return {row["message_id"] for row in rows}
+
+        self.assertEqual(found(), set(message_ids), "found by the salesman's search as the run returns")
+
+        def indexed():
+            rows = self.odoo.sql(
+                "SELECT count(*) FROM mail_sync_message "
+                "WHERE message_id = ANY(%s) AND search_document IS NULL",
+                [message_ids],
+            )
+            return rows[0][0] == 0
+
+        # Nobody runs the job: the run's trigger wakes a cron worker, which builds the documents.
+        production.wait_until(indexed, INDEX_BOUND, "a cron worker builds the emails' search documents")
+        self.assertEqual(found(), set(message_ids), "found through their search documents")
 
     def test_a_folder_that_fails_is_a_warning_naming_it(self):
         box = self.dovecot.add_user()

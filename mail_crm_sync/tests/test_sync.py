@@ -194,6 +194,59 @@ class TestSync(MailSyncCase):
         self.assertEqual(self.Message.search([("search_text", "ilike", "alice@client.example")]), message)
         self.assertFalse(self.Message.search([("search_text", "ilike", "thirteen")]))
 
+    def _has_search_document(self, message):
+        self.env.cr.execute(
+            "SELECT search_document IS NOT NULL FROM mail_sync_message WHERE id = %s", [message.id]
+        )
+        return self.env.cr.fetchone()[0]
+
+    def test_a_synced_email_is_found_at_once_and_indexed_by_the_job_the_sync_starts(self):
+        account, box = self.create_account()
+        reply = (
+            "Forty chairs are fine.\n\n"
+            "On Mon, 2 Nov 2026 at 10:00, Lisa Buyer <lisa@client.example> wrote:\n"
+            "> Can you quote the tables too?"
+        )
+        self.deliver(box, make_email(subject="Showroom", body=reply, message_id="<chairs@client.example>"))
+        cron = self.env.ref("mail_crm_sync.ir_cron_mail_index_search")
+        self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
+        synced_at = fields.Datetime.now()
+        self.sync(account)
+        message = self.messages("<chairs@client.example>")
+
+        def found(text):
+            return self.Message.search([("search_text", "ilike", text)])
+
+        # Stored without its document, the email is found at once (its whole text is read).
+        self.assertFalse(self._has_search_document(message))
+        self.assertEqual(found("forty chair"), message)
+        self.assertEqual(found("showroom"), message)
+        # The sync asked for the job to run now, in a cron worker, once its batch was committed.
+        due = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.assertTrue(due)
+        self.assertLessEqual(min(due.mapped("call_at")), synced_at + timedelta(seconds=1))
+        # The job, as the scheduler runs it: the document is built, without the quoted history.
+        self.Message._cron_index_search()
+        self.assertTrue(self._has_search_document(message))
+        self.assertEqual(found("forty chair"), message)
+        self.assertEqual(found("showroom"), message)
+        self.assertFalse(found("tables"))
+
+    def test_the_search_index_job_takes_a_chunk_per_call_and_the_rest_stays_found(self):
+        account, box = self.create_account()
+        for number in (1, 2, 3):
+            self.deliver(
+                box, make_email(body=f"Invoice number {number}", message_id=f"<i{number}@client.example>")
+            )
+        self.sync(account)
+        emails = self.messages(*(f"<i{number}@client.example>" for number in (1, 2, 3)))
+        self.Message._cron_index_search(chunk_size=2)
+        self.assertEqual(sorted(self._has_search_document(email) for email in emails), [False, True, True])
+        self.assertEqual(self.Message.search([("search_text", "ilike", "invoice")]), emails)
+        self.Message._cron_index_search(chunk_size=2)
+        self.assertTrue(all(self._has_search_document(email) for email in emails))
+        self.assertEqual(self.Message.search([("search_text", "ilike", "invoice")]), emails)
+
     def test_full_text_search_uses_the_index(self):
         # Tiny test tables make any plan cheap: leave the planner only the bitmap scans a GIN index gives,
         # so the plan shows whether the query's expression matches the index's.
