@@ -100,8 +100,12 @@ class MailSyncCase(TransactionCase):
         account.action_test_connection()
         return account, mailbox_user
 
-    def sync(self, accounts):
+    def sync(self, accounts, index_search=True):
+        """The scheduled sync of ``accounts``; then, unless told otherwise, the search-index job the
+        sync triggers for after its commit (which test mode never runs by itself)."""
         result = accounts._sync_accounts()
+        if index_search:
+            self.env["mail.sync.message"]._cron_index_search()
         self.env.invalidate_all()
         return result
 

@@ -93,6 +93,7 @@ class TestChatter(MailSyncHttpCase):
         cls.account.action_test_connection()
         cls.account.folder_ids.filtered(lambda folder: folder.role == "sent").active = True
         cls.account._sync_accounts()
+        cls.env["mail.sync.message"]._cron_index_search()  # the job the sync starts after its commit
         cls.emails = cls.env["mail.sync.message"].search([("message_id", "in", [REQUEST, ANSWER, OLD])])
 
     def chatter(self, user, record, **params):
@@ -187,6 +188,7 @@ class TestChatter(MailSyncHttpCase):
             ("crm.lead", self.lead.id),
         ]
         self.account._sync_accounts()  # what other tests of the class left on the server
+        self.env["mail.sync.message"]._cron_index_search()
         before = {
             key: Message.search_count([("model", "=", key[0]), ("res_id", "=", key[1])]) for key in records
         }
@@ -198,6 +200,7 @@ class TestChatter(MailSyncHttpCase):
             make_email(sender="dora@acme-tools.example", to=self.mailbox.email, subject="One more thing"),
         )
         self.account._sync_accounts()
+        self.env["mail.sync.message"]._cron_index_search()
         after = {
             key: Message.search_count([("model", "=", key[0]), ("res_id", "=", key[1])]) for key in records
         }
@@ -234,6 +237,7 @@ class TestChatter(MailSyncHttpCase):
             ),
         )
         self.account._sync_accounts()
+        self.env["mail.sync.message"]._cron_index_search()
         newer = self.chatter(self.salesman, self.dora, after=max(shown["messages"]))
         self.assertEqual(max(shown["messages"]), note.id)
         self.assertIn("<yesterday@acme-tools.example>", self.shown(newer))
@@ -250,6 +254,7 @@ class TestChatter(MailSyncHttpCase):
     def test_salesman_reads_a_contacts_mail_in_its_chatter(self):
         # Arrived on the server, not yet downloaded: the contact's Download New Messages brings it.
         self.account._sync_accounts()  # what other tests of the class left on the server
+        self.env["mail.sync.message"]._cron_index_search()
         self.server.deliver(
             self.mailbox,
             make_email(
@@ -262,6 +267,9 @@ class TestChatter(MailSyncHttpCase):
         url = f"/odoo/res.partner/{self.dora.id}"
         with screenshot_at_end("sc_chatter_"):
             self.start_tour(url, "mail_crm_sync_chatter_tour", login=self.salesman.login)
+        # The search-index job the tour's Download New Messages started, as a cron worker runs it
+        # once that request committed: the new email's words are searchable from then on.
+        self.env["mail.sync.message"]._cron_index_search()
         with screenshot_at_end("sc_chatter_search_"):
             self.start_tour(url, "mail_crm_sync_chatter_search_tour", login=self.salesman.login)
         with screenshot_at_end("sc_chatter_open_"):
