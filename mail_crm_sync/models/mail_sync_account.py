@@ -4,7 +4,7 @@ from datetime import timedelta
 import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from mail_crm_sync_engine import (
@@ -234,7 +234,10 @@ class MailSyncAccount(models.Model):
     def _inverse_password(self):
         for account in self:
             if not account._can_see_password():
-                raise UserError(self.env._("Only the owner or an administrator can set the password."))
+                raise MailSyncUserError(
+                    self.env._("Only the owner or an administrator can set the password."),
+                    self.env._("Not Allowed"),
+                )
             account.sudo().password_stored = account._encrypt_secret(account.password)
 
     @api.depends_context("uid")
@@ -249,11 +252,16 @@ class MailSyncAccount(models.Model):
     def _inverse_smtp_password(self):
         for account in self:
             if not account._can_see_password():
-                raise UserError(self.env._("Only the owner or an administrator can set the password."))
+                raise MailSyncUserError(
+                    self.env._("Only the owner or an administrator can set the password."),
+                    self.env._("Not Allowed"),
+                )
             account.sudo().smtp_password_stored = account._encrypt_secret(account.smtp_password)
 
     def _search_password(self, operator, value):
-        raise UserError(self.env._("Mail accounts cannot be searched by password."))
+        raise MailSyncUserError(
+            self.env._("Mail accounts cannot be searched by password."), self.env._("Not Allowed")
+        )
 
     @api.depends("email")  # a dependency, so that a new account's form computes it too
     def _compute_credentials_encrypted(self):
@@ -410,7 +418,10 @@ class MailSyncAccount(models.Model):
         if not self.env.su and not self.env.user.has_group("base.group_system"):
             for vals in vals_list:
                 if vals.get("account_type") == "shared":
-                    raise UserError(self.env._("Only administrators can connect a shared account."))
+                    raise MailSyncUserError(
+                        self.env._("Only administrators can connect a shared account."),
+                        self.env._("Not Allowed"),
+                    )
             if not self.env["res.config.settings"]._mail_sync_may_connect(self.env.user):
                 raise MailSyncUserError(
                     self.env._(
@@ -425,10 +436,11 @@ class MailSyncAccount(models.Model):
         self.ensure_one()
         self.check_access("write")
         if self.account_type == "personal" and not self.user_id.active:
-            raise UserError(
+            raise MailSyncUserError(
                 self.env._(
                     "This account's owner is archived or deleted: give the account an active owner first."
-                )
+                ),
+                self.env._("Owner Archived"),
             )
         try:
             with connect(self._connection_settings()) as mailbox:

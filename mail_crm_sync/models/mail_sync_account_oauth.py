@@ -203,15 +203,16 @@ class MailSyncAccount(models.Model):
             return
         self._oauth_revoke(provider, tokens)
         if not signed_in:
-            raise UserError(
+            raise MailSyncUserError(
                 self.env._(
                     "%(provider)s did not say which mailbox you signed in to, so %(account)s was not "
                     "connected: nothing was changed. Try again; if it goes on, tell your administrator.",
                     provider=provider.label,
                     account=self.name,
-                )
+                ),
+                self.env._("Sign-in Not Matched"),
             )
-        raise UserError(
+        raise MailSyncUserError(
             self.env._(
                 "You signed in to %(provider)s as %(identity)s, but %(account)s is the mailbox %(login)s: "
                 "nothing was changed. Sign in again and choose %(login)s at %(provider)s (if this mailbox "
@@ -220,7 +221,8 @@ class MailSyncAccount(models.Model):
                 identity=tokens.identity,
                 account=self.name,
                 login=self.login,
-            )
+            ),
+            self.env._("Sign-in Not Matched"),
         )
 
     def _oauth_revoke(self, provider, tokens):
@@ -383,7 +385,10 @@ class MailSyncAccount(models.Model):
         self.ensure_one()
         self.check_access("write")
         if not self._can_see_password():
-            raise UserError(self.env._("Only the owner or an administrator can connect this account."))
+            raise MailSyncUserError(
+                self.env._("Only the owner or an administrator can connect this account."),
+                self.env._("Not Allowed"),
+            )
         self._oauth_client()  # says so now if Settings lack the client
         return {
             "type": "ir.actions.act_url",

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import psycopg2.errors
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 from mail_crm_sync_engine import FolderError, MailSyncError, connect
 
+from ..exceptions import MailSyncUserError
 from .notify import notification
 
 _logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class MailSyncAccount(models.Model):
         for account in self.sudo():
             error = account._check_completeness()
             if error:
-                raise UserError(account._error_message(error))
+                raise MailSyncUserError(account._error_message(error), self.env._("Connection Failed"))
         return self._completeness_notification(self.folder_ids.filtered("completeness_date"))
 
     @api.model

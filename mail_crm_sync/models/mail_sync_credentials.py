@@ -2,8 +2,9 @@ import logging
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from odoo import api, models
-from odoo.exceptions import UserError
 from odoo.tools import config
+
+from ..exceptions import MailSyncUserError
 
 _logger = logging.getLogger(__name__)
 
@@ -32,12 +33,13 @@ class MailSyncCredentials(models.AbstractModel):
         try:
             return MultiFernet([Fernet(key.encode()) for key in keys])
         except ValueError as error:
-            raise UserError(
+            raise MailSyncUserError(
                 self.env._(
                     "The %(option)s option of the server configuration is not a valid key: %(error)s",
                     option=KEY_OPTION,
                     error=error,
-                )
+                ),
+                self.env._("Encryption Key Missing or Wrong"),
             ) from error
 
     @api.model
@@ -58,20 +60,22 @@ class MailSyncCredentials(models.AbstractModel):
             return stored or False
         cipher = self._credentials_cipher()
         if cipher is None:
-            raise UserError(
+            raise MailSyncUserError(
                 self.env._(
                     "This account's password is encrypted, but the server configuration has no %(option)s "
                     "option: add the key it was encrypted with.",
                     option=KEY_OPTION,
-                )
+                ),
+                self.env._("Encryption Key Missing or Wrong"),
             )
         try:
             return cipher.decrypt(stored.removeprefix(PREFIX).encode()).decode()
         except InvalidToken as error:
-            raise UserError(
+            raise MailSyncUserError(
                 self.env._(
                     "This account's password was encrypted with another key than the %(option)s option of "
                     "the server configuration: add that key, or enter the password again.",
                     option=KEY_OPTION,
-                )
+                ),
+                self.env._("Encryption Key Missing or Wrong"),
             ) from error

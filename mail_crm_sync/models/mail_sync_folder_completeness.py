@@ -2,10 +2,10 @@
 holds, why they differ, and a repair that reads the missing UIDs alone."""
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 from mail_crm_sync_engine import FolderRole, FolderState, MailSyncError, census_folder, connect
 
+from ..exceptions import MailSyncUserError
 from .notify import notification
 
 # Missing UIDs remembered per folder: a repair searches again anyway.
@@ -123,7 +123,9 @@ class MailSyncFolder(models.Model):
                 with connect(account._connection_settings()) as connected:
                     self._check_completeness(connected)
             except MailSyncError as error:
-                raise UserError(account._error_message(error)) from error
+                raise MailSyncUserError(
+                    account._error_message(error), self.env._("Connection Failed")
+                ) from error
             return
         for folder in self:
             census = folder._census(mailbox)

@@ -7,7 +7,6 @@ import psycopg2.errors
 from lxml import html as lxml_html
 from markupsafe import Markup
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import SQL, html_sanitize
 
 from mail_crm_sync_engine import (
@@ -672,10 +671,11 @@ class MailSyncMessage(models.Model):
             )
         )
         if not locations:
-            raise UserError(
+            raise MailSyncUserError(
                 self.env._(
                     "This email is not in any mailbox of yours on the server: there is nothing to change."
-                )
+                ),
+                self.env._("Not in Your Mailbox"),
             )
         return locations
 

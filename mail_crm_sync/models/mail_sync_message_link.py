@@ -1,9 +1,10 @@
 from dataclasses import dataclass
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..exceptions import MailSyncUserError
 from .notify import notification
 
 # One statement per stage and batch, whatever the number of rules: contacts first, then the
@@ -365,7 +366,9 @@ class MailSyncMessageLink(models.Model):
     @api.model
     def _check_may_change(self, message, partner, lead):
         if bool(partner) == bool(lead):
-            raise UserError(self.env._("Choose a contact or an opportunity."))
+            raise MailSyncUserError(
+                self.env._("Choose a contact or an opportunity."), self.env._("Nothing to Link To")
+            )
         message.check_access("read")
         (partner or lead).check_access("read")
 

@@ -38,6 +38,7 @@ from mail_crm_sync_engine import (
     send_message,
 )
 
+from ..exceptions import MailSyncUserError
 from .mail_sync_runtime import WorkCursor, claimed
 from .notify import notification
 
@@ -131,7 +132,10 @@ class MailSyncOutbox(models.Model):
         """Queue a failed email again (the user checked their Sent folder, for an interrupted one)."""
         for row in self:
             if row.state != "failed":
-                raise UserError(self.env._("Only an email whose sending failed can be tried again."))
+                raise MailSyncUserError(
+                    self.env._("Only an email whose sending failed can be tried again."),
+                    self.env._("Nothing to Try Again"),
+                )
         self.write({"state": "queued", "next_attempt": False, "attempts": 0})
         self._trigger_job()
 
@@ -359,7 +363,9 @@ class MailSyncMessage(models.Model):
         rows = self.sudo().outbox_ids.filtered(lambda row: row.state == "failed")
         user = self.env.user
         if any(not row.account_id._may_send(user) for row in rows):
-            raise UserError(self.env._("You may not send from this account."))
+            raise MailSyncUserError(
+                self.env._("You may not send from this account."), self.env._("Not Allowed")
+            )
         rows.action_retry()
         return notification(self.env._("Your email is queued and being sent."), kind="info")
 
@@ -375,7 +381,9 @@ class MailSyncMessage(models.Model):
         self.check_access("read")
         rows = self.sudo().outbox_ids
         if any(not row.account_id._may_send(self.env.user) for row in rows):
-            raise UserError(self.env._("You may not send from this account."))
+            raise MailSyncUserError(
+                self.env._("You may not send from this account."), self.env._("Not Allowed")
+            )
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
@@ -387,8 +395,11 @@ class MailSyncMessage(models.Model):
         )
         taken = self.env.cr.fetchall()
         if not rows or len(taken) != len(rows):
-            raise UserError(
-                self.env._("This email has already been sent (or is being sent): it can no longer be undone.")
+            raise MailSyncUserError(
+                self.env._(
+                    "This email has already been sent (or is being sent): it can no longer be undone."
+                ),
+                self.env._("Already Sent"),
             )
         rows.invalidate_recordset()
         self.sudo().unlink()

@@ -1,6 +1,7 @@
 from lxml import html as lxml_html
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+
+from ..exceptions import MailSyncUserError
 
 
 class ResUsers(models.Model):
@@ -97,9 +98,14 @@ class ResUsers(models.Model):
         (the one already there if any), then the provider's sign-in."""
         self.ensure_one()
         if self != self.env.user:
-            raise UserError(self.env._("Only %(user)s can connect their own mailbox.", user=self.name))
+            raise MailSyncUserError(
+                self.env._("Only %(user)s can connect their own mailbox.", user=self.name),
+                self.env._("Not Allowed"),
+            )
         if not self.email:
-            raise UserError(self.env._("Set your email address first (Preferences)."))
+            raise MailSyncUserError(
+                self.env._("Set your email address first (Preferences)."), self.env._("No Email Address")
+            )
         Account = self.env["mail.sync.account"]
         account = Account.search(
             [("user_id", "=", self.id), ("provider", "=", provider), ("email", "=ilike", self.email)], limit=1

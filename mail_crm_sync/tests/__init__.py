@@ -8,6 +8,7 @@ from . import (
     test_credentials,
     test_domain_linking,
     test_first_use,
+    test_first_use_rest,
     test_gdpr,
     test_idle,
     test_inbox,

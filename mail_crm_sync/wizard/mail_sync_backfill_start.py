@@ -1,6 +1,7 @@
 from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+
+from ..exceptions import MailSyncUserError
 
 
 class MailSyncBackfillStart(models.TransientModel):
@@ -40,11 +41,12 @@ class MailSyncBackfillStart(models.TransientModel):
         before = self.window_start
         since = self._since()
         if since and before and since >= before:
-            raise UserError(
+            raise MailSyncUserError(
                 self.env._(
                     "The CRM already holds the mail since %(date)s: choose an earlier date.",
                     date=fields.Date.to_string(before),
-                )
+                ),
+                self.env._("Check the Date"),
             )
         account.sudo()._start_backfill(since, before)
         account.message_post(
@@ -66,7 +68,9 @@ class MailSyncBackfillStart(models.TransientModel):
             return None
         if self.reach == "date":
             if not self.since_date:
-                raise UserError(self.env._("Choose the date to fetch older mail from."))
+                raise MailSyncUserError(
+                    self.env._("Choose the date to fetch older mail from."), self.env._("Check the Date")
+                )
             return fields.Datetime.to_datetime(self.since_date)
         today = fields.Datetime.to_datetime(fields.Date.context_today(self))
         return (

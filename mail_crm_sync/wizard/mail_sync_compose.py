@@ -5,7 +5,6 @@ import re
 
 from markupsafe import Markup, escape
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.tools import email_normalize, format_datetime, is_html_empty
 
 from mail_crm_sync_engine import (
@@ -19,6 +18,7 @@ from mail_crm_sync_engine import (
 from mail_crm_sync_engine.compose import format_addresses, read_addresses
 from mail_crm_sync_engine.parse import html_to_text
 
+from ..exceptions import MailSyncRedirectWarning, MailSyncUserError
 from ..models.notify import CLOSE, notification
 
 _logger = logging.getLogger(__name__)
@@ -184,12 +184,7 @@ class MailSyncCompose(models.Model):
             values["parent_id"] = parent.id
         accounts = self.env["mail.sync.account"]._sending_accounts()
         if not accounts:
-            raise UserError(
-                self.env._(
-                    "You have no mail account to send from: open one of your accounts, fill in its "
-                    "Outgoing tab and tick 'Send From This Account'."
-                )
-            )
+            raise self._no_account_to_send_from()
         values.setdefault("account_id", accounts[:1].id)
         if parent:
             parent.check_access("read")
@@ -201,6 +196,54 @@ class MailSyncCompose(models.Model):
             if model == "crm.lead":
                 values.setdefault("subject", record.name)
         return values
+
+    @api.model
+    def _no_account_to_send_from(self):
+        """The warning for a user with no account to send from, with a button to where they fix it:
+        their own account that does not send, on its Outgoing tab; their own account that sends but
+        is not connected; else Connect a Mail Account."""
+        title = self.env._("No Account to Send From")
+        own = self.env["mail.sync.account"].search(
+            [("user_id", "=", self.env.uid)], order="is_primary desc, id"
+        )
+        not_sending = own.filtered(lambda account: not account.sending_enabled)[:1]
+        if not_sending:
+            action = self.env["ir.actions.actions"]._for_xml_id(
+                "mail_crm_sync.mail_sync_account_action_outgoing"
+            )
+            action["res_id"] = not_sending.id
+            return MailSyncRedirectWarning(
+                self.env._(
+                    "Your mail account %(account)s does not send yet: on its Outgoing (SMTP) tab, tick "
+                    "'Send From This Account', fill in the SMTP server and save.",
+                    account=not_sending.display_name,
+                ),
+                action,
+                self.env._("Set Up Sending"),
+                title,
+            )
+        if own:
+            action = self.env["ir.actions.actions"]._for_xml_id("mail_crm_sync.mail_sync_account_action")
+            action.update(res_id=own[:1].id, view_mode="form", views=[(False, "form")])
+            return MailSyncRedirectWarning(
+                self.env._(
+                    "Your mail account %(account)s is not connected: open it and connect it again to "
+                    "send from it.",
+                    account=own[:1].display_name,
+                ),
+                action,
+                self.env._("Open the Account"),
+                title,
+            )
+        return MailSyncRedirectWarning(
+            self.env._(
+                "You have no mail account yet: connect your mailbox, with its Outgoing (SMTP) server, "
+                "to write emails from the CRM."
+            ),
+            self.env["ir.actions.actions"]._for_xml_id("mail_crm_sync.mail_sync_account_action_connect"),
+            self.env._("Connect a Mail Account"),
+            title,
+        )
 
     @api.model
     def _record_recipient(self, record):
@@ -410,14 +453,19 @@ class MailSyncCompose(models.Model):
         self.ensure_one()
         account = self.account_id
         if not account or not account._may_send():
-            raise UserError(self.env._("You may not send from this account."))
+            raise MailSyncUserError(
+                self.env._("You may not send from this account."), self.env._("Not Allowed")
+            )
         to, cc, bcc = self._recipients()
         if not (to or cc or bcc):
-            raise UserError(self.env._("Add at least one recipient."))
+            raise MailSyncUserError(
+                self.env._("Add at least one recipient."), self.env._("Check the Recipients")
+            )
         now = fields.Datetime.now()
         if self.send_at and self.send_at <= now:
-            raise UserError(
-                self.env._("Send At is in the past: choose a moment to come, or empty it to send now.")
+            raise MailSyncUserError(
+                self.env._("Send At is in the past: choose a moment to come, or empty it to send now."),
+                self.env._("Check the Date"),
             )
         undo_seconds = self.env["res.config.settings"]._mail_sync_undo_send_seconds()
         due = self.send_at or (now + datetime.timedelta(seconds=undo_seconds) if undo_seconds else None)
@@ -490,12 +538,13 @@ class MailSyncCompose(models.Model):
         for partner in partners:
             address = email_normalize(partner.email or "")
             if not address:
-                raise UserError(
+                raise MailSyncUserError(
                     self.env._(
                         "%(contact)s has no valid email address: fill it in on the contact, or type "
                         "the address beside the contacts.",
                         contact=partner.display_name,
-                    )
+                    ),
+                    self.env._("Check the Recipients"),
                 )
             addresses.append(Address(partner.name or "", address))
         return addresses
@@ -507,19 +556,23 @@ class MailSyncCompose(models.Model):
             read = read_addresses(text or "")
         except ValueError as error:
             _logger.info("Recipients not read: %s", error)
-            raise UserError(
+            raise MailSyncUserError(
                 self.env._(
                     "These recipients cannot be read: %(text)s\nSeparate addresses with commas, as "
                     "Name <name@example.com>, and write a name holding a comma or an @ in double "
                     'quotes: "Buyer, Alice" <alice@example.com>.',
                     text=text,
-                )
+                ),
+                self.env._("Check the Recipients"),
             ) from error
         addresses = []
         for address in read:
             normalized = email_normalize(address.email)
             if not normalized:
-                raise UserError(self.env._("%(address)s is not an email address.", address=address.email))
+                raise MailSyncUserError(
+                    self.env._("%(address)s is not an email address.", address=address.email),
+                    self.env._("Check the Recipients"),
+                )
             addresses.append(Address(address.name, normalized))
         return tuple(addresses)
 
@@ -527,12 +580,13 @@ class MailSyncCompose(models.Model):
         blocked_extensions = self.env["res.config.settings"]._mail_sync_blocked_extensions()
         refused = blocked_attachments(self.attachment_ids.mapped("name"), blocked_extensions)
         if refused:
-            raise UserError(
+            raise MailSyncUserError(
                 self.env._(
                     "These files cannot be sent, their type is blocked (Settings: Blocked Attachment "
                     "Extensions): %(files)s",
                     files=", ".join(refused),
-                )
+                ),
+                self.env._("Attachment Type Blocked"),
             )
 
     def _html(self):
@@ -581,4 +635,7 @@ class MailSyncCompose(models.Model):
                 )
             )
         except ValueError as error:
-            raise UserError(self.env._("The email could not be written: %(error)s", error=error)) from error
+            raise MailSyncUserError(
+                self.env._("The email could not be written: %(error)s", error=error),
+                self.env._("Email Not Written"),
+            ) from error

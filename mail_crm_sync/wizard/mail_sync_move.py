@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 from mail_crm_sync_engine import MailSyncError, connect, move_message
 
@@ -41,7 +40,7 @@ class MailSyncMove(models.TransientModel):
         self.ensure_one()
         location = self.location_id
         if location not in self.email_id._changeable_locations():
-            raise UserError(self.env._("You may not change this mailbox."))
+            raise MailSyncUserError(self.env._("You may not change this mailbox."), self.env._("Not Allowed"))
         account = location.sudo().account_id
         try:
             with connect(account._connection_settings()) as mailbox:

@@ -1,6 +1,6 @@
 /** @odoo-module **/
 
-import { WarningDialog } from "@web/core/errors/error_dialogs";
+import { RedirectWarningDialog, WarningDialog } from "@web/core/errors/error_dialogs";
 import { registry } from "@web/core/registry";
 
 /**
@@ -16,6 +16,21 @@ export class MailSyncErrorDialog extends WarningDialog {
 registry
     .category("error_dialogs")
     .add("odoo.addons.mail_crm_sync.exceptions.MailSyncUserError", MailSyncErrorDialog);
+
+/**
+ * The dialog of MailSyncRedirectWarning: Odoo's redirect warning (a message and a button that opens
+ * where to fix it), titled by what happened instead of "Odoo Warning".
+ */
+export class MailSyncRedirectDialog extends RedirectWarningDialog {
+    setup() {
+        super.setup();
+        this.title = this.props.data?.context?.title || this.title;
+    }
+}
+
+registry
+    .category("error_dialogs")
+    .add("odoo.addons.mail_crm_sync.exceptions.MailSyncRedirectWarning", MailSyncRedirectDialog);
 
 /**
  * After an action that removed the record on screen (Delete, when no other mailbox holds the
