@@ -52,6 +52,8 @@
         "views/res_config_settings_outbox_views.xml",
         "views/mail_crm_sync_menus.xml",
         "views/mail_sync_compose_menus.xml",
+        "views/mail_sync_account_dashboard_views.xml",
+        "views/mail_sync_message_folders_views.xml",
     ],
     "assets": {
         "web.assets_backend": ["mail_crm_sync/static/src/**/*"],

@@ -8,6 +8,8 @@ from . import mail_sync_runtime  # isort: split
 
 from . import (
     crm_lead,
+    mail_sync_account_chatter,
+    mail_sync_account_dashboard,
     mail_sync_account_oauth,
     mail_sync_account_older_mail,
     mail_sync_account_watch,
@@ -17,6 +19,7 @@ from . import (
     mail_sync_inbox_watch,
     mail_sync_message,
     mail_sync_message_attachment,
+    mail_sync_message_folders,
     mail_sync_message_link,
     mail_sync_message_link_domain,
     mail_sync_message_location,

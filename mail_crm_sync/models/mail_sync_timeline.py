@@ -37,9 +37,12 @@ class MailSyncMessage(models.Model):
             people = (
                 self.env["res.partner"].with_context(active_test=False)._search([("id", "child_of", res_id)])
             )
-            return [("id", "in", _linked(SQL("partner_id IN %s", people.subselect())))]
+            return [
+                ("id", "in", _linked(SQL("partner_id IN %s", people.subselect()))),
+                *self._chatter_accounts_domain(),
+            ]
         if model == "crm.lead":
-            return [("id", "in", _linked(SQL("lead_id = %s", res_id)))]
+            return [("id", "in", _linked(SQL("lead_id = %s", res_id))), *self._chatter_accounts_domain()]
         return None
 
     @api.model
