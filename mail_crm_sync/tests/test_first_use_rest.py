@@ -119,6 +119,20 @@ class TestFirstUseRestScreens(MailSyncHttpCase):
         self.assertEqual(error["message"], "Add at least one recipient.")
         self.assertEqual(error["context"], {"title": "Check the Recipients"})
 
+    def test_an_error_dialog_titled_by_what_happened(self):
+        self._account(
+            self.server.add_user(),
+            sending_enabled=True,
+            smtp_host="127.0.0.1",
+            smtp_port=2525,
+            smtp_security="none",
+        )
+        lead = self.env["crm.lead"].create({"name": "Chairs for a new office", "user_id": self.salesman.id})
+        with screenshots_on_request():
+            self.start_tour(
+                f"/odoo/crm.lead/{lead.id}", "mail_crm_sync_titled_error_tour", login=self.salesman.login
+            )
+
     def test_write_email_from_an_account_without_smtp(self):
         self._account(self.server.add_user())
         with screenshots_on_request():

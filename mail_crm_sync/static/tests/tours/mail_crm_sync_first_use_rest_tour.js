@@ -192,3 +192,27 @@ tours.add("mail_crm_sync_chatter_choice_contact_tour", {
         shot("item_chatter_choice_contact"),
     ],
 });
+
+tours.add("mail_crm_sync_titled_error_tour", {
+    steps: () => [
+        {
+            content: "Write an email from the opportunity",
+            trigger: ".o_form_view button[name=action_mail_sync_compose]",
+            run: "click",
+        },
+        {
+            content: "Send it without a recipient",
+            trigger: ".modal button[name=action_send]",
+            run: "click",
+        },
+        {
+            content: "The error dialog opens",
+            trigger: ".modal:contains(Add at least one recipient.) .modal-title",
+        },
+        shot("item9_no_recipient"),
+        {
+            content: "It is titled by what happened",
+            trigger: ".modal .modal-title:contains(Check the Recipients)",
+        },
+    ],
+});
