@@ -21,6 +21,27 @@ class TestUi(MailSyncHttpCase):
             cls.env, login="mcs_tour_salesman", groups="sales_team.group_sale_salesman", name="Tess Tour"
         )
 
+    def sending_account(self, mailbox, smtp):
+        """The salesman's account on ``mailbox``, sending through the harness ``smtp``, connected."""
+        smtp.add_user(mailbox.login, mailbox.password)
+        account = (
+            self.env["mail.sync.account"]
+            .sudo()
+            .create(
+                self.account_values(
+                    mailbox,
+                    name="Tess's mailbox",
+                    user_id=self.salesman.id,
+                    sending_enabled=True,
+                    smtp_host=smtp.host,
+                    smtp_port=smtp.port,
+                    smtp_security="none",
+                )
+            )
+        )
+        account.action_test_connection()
+        return account
+
     def test_salesman_finds_an_email_and_its_contact(self):
         customer = self.env["res.partner"].create(
             {"name": "Tour Customer", "email": "tour.customer@client.example"}
@@ -68,7 +89,6 @@ class TestUi(MailSyncHttpCase):
             }
         )
         mailbox = self.server.add_user()
-        smtp.add_user(mailbox.login, mailbox.password)
         self.server.deliver(
             mailbox,
             make_email(
@@ -79,22 +99,7 @@ class TestUi(MailSyncHttpCase):
                 message_id="<tour-question@client.example>",
             ),
         )
-        account = (
-            self.env["mail.sync.account"]
-            .sudo()
-            .create(
-                self.account_values(
-                    mailbox,
-                    name="Tess's mailbox",
-                    user_id=self.salesman.id,
-                    sending_enabled=True,
-                    smtp_host=smtp.host,
-                    smtp_port=smtp.port,
-                    smtp_security="none",
-                )
-            )
-        )
-        account.action_test_connection()
+        account = self.sending_account(mailbox, smtp)
         account._sync_accounts()
         self.assertEqual(lead.mail_sync_message_count, 1)
 
@@ -137,23 +142,7 @@ class TestUi(MailSyncHttpCase):
             }
         )
         mailbox = self.server.add_user()
-        smtp.add_user(mailbox.login, mailbox.password)
-        account = (
-            self.env["mail.sync.account"]
-            .sudo()
-            .create(
-                self.account_values(
-                    mailbox,
-                    name="Tess's mailbox",
-                    user_id=self.salesman.id,
-                    sending_enabled=True,
-                    smtp_host=smtp.host,
-                    smtp_port=smtp.port,
-                    smtp_security="none",
-                )
-            )
-        )
-        account.action_test_connection()
+        account = self.sending_account(mailbox, smtp)
         Draft = self.env["mail.sync.compose"].with_user(self.salesman)
 
         with screenshot_at_end("sc_draft_reopened_"):
