@@ -26,7 +26,7 @@ Measured as that salesman, each ``--runs`` times with the ORM's cache emptied be
 - ours: what the same route adds (``mail.sync.message._timeline_domain`` and ``_timeline`` for that
   page's dates, and for the last page, which reaches the oldest email), and the chatter search of
   the same word (``_timeline_search``);
-- the Emails menu as the web client opens it (its default filter, My Dashboard Accounts): the
+- the Emails menu as the web client opens it (its default filter, Shown in My Emails): the
   list's first 80 rows with their columns and its count up to 10,000 (``web_search_read``).
 Figures only: nothing here asserts a speed. Odoo's log goes to /tmp/mcs_chatter_<time>.log.
 """
@@ -75,7 +75,7 @@ MOST_LINKED = {
 
 
 def list_domain(uid):
-    """The Emails menu's default filter (My Dashboard Accounts) for user ``uid``."""
+    """The Emails menu's default filter (Shown in My Emails) for user ``uid``."""
     return [("account_ids", "any", [("user_id", "=", uid), ("show_on_dashboard", "=", True)])]
 
 
@@ -354,7 +354,7 @@ def measure(registry: Registry, salesman_id: int, targets: dict[str, tuple[str, 
             )
 
         say(
-            f"Emails menu (My Dashboard Accounts, first 80 rows and the count): "
+            f"Emails menu (Shown in My Emails, first 80 rows and the count): "
             f"{_median_ms(env, emails_list, runs):.1f} ms, {len(found['records'])} rows of {found['length']}"
         )
 
