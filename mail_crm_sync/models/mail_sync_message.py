@@ -1188,6 +1188,12 @@ class MailSyncMessage(models.Model):
             # An email of the chunk changed meanwhile (a sync marked it gone): the next call takes it.
             _logger.info("Search documents of %s emails left for the next call", len(emails))
             emails = self.browse()
+        except Exception:  # pylint: disable=broad-exception-caught
+            # One email whose text cannot be read or indexed must not hold back every email after
+            # it: the chunk again, one email at a time.
+            _logger.warning("Search documents of a chunk failed: built one email at a time", exc_info=True)
+            for email in emails:
+                email._build_search_document_alone()
         remaining = 0
         if len(emails) == chunk_size:
             self.env.cr.execute("SELECT count(*) FROM mail_sync_message WHERE search_document IS NULL")
@@ -1213,6 +1219,27 @@ class MailSyncMessage(models.Model):
                 [new_text(text or "") for _email_id, text in rows],
             )
         )
+
+    def _build_search_document_alone(self):
+        """This email's document, in a savepoint of its own; if its text cannot be read or indexed,
+        a document of its subject and addresses (PENDING_DOCUMENT), so that it leaves the waiting
+        list and stays found by them. Said in the log, with the email's id."""
+        try:
+            with self.env.cr.savepoint():
+                self._build_search_documents()
+        except psycopg2.errors.SerializationFailure:
+            return  # changed meanwhile: the next call takes it
+        except Exception:  # pylint: disable=broad-exception-caught
+            _logger.warning(
+                "Email %s: its words could not be indexed; found by subject and addresses", self.id
+            )
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE mail_sync_message SET search_document = %s WHERE id = %s",
+                    PENDING_DOCUMENT,
+                    self.id,
+                )
+            )
 
     # -- linking ------------------------------------------------------------------------------
 

@@ -3,7 +3,9 @@ from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
+from ..models import mail_sync_message
 from .common import MailSyncCase, make_email
 
 
@@ -250,6 +252,27 @@ class TestSync(MailSyncCase):
         self.Message._cron_index_search(chunk_size=2)
         self.assertTrue(all(self._has_search_document(email) for email in emails))
         self.assertEqual(self.Message.search([("search_text", "ilike", "invoice")]), emails)
+
+    def test_an_email_whose_words_cannot_be_indexed_holds_back_no_other(self):
+        account, box = self.create_account()
+        for number in (1, 2, 3):
+            body = "Unreadable words" if number == 2 else f"Invoice number {number}"
+            self.deliver(box, make_email(subject=f"Order {number}", body=body, message_id=f"<o{number}@x>"))
+        self.sync(account, index_search=False)
+        emails = self.messages("<o1@x>", "<o2@x>", "<o3@x>")
+        reading = mail_sync_message.new_text
+
+        def refuse_one(text):
+            if "Unreadable" in text:
+                raise ValueError("a text the quote reader cannot read")
+            return reading(text)
+
+        with patch.object(mail_sync_message, "new_text", refuse_one), mute_logger(mail_sync_message.__name__):
+            self.Message._cron_index_search()
+
+        self.assertTrue(all(self._has_search_document(email) for email in emails), "none waits any more")
+        self.assertEqual(len(self.Message.search([("search_text", "ilike", "invoice")])), 2)
+        self.assertEqual(self.Message.search([("search_text", "ilike", "order 2")]), self.messages("<o2@x>"))
 
     def test_full_text_search_uses_the_index(self):
         # Tiny test tables make any plan cheap: leave the planner only the bitmap scans a GIN index gives,
