@@ -248,7 +248,9 @@ def profile(registry: Registry, account_ids: list[int]) -> None:
         env["mail.sync.account"]._cron_sync()
         profiler.disable()
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
     say(out.getvalue())
 
 

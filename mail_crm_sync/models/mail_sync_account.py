@@ -1,4 +1,5 @@
 import logging
+import time
 from datetime import timedelta
 
 import psycopg2.errors
@@ -26,6 +27,12 @@ from .notify import notification
 _logger = logging.getLogger(__name__)
 
 # What holds a secret, encrypted with the server's key when it has one (mail.sync.credentials).
+# One call of the scheduled sync starts no account after this many seconds and reports the accounts
+# left (Odoo 18's progress API): Odoo calls it again at once, up to ten times in a row, then at its
+# next pass. A cron worker whose pass lasts longer than limit_time_real_cron (by default
+# limit_time_real, 120 s) is killed, so one call must not poll thousands of accounts in a row.
+SYNC_CALL_SECONDS = 10
+
 SECRET_COLUMNS = (
     "password_stored",
     "smtp_password_stored",
@@ -582,10 +589,13 @@ class MailSyncAccount(models.Model):
             ],
             order="last_attempt_date asc nulls first, id",
         )
-        results = accounts._sync_accounts(due_before=cutoff)
-        # Counted from the results: this cursor's snapshot predates what the sync committed.
-        remaining = sum(1 for status in results.values() if status == "pending")
-        self.env["ir.cron"]._notify_progress(done=len(results) - remaining, remaining=remaining)
+        results = accounts._sync_accounts(due_before=cutoff, until=time.monotonic() + SYNC_CALL_SECONDS)
+        # Counted from the results: this cursor's snapshot predates what the sync committed. Left:
+        # the accounts with more to download and those this call did not reach.
+        remaining = (
+            sum(1 for status in results.values() if status == "pending") + len(accounts) - len(results)
+        )
+        self.env["ir.cron"]._notify_progress(done=len(results), remaining=remaining)
 
     @api.model
     def _set_parallel_sync_jobs(self, count):

@@ -23,6 +23,7 @@ New Messages, Instant Inbox's "download new mail now") and by fetching older mai
 import logging
 import os
 import socket
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -237,15 +238,14 @@ def as_sync_error(error):
     return ConfigurationError(error.args[0] if error.args else str(error))
 
 
-def commit_runtime(cr):
-    """Commit a transaction that wrote only the run's own bookkeeping (the runtime's row, the
-    outcome's dates and state) without waiting for the disk (asynchronous commit, PostgreSQL's
-    synchronous_commit): other connections see it at once, and a crash of the database server
-    may lose only those last marks, which the next run writes again. Two such commits are all an
-    idle poll writes: waiting for two disk flushes each time would cost more than the rest of the
-    poll. The mail a batch stores is committed as usual (``store_and_commit``)."""
-    cr.execute("SET LOCAL synchronous_commit TO OFF")
-    cr.commit()  # pylint: disable=invalid-commit  # the run's own cursor
+# Put first in the statement of a transaction that writes only the run's own bookkeeping (the
+# runtime's row, the outcome's dates and state): its commit does not wait for the disk
+# (asynchronous commit, PostgreSQL's synchronous_commit). Other connections see it at once, and a
+# crash of the database server may lose only those last marks, which the next run writes again.
+# They are all an idle poll writes: waiting for two disk flushes each time would cost more than the
+# rest of the poll, and so would a statement of its own. The mail a batch stores, and an OAuth token
+# refreshed for the settings, are committed as usual (``store_and_commit``, ``read_mailbox``).
+ASYNC_COMMIT = SQL("SET LOCAL synchronous_commit TO OFF;")
 
 
 def commit_outcome(work, write):
@@ -256,7 +256,7 @@ def commit_outcome(work, write):
     for attempt in range(1, MAX_OUTCOME_ATTEMPTS + 1):
         try:
             write()
-            commit_runtime(work.cr)
+            work.commit()  # asynchronous: ``_finished`` asked for it
             return
         except psycopg2.errors.SerializationFailure:
             work.rollback()
@@ -288,15 +288,17 @@ class MailSyncRuntime(models.Model):
     def _start_if_due(self, account_id, due):
         """A run of the account starts here if the account is still to be synced (``due``, a
         condition on its row: ``mail.sync.account._due_sql``); whether it does. One statement for
-        the check and the mark, committed by the caller (``commit_runtime``)."""
+        the check and the mark, committed by the caller without waiting for the disk (ASYNC_COMMIT)."""
         self.env.cr.execute(
             SQL(
-                """INSERT INTO mail_sync_runtime (account_id, running_since, running_on)
+                """%(async_commit)s
+                   INSERT INTO mail_sync_runtime (account_id, running_since, running_on)
                    SELECT id, now() at time zone 'UTC', %(on)s FROM mail_sync_account
                     WHERE id = %(account)s AND %(due)s
                    ON CONFLICT (account_id) DO UPDATE
                    SET running_since = EXCLUDED.running_since, running_on = EXCLUDED.running_on
                    RETURNING account_id""",
+                async_commit=ASYNC_COMMIT,
                 account=account_id,
                 due=due,
                 on=f"{socket.gethostname()}, process {os.getpid()}",
@@ -306,12 +308,16 @@ class MailSyncRuntime(models.Model):
 
     @api.model
     def _finished(self, account_id, result):
+        """The run's end on its runtime row; its transaction (the outcome on the account) is then
+        committed without waiting for the disk (ASYNC_COMMIT)."""
         self.env.cr.execute(
             SQL(
-                """UPDATE mail_sync_runtime
+                """%s
+                   UPDATE mail_sync_runtime
                    SET last_run_start = running_since, last_run_end = now() at time zone 'UTC',
                        last_run_stored = %s, last_run_status = %s, running_since = NULL, running_on = NULL
                    WHERE account_id = %s""",
+                ASYNC_COMMIT,
                 result.stored,
                 result.status,
                 account_id,
@@ -338,23 +344,29 @@ class MailSyncAccount(models.Model):
 
     _inherit = "mail.sync.account"  # pylint: disable=consider-merging-classes-inherited
 
-    def _sync_accounts(self, due_before=None):
+    def _sync_accounts(self, due_before=None, until=None):
         """Sync each account in its own transactions; one failing never stops the others.
 
         With ``due_before``, an account is synced only if it is still due when claimed (pending, or
         not attempted since then): another worker may have synced it since this list was read.
+        With ``until`` (a time.monotonic() moment), no account is started past it: the accounts
+        not reached are left out of the result, for the next call.
         Returns {account id: "done", "pending" (more to download: the next run goes on), "failed",
         or "busy" (another worker has it, or had it since)}; ``_run_syncs`` tells more.
         """
-        return {account_id: result.status for account_id, result in self._run_syncs(due_before).items()}
+        return {
+            account_id: result.status for account_id, result in self._run_syncs(due_before, until).items()
+        }
 
-    def _run_syncs(self, due_before=None):
+    def _run_syncs(self, due_before=None, until=None):
         """``_sync_accounts``, with each account's SyncResult. A sync that crashes (a bug, a
         configuration error) is recorded on its account like any failure, in a transaction of its
         own: what the crash rolled back cannot hide it."""
         self.env.flush_all()
         results = {}
         for account_id in self.ids:
+            if until is not None and results and time.monotonic() >= until:
+                break
             try:
                 results[account_id] = self.browse(account_id)._sync_claimed(due_before)
             except Exception as error:  # whatever it was, the next account is synced and this one says so
@@ -393,7 +405,7 @@ class MailSyncAccount(models.Model):
                 if not Runtime._start_if_due(account.id, self._due_sql(due_before)):
                     _logger.info("Mail account %s was synced meanwhile or is not active", self.id)
                     return SyncResult("busy")
-                commit_runtime(work.cr)
+                work.commit()  # asynchronous: ``_start_if_due`` asked for it
                 result = account._sync_folders(work)
 
                 def write():
@@ -423,6 +435,13 @@ class MailSyncAccount(models.Model):
         The engine reads the mailbox in a thread of its own (MailboxReader), one batch ahead; this
         thread stores each batch and answers what the engine asks of the database.
         """
+        # Read here, before the settings' commit empties the cache: a poll that finds nothing new
+        # then reads the account and its folders once (bench/idle_poll.py).
+        active_folders = self.env["mail.sync.folder"].search_fetch(
+            [("account_id", "=", self.id), ("active", "=", True)],
+            ["name", "role", "sync_state", "failed_messages"],
+            order="sequence, name, id",  # the folders' order, without joining the account's
+        )
         folders = [
             FolderToRead(
                 folder,
@@ -431,8 +450,10 @@ class MailSyncAccount(models.Model):
                 FolderState.from_dict(folder.sync_state),
                 retry_uids=folder._retry_uids(),
             )
-            for folder in self.folder_ids.filtered("active")
+            for folder in active_folders
         ]
+        own_addresses = self._own_addresses()
+        run_deadline = self.env["res.config.settings"]._mail_sync_run_seconds()
         stored, folder_errors = 0, []
 
         def open_reader(settings):
@@ -443,8 +464,8 @@ class MailSyncAccount(models.Model):
                 self._window_start,
                 lambda folder: folder.record._known_uids(folder.state),
                 limit=BATCHES_PER_RUN,
-                run_deadline=self.env["res.config.settings"]._mail_sync_run_seconds(),
-                own_addresses=self._own_addresses(),
+                run_deadline=run_deadline,
+                own_addresses=own_addresses,
                 batch_size=BATCH_SIZE,
                 extra_headers=self.env["mail.sync.message"]._extra_headers(),
             )
@@ -489,6 +510,8 @@ class MailSyncAccount(models.Model):
             warnings.append(self._error_message(error))
         warning = "\n".join(warnings)
         if status in ("done", "pending"):
+            if status == "done" and not warning and self._touch_sync_dates(now):
+                return
             self._write_outcome(
                 {
                     "state": "active",
@@ -536,6 +559,31 @@ class MailSyncAccount(models.Model):
                 partner_ids=self.user_id.partner_id.ids,
                 subtype_xmlid="mail.mt_note",
             )
+
+    def _touch_sync_dates(self, now):
+        """The outcome of most polls: a run that went well, on an account that was well, changes
+        nothing but its dates. One UPDATE of them, which the database refuses if the account is not
+        in that state as committed now (then the caller writes the whole outcome, tracking and all);
+        whether it did. Reading the account and writing it through the ORM would cost a poll that
+        finds nothing new more than the rest of its work (bench/idle_poll.py)."""
+        dates = ["last_sync_date", "last_attempt_date", "write_date", "write_uid"]
+        self.flush_recordset(["state", "failure_count", "last_error", "sync_warning", "sync_pending", *dates])
+        self.env.cr.execute(
+            SQL(
+                """UPDATE mail_sync_account
+                      SET last_sync_date = %(now)s, last_attempt_date = %(now)s,
+                          write_date = %(now)s, write_uid = %(uid)s
+                    WHERE id = %(id)s AND state = 'active' AND coalesce(failure_count, 0) = 0
+                      AND last_error IS NULL AND sync_warning IS NULL AND sync_pending IS NOT TRUE
+                RETURNING id""",
+                now=now,
+                uid=self.env.uid,
+                id=self.id,
+            )
+        )
+        touched = bool(self.env.cr.fetchone())
+        self.invalidate_recordset(dates)
+        return touched
 
     def _write_outcome(self, values):
         """Write what changed; the chatter's tracking only when the state does (most polls change

@@ -5,7 +5,7 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..models import mail_sync_message
+from ..models import mail_sync_account, mail_sync_message
 from .common import MailSyncCase, make_email
 
 
@@ -309,6 +309,30 @@ class TestSync(MailSyncCase):
         self.env.invalidate_all()
         self.assertTrue(self.messages("<cron@client.example>"))
         self.assertFalse(account.sync_pending)
+
+    def test_a_call_of_the_scheduled_sync_stops_at_its_time_and_the_next_goes_on(self):
+        """Thousands of accounts are polled over several calls of the job, each short enough for a
+        cron worker's time limit (Odoo calls it again at once while it reports work left); every
+        account once. With no time at all, a call polls one account."""
+        boxes = {}
+        for number, user in enumerate((self.salesman, self.other_salesman, self.env.ref("base.user_admin"))):
+            account, box = self.create_account(user=user)
+            self.deliver(box, make_email(message_id=f"<due{number}@client.example>"))
+            boxes[account] = f"<due{number}@client.example>"
+        cron = self.env.ref("mail_crm_sync.ir_cron_mail_sync")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id, "done": 0, "remaining": 0})
+        job = self.env["mail.sync.account"].with_context(ir_cron_progress_id=progress.id)
+        figures = []
+        with patch.object(mail_sync_account, "SYNC_CALL_SECONDS", 0):
+            for _call in range(4):
+                job._cron_sync()
+                figures.append((progress.done, progress.remaining))
+        self.assertEqual(figures, [(1, 2), (1, 1), (1, 0), (0, 0)])
+        self.env.invalidate_all()
+        for account, message_id in boxes.items():
+            self.assertTrue(self.messages(message_id), f"{account.name} was polled")
+            runtime = self.env["mail.sync.runtime"].search([("account_id", "=", account.id)])
+            self.assertEqual(runtime.last_run_stored, 1, f"{account.name} was polled once")
 
     def test_changed_uidvalidity_rescans_without_duplicates(self):
         account, box = self.create_account()
