@@ -21,7 +21,10 @@ first timed run instead of during it (the first worker count would pay for them 
 Then, for each way of scheduling (``--crons``) and each worker count W, from a fresh copy of the
 template (the same starting state every time): W Odoo servers start; ``--runs-per-worker`` times,
 every account is made due and the scheduled action is set due and announced; the run ends when
-every account was attempted and no scheduled action is due or running any more. Measured:
+every account was attempted and no scheduled action is due or running any more; with
+``--messages 0`` (idle accounts, due again two minutes after their poll: a cycle longer than that
+keeps the job busy) when every account was polled once. Between runs the jobs are stopped and
+waited for. Measured:
 
 - wall time from the first announcement until all accounts x messages are stored;
 - IMAP logins, counted per mailbox in Dovecot's log (each sync logs in once per account), and the
@@ -527,17 +530,44 @@ class Bench:
                 [cron_ids],
             )
             due = cursor.fetchone()[0]
-            if not waiting and not due:
+            if not waiting and (not due or not self.args.messages):
+                # With mail to store, the run ends when no job is left to do. Idle accounts are due
+                # again two minutes after their poll, so a cycle longer than that never leaves the
+                # job idle: it ends when every account was polled once.
                 break
             if time.perf_counter() - started > RUN_TIMEOUT:
                 print(f"    run stuck: {waiting} accounts not attempted, {due} scheduled actions due")
                 break
         seconds = time.perf_counter() - started
         time.sleep(0.5)  # Dovecot's log process writes asynchronously
+        end = self.dovecot.log_file.stat().st_size
+        self.quiesce(cursor, cron_ids)
         with open(self.dovecot.log_file, "rb") as log:
             log.seek(offset)
-            text = log.read().decode(errors="replace")
+            text = log.read(end - offset).decode(errors="replace")
         return Run(seconds, Counter(LOGIN_RE.findall(text)))
+
+    def quiesce(self, cursor, cron_ids: list[int]) -> None:
+        """Stop the jobs between runs: nothing due, and wait until no worker runs one (a running job
+        holds its row's lock)."""
+        cursor.execute(
+            "UPDATE ir_cron SET nextcall = (now() AT TIME ZONE 'UTC') + interval '1 day' WHERE id = ANY(%s)",
+            [cron_ids],
+        )
+        cursor.execute("DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)", [cron_ids])
+        cursor.execute(
+            "UPDATE mail_sync_account SET last_attempt_date = now() AT TIME ZONE 'UTC', sync_pending = false"
+        )
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT id FROM ir_cron WHERE id = ANY(%s) "
+                "FOR NO KEY UPDATE SKIP LOCKED) free",
+                [cron_ids],
+            )
+            if cursor.fetchone()[0] == len(cron_ids):
+                return
+            time.sleep(0.2)
 
     # -- clean-up -----------------------------------------------------------------------------------
 

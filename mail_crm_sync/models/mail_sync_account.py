@@ -592,10 +592,13 @@ class MailSyncAccount(models.Model):
         results = accounts._sync_accounts(due_before=cutoff, until=time.monotonic() + SYNC_CALL_SECONDS)
         # Counted from the results: this cursor's snapshot predates what the sync committed. Left:
         # the accounts with more to download and those this call did not reach.
-        remaining = (
-            sum(1 for status in results.values() if status == "pending") + len(accounts) - len(results)
-        )
+        not_reached = len(accounts) - len(results)
+        remaining = sum(1 for status in results.values() if status == "pending") + not_reached
         self.env["ir.cron"]._notify_progress(done=len(results), remaining=remaining)
+        if not_reached and self.env.context.get("cron_id"):
+            # After ten calls in a row Odoo leaves the job due without waking a worker: the rest of
+            # the accounts would wait up to a minute for a cron worker's next look.
+            self.env["ir.cron"].sudo().browse(self.env.context["cron_id"])._trigger()
 
     @api.model
     def _set_parallel_sync_jobs(self, count):

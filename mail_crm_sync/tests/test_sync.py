@@ -321,13 +321,16 @@ class TestSync(MailSyncCase):
             boxes[account] = f"<due{number}@client.example>"
         cron = self.env.ref("mail_crm_sync.ir_cron_mail_sync")
         progress = self.env["ir.cron.progress"].create({"cron_id": cron.id, "done": 0, "remaining": 0})
-        job = self.env["mail.sync.account"].with_context(ir_cron_progress_id=progress.id)
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        job = self.env["mail.sync.account"].with_context(ir_cron_progress_id=progress.id, cron_id=cron.id)
         figures = []
         with patch.object(mail_sync_account, "SYNC_CALL_SECONDS", 0):
             for _call in range(4):
                 job._cron_sync()
                 figures.append((progress.done, progress.remaining))
         self.assertEqual(figures, [(1, 2), (1, 1), (1, 0), (0, 0)])
+        new_triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
+        self.assertEqual(len(new_triggers), 2, "a call that left accounts wakes a worker for them")
         self.env.invalidate_all()
         for account, message_id in boxes.items():
             self.assertTrue(self.messages(message_id), f"{account.name} was polled")
