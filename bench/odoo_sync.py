@@ -356,7 +356,7 @@ def _print_search_lag(registry: Registry, started: float, elapsed: float, stored
 
 def _pending_documents(registry: Registry) -> int:
     with environment(registry) as env:
-        env.cr.execute("SELECT count(*) FROM mail_sync_message WHERE search_document IS NULL")
+        env.cr.execute("SELECT count(*) FROM mail_sync_message_search_pending")
         return env.cr.fetchone()[0]
 
 

@@ -17,10 +17,9 @@ action runs it, with instruments fitted in this process only (no file of the add
   back before the real run; their plans are printed.
 
 Afterwards, the price of what the emails' INSERT maintains: the INSERT of batch 2, as the sync
-sent it, replayed after its 500 rows are deleted (a) as the table is, (b) without the full-text
-column's GIN index (and without the column itself where it is a generated one), (c) without the
-GIN index of ``address_emails`` either, (d) where the INSERT computes the tsvector, with NULL
-instead, each rolled back (median of three); and ``to_tsvector`` of those emails' whole text alone.
+sent it, replayed after its 500 rows are deleted (a) as the table is, (b) without the GIN index of
+``address_emails``, each rolled back (median of three); ``to_tsvector`` of those emails' whole text
+alone (what the search-index job pays, after the sync); and the size of the documents' table.
 The instruments slow the sync: read its speed in bench/odoo_sync.py.
 """
 
@@ -231,7 +230,7 @@ def run_index_job(registry: Registry) -> int:
     chunks = 0
     while True:
         with environment(registry) as env:
-            env.cr.execute("SELECT count(*) FROM mail_sync_message WHERE search_document IS NULL")
+            env.cr.execute("SELECT count(*) FROM mail_sync_message_search_pending")
             if not env.cr.fetchone()[0]:
                 return chunks
             env["mail.sync.message"]._cron_index_search()
@@ -293,7 +292,8 @@ def print_plans(timings: Timings) -> None:
 
 
 def print_insert_costs(env, timings: Timings) -> None:
-    """Replay the INSERT of batch ``CAPTURED_BATCH``: what the tsvector and the GIN indexes add.
+    """Replay the INSERT of batch ``CAPTURED_BATCH``: what the address GIN index adds, and what the
+    tsvector of the same emails would cost.
 
     Its 500 rows are deleted first (so the replay inserts rather than meets its conflicts), and
     everything is rolled back afterwards.
@@ -302,22 +302,9 @@ def print_insert_costs(env, timings: Timings) -> None:
         say("\n(the INSERT of the emails was not captured)")
         return
     cr = env.cr
-    generated = _search_document_generated(cr)
-    search = (
-        ["ALTER TABLE mail_sync_message DROP COLUMN search_document"]
-        if generated
-        else ["DROP INDEX IF EXISTS mail_sync_message_search_idx"]
-    )
-    dropped = (
-        "the generated search_document and its GIN index" if generated else "search_document's GIN index"
-    )
     variants = {
         "(a) as the table is": [],
-        f"(b) without {dropped}": search,
-        "(c) and without the address_emails GIN index": [
-            *search,
-            "DROP INDEX IF EXISTS mail_sync_message_address_idx",
-        ],
+        "(b) without the address_emails GIN index": ["DROP INDEX IF EXISTS mail_sync_message_address_idx"],
     }
     say(
         f"\nthe INSERT of batch {CAPTURED_BATCH} replayed (its rows deleted first; median of 3, rolled back):"
@@ -329,15 +316,6 @@ def print_insert_costs(env, timings: Timings) -> None:
         for _round in range(3):
             for label, changes in variants.items():
                 results[label].append(_rolled_back_insert(cr, changes, timings.insert))
-        without_document = _without_search_document(timings.insert)
-        if without_document:
-            label = "(d) and search_document not computed (NULL)"
-            results[label] = [
-                _rolled_back_insert(
-                    cr, variants["(c) and without the address_emails GIN index"], without_document
-                )
-                for _round in range(3)
-            ]
         for label, values in results.items():
             say(f"  {label}: {statistics.median(values):.0f} ms")
     finally:
@@ -351,34 +329,14 @@ def print_insert_costs(env, timings: Timings) -> None:
     alone = _execution_ms(cr.fetchall())
     say(f"  to_tsvector of these emails' whole text (quotes included), alone: {alone:.0f} ms")
     cr.execute(
-        "SELECT pg_size_pretty(pg_total_relation_size('mail_sync_message_search_idx')), "
+        "SELECT pg_size_pretty(pg_total_relation_size('mail_sync_message_search')), "
         "pg_size_pretty(pg_total_relation_size('mail_sync_message'))"
     )
-    index, table = cr.fetchone()
+    documents, table = cr.fetchone()
     say(
-        f"  after the sync: search_document's GIN index {index}; the table with its TOAST and indexes {table}"
+        f"  after the sync: the search documents with their GIN index {documents}; "
+        f"the emails' table with its TOAST and indexes {table}"
     )
-
-
-def _without_search_document(insert: tuple) -> tuple | None:
-    """The captured INSERT with the addon's full-text expression replaced by NULL, when it has one."""
-    from odoo.addons.mail_crm_sync.models import mail_sync_message  # noqa: PLC0415 - once Odoo is set up
-
-    expression = getattr(mail_sync_message, "SEARCH_DOCUMENT", None)
-    query, params = insert
-    code, params = (query.code, query.params) if isinstance(query, SQL) else (query, params)
-    if not isinstance(expression, SQL) or expression.params or expression.code not in code:
-        return None
-    return code.replace(expression.code, "NULL::tsvector"), params
-
-
-def _search_document_generated(cr) -> bool:
-    cr.execute(
-        "SELECT attgenerated FROM pg_attribute WHERE attrelid = 'mail_sync_message'::regclass "
-        "AND attname = 'search_document' AND NOT attisdropped"
-    )
-    row = cr.fetchone()
-    return bool(row and row[0])
 
 
 def _rolled_back_insert(cr, changes: list[str], insert) -> float:

@@ -2,7 +2,7 @@
     "name": "CRM Email Sync",
     "summary": "Your mailbox in the CRM: email with customers shows on their contacts and opportunities "
     "(Gmail, Microsoft 365, any IMAP mail server)",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Sales/CRM",
     "website": "https://github.com/mail-crm-sync/mail_crm_sync",
     "author": "mail_crm_sync contributors",
@@ -13,6 +13,7 @@
     # cryptography, which encrypts passwords here, is one of Odoo's own requirements. Bare names only:
     # a version range needs `packaging`, which a stock Odoo 18 does not have ("Package `packaging` is
     # required to parse ..."). The ranges live in pyproject.toml (the addon's wheel, the engine's).
+    "uninstall_hook": "uninstall_hook",
     "external_dependencies": {"python": ["mail-crm-sync", "IMAPClient", "cryptography"]},
     "data": [
         "security/mail_crm_sync_security.xml",

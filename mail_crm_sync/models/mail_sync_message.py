@@ -44,17 +44,27 @@ SEARCH_DOCUMENT = SQL(
     "|| ' ' || coalesce(t.email_to, '') || ' ' || coalesce(t.email_cc, ''), 20000) || ' ' "
     "|| left(t.new_text, 120000))"
 )
-# Until the job has built an email's document (search_document IS NULL), search reads its subject
-# and addresses as they are: the email is found by them at once, and by its words once the job
-# reached it (seconds after its batch; the figures are in bench/odoo_sync.py's output). Reading the
-# whole text of every waiting email at each search cost 24-62 s a search at the end of a 10,000-email
-# first sync; the headers are a few hundred characters an email.
+# Until the job has built an email's document (the email waits in SEARCH_PENDING), search reads its
+# subject and addresses as they are: the email is found by them at once, and by its words once the
+# job reached it (seconds after its batch; the figures are in bench/odoo_sync.py's output). Reading
+# the whole text of every waiting email at each search cost 24-62 s a search at the end of a
+# 10,000-email first sync; the headers are a few hundred characters an email.
 PENDING_DOCUMENT = SQL(
     "to_tsvector('simple'::regconfig, left(coalesce(subject, '') || ' ' || coalesce(email_from, '') "
     "|| ' ' || coalesce(email_to, '') || ' ' || coalesce(email_cc, ''), 20000))"
 )
 # Emails whose documents one call of the job builds (and commits): a few seconds of work.
 SEARCH_INDEX_CHUNK = 500
+# The documents live in a narrow table of their own (email id, document) with its GIN index, not on
+# the email's row: the sync's INSERT never touches that GIN index (nor pays for merging its pending
+# list), and the job no longer rewrites each wide email row, which left a dead copy of every row and
+# of its entries in every index of mail_sync_message (the emails' table of a 10,000-email text-heavy
+# first sync: 182 MB against 375 MB). The job itself costs the same: to_tsvector and the GIN index
+# are most of it. The emails still waiting for their document are listed in a second narrow table,
+# filled by the sync's INSERT itself. Both go with their email (ON DELETE CASCADE): the words of an
+# erased email stay in no index.
+SEARCH_TABLE = "mail_sync_message_search"
+SEARCH_PENDING = "mail_sync_message_search_pending"
 ADDRESS_ARRAY = SQL("string_to_array(address_emails, E'\\n')")
 # The conversation an email belongs to: the first Message-ID its References name (the thread's
 # first email), else the one it answers, else its own.
@@ -236,14 +246,27 @@ class MailSyncMessage(models.Model):
 
     def init(self):
         self.env.cr.execute(
-            "SELECT attgenerated FROM pg_attribute WHERE attrelid = 'mail_sync_message'::regclass "
-            "AND attname = 'search_document' AND NOT attisdropped"
+            SQL(
+                """CREATE TABLE IF NOT EXISTS %s (
+                       email_id int4 PRIMARY KEY REFERENCES mail_sync_message (id) ON DELETE CASCADE,
+                       document tsvector NOT NULL)""",
+                SQL.identifier(SEARCH_TABLE),
+            )
         )
-        column = self.env.cr.fetchone()
-        if column is None:
-            self.env.cr.execute("ALTER TABLE mail_sync_message ADD COLUMN search_document tsvector")
-        elif column[0]:  # generated from the whole body by earlier versions: keep what it holds
-            self.env.cr.execute("ALTER TABLE mail_sync_message ALTER COLUMN search_document DROP EXPRESSION")
+        self.env.cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS %s ON %s USING gin (document)",
+                SQL.identifier(f"{SEARCH_TABLE}_document_idx"),
+                SQL.identifier(SEARCH_TABLE),
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """CREATE TABLE IF NOT EXISTS %s (
+                       email_id int4 PRIMARY KEY REFERENCES mail_sync_message (id) ON DELETE CASCADE)""",
+                SQL.identifier(SEARCH_PENDING),
+            )
+        )
         # The bodies are compressed as they are stored: lz4 costs a third of PostgreSQL's default
         # (pglz) on a sync's critical path. Left as it is where PostgreSQL was built without lz4.
         self.env.cr.execute(
@@ -260,15 +283,6 @@ class MailSyncMessage(models.Model):
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS mail_sync_message_without_account_idx "
             "ON mail_sync_message (id) WHERE without_account"
-        )
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS mail_sync_message_search_idx "
-            "ON mail_sync_message USING gin (search_document)"
-        )
-        # The emails waiting for the search-index job: what it takes next, what search reads apart.
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS mail_sync_message_search_pending_idx "
-            "ON mail_sync_message (id) WHERE search_document IS NULL"
         )
         self.env.cr.execute(
             SQL(
@@ -291,16 +305,25 @@ class MailSyncMessage(models.Model):
         self.flush_model()
         self.env.cr.execute(
             SQL(
-                "UPDATE mail_sync_message m SET search_document = %s, "
-                "thread_key = coalesce(m.thread_key, %s), "
+                "UPDATE mail_sync_message m SET thread_key = coalesce(m.thread_key, %s), "
                 "without_account = NOT EXISTS "
                 "(SELECT 1 FROM mail_sync_account_message_rel r WHERE r.message_id = m.id) "
-                "FROM (SELECT id, subject, email_from, email_to, email_cc, "
-                "coalesce(body_text, '') AS new_text, message_references, in_reply_to, message_id "
-                "FROM mail_sync_message WHERE id = ANY(%s)) t WHERE m.id = t.id",
-                SEARCH_DOCUMENT,
+                "FROM mail_sync_message t WHERE m.id = t.id AND m.id = ANY(%s)",
                 THREAD_KEY,
                 self.ids,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO %(table)s (email_id, document)
+                   SELECT t.id, %(document)s
+                     FROM (SELECT id, subject, email_from, email_to, email_cc,
+                                  coalesce(body_text, '') AS new_text
+                             FROM mail_sync_message WHERE id = ANY(%(ids)s)) t
+              ON CONFLICT (email_id) DO UPDATE SET document = EXCLUDED.document""",
+                table=SQL.identifier(SEARCH_TABLE),
+                document=SEARCH_DOCUMENT,
+                ids=self.ids,
             )
         )
         self.invalidate_recordset(["thread_key", "without_account"])
@@ -512,27 +535,30 @@ class MailSyncMessage(models.Model):
             "websearch_to_tsquery('simple', %s)::text, '''(\\s|$)', ''':*\\1', 'g'))",
             value,
         )
-        # Emails the search-index job has not reached yet (a partial index lists them): found by
+        # Emails the search-index job has not reached yet (SEARCH_PENDING lists them): found by
         # their subject and addresses from the moment they are stored, by their words once indexed.
-        condition = SQL(
-            "(search_document @@ %(query)s OR (search_document IS NULL AND %(pending)s @@ %(query)s))",
-            query=query,
-            pending=PENDING_DOCUMENT,
-        )
+        found = [
+            SQL("SELECT email_id FROM %s WHERE document @@ %s", SQL.identifier(SEARCH_TABLE), query),
+            SQL(
+                "SELECT t.id FROM %s p JOIN mail_sync_message t ON t.id = p.email_id WHERE %s @@ %s",
+                SQL.identifier(SEARCH_PENDING),
+                PENDING_DOCUMENT,
+                query,
+            ),
+        ]
         term = value.strip()
         if len(term) >= 3 and not any(char.isspace() for char in term):
-            # The trigram index of the addresses answers the ILIKE; the planner ORs the two indexes.
+            # The trigram index of the addresses answers the ILIKE.
             pattern = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             unaccent = self.env.registry.unaccent  # as the index is made (registry, index="trigram")
-            condition = SQL(
-                "(%s OR %s ILIKE %s)",
-                condition,
-                unaccent(SQL("address_emails")),
-                unaccent(SQL("%s", f"%{pattern}%")),
+            found.append(
+                SQL(
+                    "SELECT id FROM mail_sync_message WHERE %s ILIKE %s",
+                    unaccent(SQL("address_emails")),
+                    unaccent(SQL("%s", f"%{pattern}%")),
+                )
             )
-        # On the stored column the planner has statistics per word: it walks the newest
-        # emails for a common word and goes through the GIN index for a rare one.
-        return [("id", "in", SQL("(SELECT id FROM mail_sync_message WHERE %s)", condition))]
+        return [("id", "in", SQL("(%s)", SQL(" UNION ALL ").join(found)))]
 
     @api.model
     def get_empty_list_help(self, help_message):
@@ -893,7 +919,8 @@ class MailSyncMessage(models.Model):
 
     def _insert_messages(self, records):
         """INSERT the new emails (one statement); return the Message-IDs actually created. Their
-        full-text documents are left to be built (``_build_search_documents``)."""
+        full-text documents are left to be built (``_build_search_documents``): the same statement
+        lists them as waiting (SEARCH_PENDING)."""
         columns = {
             "message_id": [],
             "message_id_header": [],
@@ -948,19 +975,25 @@ class MailSyncMessage(models.Model):
             types[name] = self._fields[name].column_type[1]
         self.env.cr.execute(
             SQL(
-                """INSERT INTO mail_sync_message (%(names)s, thread_key, gone_from_server,
-                                                  create_uid, write_uid, create_date, write_date)
-                   SELECT %(names)s, %(thread)s, false, %(uid)s, %(uid)s,
-                          now() at time zone 'UTC', now() at time zone 'UTC'
-                     FROM unnest(%(arrays)s) AS t(%(names)s)
-              ON CONFLICT (message_id) DO NOTHING
-                RETURNING message_id""",
+                """WITH created AS (
+                       INSERT INTO mail_sync_message (%(names)s, thread_key, gone_from_server,
+                                                      create_uid, write_uid, create_date, write_date)
+                       SELECT %(names)s, %(thread)s, false, %(uid)s, %(uid)s,
+                              now() at time zone 'UTC', now() at time zone 'UTC'
+                         FROM unnest(%(arrays)s) AS t(%(names)s)
+                  ON CONFLICT (message_id) DO NOTHING
+                    RETURNING id, message_id
+                   ), waiting AS (
+                       INSERT INTO %(pending)s (email_id) SELECT id FROM created
+                   )
+                   SELECT message_id FROM created""",
                 names=SQL(", ").join(SQL.identifier(name) for name in columns),
                 thread=THREAD_KEY,
                 arrays=SQL(", ").join(
                     SQL("%s::%s[]", values, SQL(types.get(name, "text"))) for name, values in columns.items()
                 ),
                 uid=self.env.uid,
+                pending=SQL.identifier(SEARCH_PENDING),
             ),
             log_exceptions=False,  # a concurrent worker storing the same mail is retried, not an error
         )
@@ -1176,7 +1209,8 @@ class MailSyncMessage(models.Model):
         says some remain, so that search trails the sync by the time these chunks take."""
         self.env.cr.execute(
             SQL(
-                "SELECT id FROM mail_sync_message WHERE search_document IS NULL ORDER BY id LIMIT %s",
+                "SELECT email_id FROM %s ORDER BY email_id LIMIT %s",
+                SQL.identifier(SEARCH_PENDING),
                 chunk_size,
             )
         )
@@ -1185,7 +1219,7 @@ class MailSyncMessage(models.Model):
             with self.env.cr.savepoint():
                 emails._build_search_documents()
         except psycopg2.errors.SerializationFailure:
-            # An email of the chunk changed meanwhile (a sync marked it gone): the next call takes it.
+            # An email of the chunk changed meanwhile (erased): the next call takes what is left.
             _logger.info("Search documents of %s emails left for the next call", len(emails))
             emails = self.browse()
         except Exception:  # pylint: disable=broad-exception-caught
@@ -1196,28 +1230,37 @@ class MailSyncMessage(models.Model):
                 email._build_search_document_alone()
         remaining = 0
         if len(emails) == chunk_size:
-            self.env.cr.execute("SELECT count(*) FROM mail_sync_message WHERE search_document IS NULL")
+            self.env.cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(SEARCH_PENDING)))
             remaining = self.env.cr.fetchone()[0]
         self.env["ir.cron"]._notify_progress(done=len(emails), remaining=remaining)
 
     def _build_search_documents(self):
         """The full-text documents of these emails (SEARCH_DOCUMENT): their headers and the text
-        their writers typed, the quoted history left out (the engine's quoting.new_text)."""
+        their writers typed, the quoted history left out (the engine's quoting.new_text). They wait
+        no more."""
         if not self:
             return
         self.env.cr.execute(SQL("SELECT id, body_text FROM mail_sync_message WHERE id = ANY(%s)", self.ids))
         rows = self.env.cr.fetchall()
         self.env.cr.execute(
             SQL(
-                """UPDATE mail_sync_message m SET search_document = %s
+                """INSERT INTO %s (email_id, document)
+                   SELECT t.id, %s
                      FROM (SELECT e.id, e.subject, e.email_from, e.email_to, e.email_cc, v.new_text
                              FROM unnest(%s::int4[], %s::text[]) AS v(id, new_text)
                              JOIN mail_sync_message e ON e.id = v.id) t
-                    WHERE m.id = t.id""",
+              ON CONFLICT (email_id) DO UPDATE SET document = EXCLUDED.document""",
+                SQL.identifier(SEARCH_TABLE),
                 SEARCH_DOCUMENT,
                 [email_id for email_id, _text in rows],
                 [new_text(text or "") for _email_id, text in rows],
             )
+        )
+        self._wait_no_more()
+
+    def _wait_no_more(self):
+        self.env.cr.execute(
+            SQL("DELETE FROM %s WHERE email_id = ANY(%s)", SQL.identifier(SEARCH_PENDING), self.ids)
         )
 
     def _build_search_document_alone(self):
@@ -1235,11 +1278,15 @@ class MailSyncMessage(models.Model):
             )
             self.env.cr.execute(
                 SQL(
-                    "UPDATE mail_sync_message SET search_document = %s WHERE id = %s",
+                    """INSERT INTO %s (email_id, document)
+                       SELECT id, %s FROM mail_sync_message WHERE id = %s
+                  ON CONFLICT (email_id) DO UPDATE SET document = EXCLUDED.document""",
+                    SQL.identifier(SEARCH_TABLE),
                     PENDING_DOCUMENT,
                     self.id,
                 )
             )
+            self._wait_no_more()
 
     # -- linking ------------------------------------------------------------------------------
 

@@ -117,6 +117,9 @@ class TestGdpr(MailSyncCase):
         self.messages("<a1@client.example>").with_user(self.salesman).action_pin_attachments()
         pinned = erased.attachment_ids.pinned_attachment_id
         self.assertTrue(pinned)
+        self.assertEqual(
+            self.Message.search([("search_text", "ilike", "order")]), self.messages("<a1@client.example>")
+        )
 
         wizard = Form(
             self.env["mail.sync.erase"].with_user(self.admin).with_context(default_partner_id=self.alice.id)
@@ -131,6 +134,11 @@ class TestGdpr(MailSyncCase):
                 self.env[model].with_context(active_test=False).search([("email_id", "in", ids)]), model
             )
         self.assertFalse(pinned.exists())
+        # Its words are in no search index any more, built or waiting.
+        for table in ("mail_sync_message_search", "mail_sync_message_search_pending"):
+            self.env.cr.execute(f"SELECT count(*) FROM {table} WHERE email_id = ANY(%s)", [ids])
+            self.assertEqual(self.env.cr.fetchone()[0], 0, table)
+        self.assertFalse(self.Message.search([("search_text", "ilike", "order")]))
         self.assertEqual(len(self.messages("<b1@other.example>")), 1, "mail not mentioning Alice stays")
         note = self.alice.message_ids[:1]
         self.assertIn("2 synced emails", note.body)

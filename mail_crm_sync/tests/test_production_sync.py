@@ -109,8 +109,8 @@ class TestProductionSync(production.ProductionCase):
 
         def indexed():
             rows = self.odoo.sql(
-                "SELECT count(*) FROM mail_sync_message "
-                "WHERE message_id = ANY(%s) AND search_document IS NULL",
+                "SELECT count(*) FROM mail_sync_message m WHERE message_id = ANY(%s) "
+                "AND NOT EXISTS (SELECT 1 FROM mail_sync_message_search s WHERE s.email_id = m.id)",
                 [message_ids],
             )
             return rows[0][0] == 0

@@ -198,7 +198,7 @@ class TestSync(MailSyncCase):
 
     def _has_search_document(self, message):
         self.env.cr.execute(
-            "SELECT search_document IS NOT NULL FROM mail_sync_message WHERE id = %s", [message.id]
+            "SELECT EXISTS (SELECT 1 FROM mail_sync_message_search WHERE email_id = %s)", [message.id]
         )
         return self.env.cr.fetchone()[0]
 
@@ -282,7 +282,7 @@ class TestSync(MailSyncCase):
         query = self.Message._search([("search_text", "ilike", "invoice")])
         self.env.cr.execute("EXPLAIN " + query.select().code, query.select().params)
         plan = "\n".join(row[0] for row in self.env.cr.fetchall())
-        self.assertIn("mail_sync_message_search_idx", plan)
+        self.assertIn("mail_sync_message_search_document_idx", plan)
 
     def test_failed_folder_does_not_stop_the_others(self):
         account, box = self.create_account()
