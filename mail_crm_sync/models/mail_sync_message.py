@@ -442,6 +442,11 @@ class MailSyncMessage(models.Model):
         ids = self._my_accounts(flag).ids
         if (operator == "=") != value:
             return [("account_ids", "not in", ids)]
+        return self._held_by(ids)
+
+    def _held_by(self, ids):
+        """Domain: the emails held by the accounts ``ids``, with the range of their ids (see
+        ``_search_in_my_accounts``)."""
         self.flush_model(["account_ids"])
         self.env.cr.execute(
             SQL(
