@@ -2,23 +2,30 @@
 chatter costs without it, on a realistic CRM.
 
     ~/odoo18/venv/bin/python bench/chatter.py [--messages 50000] [--contacts 20000] [--leads 4000] \\
-        [--notes 30] [--runs 7] [--seed 1] [--own-total 500000 --db-total 5000000] [--keep-db]
+        [--notes 30] [--runs 7] [--seed 1] [--own-total 500000 --db-total 5000000] [--keep-db] \\
+        [--name DATABASE]
     ~/odoo18/venv/bin/python bench/chatter.py --reuse DATABASE [--runs 7]   # measure a kept one again
 
 Set-up, from nothing (the relink bench's, bench/relink.py): a copy of the host's ``crm18`` with
 ``--contacts`` people in companies of eight and ``--leads`` open opportunities, through the ORM;
 mail_crm_sync installed; ``--messages`` synced emails of one mailbox inserted with SQL, dated over a
 year, grouped into conversations of up to three emails with the same correspondent; then linked by
-the nightly scheduled action, as Odoo's cron worker runs it. The mailbox belongs to a salesman and is
-his alone (visibility Owner Only), so every email goes through the visibility rules. The contact, the
-company and the opportunity with the most emails get ``--notes`` notes each, dated over the last 30
-days (the chatter's first page spans them), and the opportunity is the salesman's.
+the nightly scheduled action, as Odoo's cron worker runs it. The mailbox belongs to a salesman,
+with the visibility a new mailbox gets (Owner, and on Linked Records), so every email goes through
+the visibility rules. The contact, the company and the opportunity with the most emails get
+``--notes`` notes each, dated over the last 30 days (the chatter's first page spans them), and the
+opportunity is the salesman's.
 
-With ``--own-total`` and ``--db-total``, the mail is then multiplied in SQL (generate_series): copies
-of those emails (new Message-IDs, same dates and texts, not linked: mail waiting for its contacts)
-fill the salesman's mailbox up to ``--own-total`` emails and the mailboxes of nine other salesmen
-(Owner Only too) up to ``--db-total`` in the database; the records measured keep their own emails.
-This is what makes a visibility rule that reads the user's whole mailbox show.
+With ``--own-total`` and ``--db-total``, the mail is then multiplied in SQL (generate_series over
+the originals, in rounds: each round keeps their conversations, dates, texts and addresses under
+new Message-IDs; not linked: mail waiting for its contacts). The copies fill the salesman's two
+mailboxes (a third in the second) up to ``--own-total`` emails, and the mailboxes of nine
+colleagues up to ``--db-total`` in the database: three of them in the salesman's sales team, their
+visibilities mixed (``COLLEAGUES``), and one email in twenty of his team mates' also in his main
+mailbox. Each mailbox's copies follow each other, as a first sync stores a mailbox. The records
+measured keep their own emails. The copied tables' indexes are dropped for the copying and made
+again, then the database is vacuumed and analyzed, as a production one is. ``--name`` names the
+database (``--keep-db`` keeps it; the set-up's base copy is dropped).
 
 Measured as that salesman, each ``--runs`` times with the ORM's cache emptied before each, median:
 - Odoo: what its route /mail/thread/messages does for the chatter's first page (``_message_fetch``
@@ -26,8 +33,9 @@ Measured as that salesman, each ``--runs`` times with the ORM's cache emptied be
 - ours: what the same route adds (``mail.sync.message._timeline_domain`` and ``_timeline`` for that
   page's dates, and for the last page, which reaches the oldest email), and the chatter search of
   the same word (``_timeline_search``);
-- the Emails menu as the web client opens it (its default filter, Shown in My Emails): the
-  list's first 80 rows with their columns and its count up to 10,000 (``web_search_read``).
+- the Emails menu as the web client opens it (its default filter, Shown in My Emails, as the
+  installed search view writes it): the list's first 80 rows with their columns and its count up
+  to 10,001 (``web_search_read``).
 Figures only: nothing here asserts a speed. Odoo's log goes to /tmp/mcs_chatter_<time>.log.
 """
 
@@ -35,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -44,8 +53,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from lxml import etree  # noqa: E402
 from odoo import fields  # noqa: E402
 from odoo.modules.registry import Registry  # noqa: E402
+from odoo.tools.safe_eval import safe_eval  # noqa: E402
 
 from bench.odoo_host import configure, database_name, drop_database, environment, say  # noqa: E402
 from bench.relink import _copy, _email_rows, _insert_emails, run_as_scheduled, seed_base  # noqa: E402
@@ -74,9 +85,12 @@ MOST_LINKED = {
 }
 
 
-def list_domain(uid):
-    """The Emails menu's default filter (Shown in My Emails) for user ``uid``."""
-    return [("account_ids", "any", [("user_id", "=", uid), ("show_on_dashboard", "=", True)])]
+def list_domain(env) -> list:
+    """The Emails menu's default filter (Shown in My Emails) for ``env``'s user, as the installed
+    search view writes it (what the web client sends, whichever version of the addon runs)."""
+    arch = etree.fromstring(env.ref("mail_crm_sync.mail_sync_message_view_search").sudo().arch)
+    (node,) = arch.xpath("//filter[@name='filter_dashboard']")
+    return safe_eval(node.get("domain"), {"uid": env.uid})
 
 
 # The Emails list's columns, as the web client asks for them.
@@ -103,8 +117,9 @@ def main() -> int:
     parser.add_argument("--db-total", type=int, default=0, help="emails in the database")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--reuse", metavar="DATABASE", help="measure a database kept by --keep-db")
+    parser.add_argument("--name", help="the database's name (kept with --keep-db)")
     args = parser.parse_args()
-    stem = database_name("mcs_chatter")
+    stem = args.name or database_name("mcs_chatter")
     log_path = Path(f"/tmp/{stem}.log")
     configure(log_path)
     say(f"Odoo's log: {log_path}")
@@ -118,6 +133,8 @@ def main() -> int:
         crm = seed_base(base, log_path, args)
         created.append(name)
         _copy(base, name, log_path, addon=True)
+        drop_database(base)
+        created.remove(base)
         registry = Registry(name)
         salesman_id, targets = set_up_mail(registry, crm, args)
         if args.own_total or args.db_total:
@@ -148,7 +165,6 @@ def set_up_mail(registry: Registry, crm, args) -> tuple[int, dict[str, tuple[str
                 "name": "Salesman's mailbox",
                 "email": "owner@example.test",
                 "user_id": salesman.id,
-                "visibility": "owner",
                 "imap_host": "127.0.0.1",
                 "imap_port": 993,
                 "password": "unused",
@@ -181,13 +197,35 @@ def set_up_mail(registry: Registry, crm, args) -> tuple[int, dict[str, tuple[str
     return salesman.id, targets
 
 
+# Colleagues' mailboxes as people set them (the default is 'Owner, and on Linked Records'): who is
+# in the salesman's sales team, and each one's visibility.
+COLLEAGUES = [
+    (True, "records"),
+    (True, "records"),
+    (True, "owner"),
+    (False, "records"),
+    (False, "records"),
+    (False, "owner"),
+    (False, "owner"),
+    (False, "owner_and_managers"),
+    (False, "records"),
+]
+CHUNK = 500_000  # copies per transaction
+
+
 def multiply_mail(registry: Registry, salesman_id: int, args) -> None:
-    """Copies of the emails, in SQL, up to ``--own-total`` in the salesman's mailbox and
-    ``--db-total`` in the database (nine other salesmen's mailboxes), in commits of 100,000."""
+    """Copies of the emails, in SQL, up to ``--own-total`` in the salesman's mailboxes and
+    ``--db-total`` in the database (nine other salesmen's mailboxes).
+
+    Each round of copies keeps the originals' conversations, dates, texts and addresses under new
+    Message-IDs. The salesman's copies are spread over his two mailboxes; one email in twenty of
+    his team mates' is also in his main mailbox (they wrote to him, or copied him). The tables'
+    indexes and foreign keys are dropped for the copying and made again afterwards, then the
+    database is vacuumed and analyzed, as autovacuum leaves a production database."""
     started = time.perf_counter()
     with environment(registry) as env:
         salesman_group = env.ref("sales_team.group_sale_salesman").id
-        owners = [salesman_id] + [
+        colleagues = [
             env["res.users"]
             .create(
                 {
@@ -197,90 +235,158 @@ def multiply_mail(registry: Registry, salesman_id: int, args) -> None:
                 }
             )
             .id
-            for index in range(1, 10)
+            for index in range(1, len(COLLEAGUES) + 1)
         ]
-        accounts = [env["mail.sync.account"].search([("user_id", "=", salesman_id)], limit=1).id]
-        accounts += [
+        team_mates = [uid for uid, (in_team, _v) in zip(colleagues, COLLEAGUES, strict=True) if in_team]
+        env["crm.team"].create(
+            {
+                "name": "Bench Team",
+                "user_id": salesman_id,
+                "crm_team_member_ids": [
+                    fields.Command.create({"user_id": uid}) for uid in [salesman_id, *team_mates]
+                ],
+            }
+        )
+        main = env["mail.sync.account"].search([("user_id", "=", salesman_id)], limit=1)
+        second = env["mail.sync.account"].create(
+            {
+                "name": "Salesman's old mailbox",
+                "email": "owner.old@example.test",
+                "user_id": salesman_id,
+                "imap_host": "127.0.0.1",
+                "imap_port": 993,
+                "password": "unused",
+            }
+        )
+        accounts = [
             env["mail.sync.account"]
             .create(
                 {
                     "name": f"Mailbox {index}",
                     "email": f"colleague{index}@example.test",
-                    "user_id": owners[index],
-                    "visibility": "owner",
+                    "user_id": uid,
+                    "visibility": visibility,
                     "imap_host": "127.0.0.1",
                     "imap_port": 993,
                     "password": "unused",
                 }
             )
             .id
-            for index in range(1, 10)
+            for index, (uid, (_in_team, visibility)) in enumerate(zip(colleagues, COLLEAGUES, strict=True), 1)
         ]
-        env.cr.execute("SELECT count(*), max(id) FROM mail_sync_message")
-        originals, last_original = env.cr.fetchone()
+        env.cr.execute("SELECT count(*) FROM mail_sync_message")
+        (originals,) = env.cr.fetchone()
         env.cr.execute(
             "SELECT string_agg(quote_ident(column_name), ', ') FROM information_schema.columns "
             "WHERE table_name = 'mail_sync_message' AND column_name NOT IN ('id', 'message_id', 'thread_key')"
         )
         (columns,) = env.cr.fetchone()
+        env.cr.execute(
+            "CREATE TABLE bench_seed AS SELECT row_number() OVER (ORDER BY id) - 1 AS n, id "
+            "FROM mail_sync_message; ALTER TABLE bench_seed ADD PRIMARY KEY (n)"
+        )
     own_copies = max(args.own_total - originals, 0)
     other_copies = max(args.db_total - originals - own_copies, 0)
-    plan = [(accounts[0], own_copies)] + [
-        (account_id, other_copies // 9 + (index < other_copies % 9))
-        for index, account_id in enumerate(accounts[1:])
-    ]
-    # The GIN indexes (full-text, addresses) are made again afterwards: faster than row by row.
-    with environment(registry) as env:
-        env.cr.execute(
-            "SELECT indexname, indexdef FROM pg_indexes "
-            "WHERE tablename IN ('mail_sync_message', 'mail_sync_message_search') "
-            "AND indexdef LIKE '%% USING gin %%'"
+    plan = [(main.id, own_copies - own_copies // 3, None), (second.id, own_copies // 3, None)] + [
+        (
+            account_id,
+            other_copies // len(accounts) + (index < other_copies % len(accounts)),
+            main.id if COLLEAGUES[index][0] else None,
         )
-        gin = env.cr.fetchall()
-        for index_name, _definition in gin:
-            env.cr.execute(f'DROP INDEX "{index_name}"')
+        for index, account_id in enumerate(accounts)
+    ]
+    rebuild = _drop_indexes(registry)
+    say(f"set-up: indexes dropped for the copying ({len(rebuild)})")
     made = 0
-    for account_id, copies in plan:
-        for start in range(0, copies, 100_000):
+    for account_id, copies, also in plan:
+        for start in range(0, copies, CHUNK):
             with environment(registry) as env:
                 env.cr.execute(
                     f"""WITH copied AS (
                             INSERT INTO mail_sync_message ({columns}, message_id, thread_key)
-                            SELECT {columns}, 'c' || g || '.' || m.message_id, 'c' || g || '.' || m.thread_key
+                            SELECT {columns}, 'c' || g / %(originals)s || '.' || m.message_id,
+                                   'c' || g / %(originals)s || '.' || m.thread_key
                               FROM generate_series(%(first)s, %(last)s) g
-                              JOIN mail_sync_message m ON m.id = 1 + g %% %(originals)s
+                              JOIN bench_seed s ON s.n = g %% %(originals)s
+                              JOIN mail_sync_message m ON m.id = s.id
+                          ORDER BY g
                             RETURNING id
+                        ), held AS (
+                            INSERT INTO mail_sync_account_message_rel (account_id, message_id)
+                            SELECT %(account)s, id FROM copied
                         )
                         INSERT INTO mail_sync_account_message_rel (account_id, message_id)
-                        SELECT %(account)s, id FROM copied""",
+                        SELECT %(also)s, id FROM copied WHERE %(also)s IS NOT NULL AND id %% 20 = 0""",
                     {
-                        "first": made + start,
-                        "last": made + start + min(100_000, copies - start) - 1,
-                        "originals": last_original,
+                        "first": originals + made + start,
+                        "last": originals + made + start + min(CHUNK, copies - start) - 1,
+                        "originals": originals,
                         "account": account_id,
+                        "also": also,
                     },
                 )
+            done = made + start + min(CHUNK, copies - start)
+            say(f"set-up: {done} copies, {time.perf_counter() - started:.0f} s")
         made += copies
-        say(f"set-up: {made} copies, {time.perf_counter() - started:.0f} s")
     with environment(registry) as env:  # each copy as searchable as its original
         env.cr.execute(
             """INSERT INTO mail_sync_message_search (email_id, document)
-               SELECT m.id, s.document FROM mail_sync_message m
-                 JOIN mail_sync_message_search s
-                   ON s.email_id = 1 + split_part(substr(m.message_id, 2), '.', 1)::bigint %% %(originals)s
-                WHERE m.id > %(originals)s AND m.message_id LIKE 'c%%'""",
-            {"originals": last_original},
+               SELECT m.id, d.document
+                 FROM mail_sync_message m
+                 JOIN mail_sync_message o
+                   ON o.message_id = substr(m.message_id, strpos(m.message_id, '.') + 1)
+                 JOIN mail_sync_message_search d ON d.email_id = o.id
+                WHERE m.message_id LIKE 'c%%' AND o.id IN (SELECT id FROM bench_seed)"""
         )
     with environment(registry) as env:
-        env.cr.execute("SET maintenance_work_mem = '512MB'")
-        for _index_name, definition in gin:
-            env.cr.execute(definition)
+        env.cr.execute("DROP TABLE bench_seed")
+        env.cr.execute("SET maintenance_work_mem = '1GB'")
+        for statement in rebuild:
+            env.cr.execute(statement)
+    say(f"set-up: indexes made again, {time.perf_counter() - started:.0f} s")
+    subprocess.run(["vacuumdb", "--analyze", "--quiet", registry.db_name], check=True)
     with environment(registry) as env:
-        env.cr.execute("ANALYZE")
+        env.cr.execute(
+            "SELECT count(*) FILTER (WHERE a.user_id = %s), count(DISTINCT r.message_id) "
+            "FROM mail_sync_account_message_rel r JOIN mail_sync_account a ON a.id = r.account_id",
+            [salesman_id],
+        )
+        own, everyone = env.cr.fetchone()
     say(
-        f"set-up: {originals + own_copies} emails in the salesman's mailbox, "
-        f"{originals + made} in the database ({time.perf_counter() - started:.0f} s)"
+        f"set-up: {own} emails in the salesman's mailboxes, {everyone} in the database "
+        f"({time.perf_counter() - started:.0f} s)"
     )
+
+
+def _drop_indexes(registry: Registry) -> list[str]:
+    """Drops the copied tables' indexes and constraints but the emails' primary key; returns the
+    statements that make them again."""
+    tables = ("mail_sync_message", "mail_sync_account_message_rel", "mail_sync_message_search")
+    with environment(registry) as env:
+        env.cr.execute(
+            """SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+                 FROM pg_constraint c
+                WHERE c.conrelid::regclass::text IN %s AND c.contype IN ('p', 'u', 'f')
+                  AND c.conname <> 'mail_sync_message_pkey'""",
+            [tables],
+        )
+        constraints = env.cr.fetchall()
+        env.cr.execute(
+            """SELECT i.indexname, i.indexdef FROM pg_indexes i
+                WHERE i.tablename IN %s
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)""",
+            [tables],
+        )
+        indexes = env.cr.fetchall()
+        for table, name, _definition in constraints:
+            env.cr.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _definition in indexes:
+            env.cr.execute(f'DROP INDEX "{name}"')
+    # primary and unique keys first, then foreign keys (which need them), then the other indexes
+    constraints.sort(key=lambda row: row[2].startswith("FOREIGN KEY"))
+    return [
+        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for table, name, definition in constraints
+    ] + [definition for _name, definition in indexes]
 
 
 def _kept_set_up(registry: Registry) -> tuple[int, dict[str, tuple[str, int]]]:
@@ -359,9 +465,7 @@ def measure(registry: Registry, salesman_id: int, targets: dict[str, tuple[str, 
         found = {}
 
         def emails_list():
-            found.update(
-                Email.web_search_read(list_domain(salesman_id), LIST_FIELDS, limit=80, count_limit=10_001)
-            )
+            found.update(Email.web_search_read(list_domain(env), LIST_FIELDS, limit=80, count_limit=10_001))
 
         say(
             f"Emails menu (Shown in My Emails, first 80 rows and the count): "

@@ -22,7 +22,9 @@ class MailSyncMessage(models.Model):
     def _search_browse_account_id(self, operator, value):
         if operator != "=":
             return NotImplemented
-        return [("account_ids", "in", [value])] if value else []
+        if not value:
+            return []
+        return self._held_by([value]) if isinstance(value, int) else [("account_ids", "in", [value])]
 
     def _search_browse_folder_id(self, operator, value):
         if operator not in ("=", "in"):
