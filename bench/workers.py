@@ -539,17 +539,17 @@ class Bench:
                 print(f"    run stuck: {waiting} accounts not attempted, {due} scheduled actions due")
                 break
         seconds = time.perf_counter() - started
+        self.stop_jobs(cursor, cron_ids)  # idle accounts polled two minutes ago are due again
         time.sleep(0.5)  # Dovecot's log process writes asynchronously
         end = self.dovecot.log_file.stat().st_size
-        self.quiesce(cursor, cron_ids)
+        self.wait_for_jobs(cursor, cron_ids)
         with open(self.dovecot.log_file, "rb") as log:
             log.seek(offset)
             text = log.read(end - offset).decode(errors="replace")
         return Run(seconds, Counter(LOGIN_RE.findall(text)))
 
-    def quiesce(self, cursor, cron_ids: list[int]) -> None:
-        """Stop the jobs between runs: nothing due, and wait until no worker runs one (a running job
-        holds its row's lock)."""
+    def stop_jobs(self, cursor, cron_ids: list[int]) -> None:
+        """Nothing due any more: no job, no account (a job under way finds every account polled)."""
         cursor.execute(
             "UPDATE ir_cron SET nextcall = (now() AT TIME ZONE 'UTC') + interval '1 day' WHERE id = ANY(%s)",
             [cron_ids],
@@ -558,6 +558,9 @@ class Bench:
         cursor.execute(
             "UPDATE mail_sync_account SET last_attempt_date = now() AT TIME ZONE 'UTC', sync_pending = false"
         )
+
+    def wait_for_jobs(self, cursor, cron_ids: list[int]) -> None:
+        """Wait until no worker runs one of the jobs (a running job holds its row's lock)."""
         deadline = time.monotonic() + RUN_TIMEOUT
         while time.monotonic() < deadline:
             cursor.execute(
