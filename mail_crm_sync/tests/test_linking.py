@@ -1,4 +1,5 @@
 import datetime
+from unittest.mock import patch
 
 import pytz
 from odoo import fields
@@ -259,6 +260,51 @@ class TestLinking(MailSyncCase):
         self.env.ref("mail_crm_sync.ir_cron_mail_relink").method_direct_trigger()
         self.env.invalidate_all()
         self.assertEqual(message.partner_ids, frank)
+
+    def test_nightly_relink_reads_every_waiting_email_once_and_says_how_many_are_left(self):
+        account, box = self.create_account()
+        for number in range(5):
+            self.deliver(
+                box, make_email(sender=f"p{number}@later.example", message_id=f"<p{number}@x.example>")
+            )
+        self.sync(account)
+        Cron = type(self.env["ir.cron"])
+        reported = []
+
+        def relink():
+            with patch.object(Cron, "_notify_progress", notify):
+                self.Message._cron_relink(chunk_size=2)
+
+        def notify(cron, *, done, remaining, deactivate=False):
+            reported.append((done, remaining))
+
+        relink()
+        # Contacts created during the night's pass, and mail synced meanwhile.
+        self.env["res.partner"].create(
+            [{"name": f"P{number}", "email": f"p{number}@later.example"} for number in (0, 3, 5, 6)]
+        )
+        for number in (5, 6, 7):
+            self.deliver(
+                box, make_email(sender=f"p{number}@later.example", message_id=f"<p{number}@x.example>")
+            )
+        self.sync(account)
+        while reported[-1][1]:
+            relink()
+            self.assertLess(len(reported), 10, "the pass ends")
+        self.assertEqual(reported[0], (2, 3))
+        # p0 and p1, then what still waits: p2, p4 and p7 (p3's contact linked it, p5 and p6 came linked).
+        self.assertEqual(sum(done for done, _left in reported), 5, "every waiting email once")
+        self.assertEqual(reported[-1][1], 0)
+        self.env.invalidate_all()
+        self.assertEqual(
+            set(
+                self.messages(*(f"<p{n}@x.example>" for n in range(8)))
+                .filtered("partner_ids")
+                .mapped("message_id")
+            ),
+            {"<p0@x.example>", "<p3@x.example>", "<p5@x.example>", "<p6@x.example>"},
+        )
+        self.assertEqual(self.env["ir.config_parameter"].get_param("mail_crm_sync.relink_after_id"), "0")
 
     def test_nightly_relink_runs_at_the_hour_set_in_settings_in_local_time(self):
         self.env.user.tz = "Europe/Brussels"
