@@ -5,6 +5,7 @@ import pytz
 from odoo import fields
 from odoo.tests import Form, tagged
 
+from ..models import mail_sync_message_link as link_model
 from .common import MailSyncCase, make_email
 
 
@@ -305,6 +306,46 @@ class TestLinking(MailSyncCase):
             {"<p0@x.example>", "<p3@x.example>", "<p5@x.example>", "<p6@x.example>"},
         )
         self.assertEqual(self.env["ir.config_parameter"].get_param("mail_crm_sync.relink_after_id"), "0")
+
+    def test_a_big_batch_is_linked_as_a_small_one(self):
+        """From ADDRESS_TABLE_FROM emails at once (the nightly relink's chunks), the addresses are
+        split out once for all stages: the same links, for the same reasons."""
+        Param = self.env["ir.config_parameter"].sudo()
+        Param.set_param("mail_crm_sync.link_rules_off", "address,company,lead_partner,lead_email,thread")
+        account, box = self.create_account()
+        self.deliver(box, make_email(sender="Alice <alice@client.example>", message_id="<b1@x.example>"))
+        self.deliver(box, make_email(sender="bob@prospect.example", message_id="<b2@x.example>"))
+        self.deliver(
+            box,
+            make_email(
+                sender="carol@other.example", message_id="<b3@x.example>", in_reply_to="<b1@x.example>"
+            ),
+        )
+        self.deliver(box, make_email(sender="nobody@void.example", message_id="<b4@x.example>"))
+        self.sync(account)
+        self.assertFalse(self.messages("<b1@x.example>").link_ids, "nothing linked at the sync")
+        Param.set_param("mail_crm_sync.link_rules_off", "")
+        with patch.object(link_model, "ADDRESS_TABLE_FROM", 2):
+            self.Message._cron_relink()
+        self.env.invalidate_all()
+        links = {
+            (link.email_id.message_id, (link.partner_id or link.lead_id).display_name, link.reason)
+            for link in self.messages(
+                "<b1@x.example>", "<b2@x.example>", "<b3@x.example>", "<b4@x.example>"
+            ).link_ids
+        }
+        self.assertEqual(
+            links,
+            {
+                ("<b1@x.example>", self.alice.display_name, "address"),
+                ("<b1@x.example>", self.company.display_name, "company"),
+                ("<b1@x.example>", self.open_lead.display_name, "lead_partner"),
+                ("<b2@x.example>", self.email_lead.display_name, "lead_email"),
+                ("<b3@x.example>", self.alice.display_name, "thread"),
+                ("<b3@x.example>", self.company.display_name, "thread"),
+                ("<b3@x.example>", self.open_lead.display_name, "thread"),
+            },
+        )
 
     def test_nightly_relink_runs_at_the_hour_set_in_settings_in_local_time(self):
         self.env.user.tz = "Europe/Brussels"
