@@ -66,6 +66,11 @@ SEARCH_INDEX_CHUNK = 500
 # erased email stay in no index.
 SEARCH_TABLE = "mail_sync_message_search"
 SEARCH_PENDING = "mail_sync_message_search_pending"
+# Emails one call of the nightly relink links (and commits): about 3 s of work at a million
+# contacts. Fewer, bigger chunks share the cost each call has whatever its size (planning the
+# stages' statements, the scheduler's commit and progress): at a million emails, chunks of 5,000
+# took 0.55 s each, of 20,000 1.4 s, of 50,000 3.1 s.
+RELINK_CHUNK = 50_000
 ADDRESS_ARRAY = SQL("string_to_array(address_emails, E'\\n')")
 # The conversation an email belongs to: the first Message-ID its References name (the thread's
 # first email), else the one it answers, else its own.
@@ -1430,15 +1435,21 @@ class MailSyncMessage(models.Model):
             self._link_messages(replies)  # after: they copy the links just made
 
     @api.model
-    def _cron_relink(self, chunk_size=5000):
+    def _cron_relink(self, chunk_size=RELINK_CHUNK):
         """Match unassigned emails again against all contacts and leads, one chunk per call.
 
         The Odoo 18 way: the scheduler commits after each call and calls again while the progress
         reported says some remain. Where the night's pass is stays in a parameter, so that emails
-        still unassigned are not read again before the pass ends.
+        still unassigned are not read again before the pass ends. How many are left is counted once,
+        when the pass starts, and kept in another: counting them after every chunk read the rest of
+        the mailbox each time (at a million emails, most of the pass).
         """
         Param = self.env["ir.config_parameter"].sudo()
         after = int(Param.get_param("mail_crm_sync.relink_after_id", "0") or 0)
+        left = int(Param.get_param("mail_crm_sync.relink_left", "0") or 0)
+        if not after:
+            self.env.cr.execute(SQL("SELECT count(*) %s", self._unassigned_after(0)))
+            left = self.env.cr.fetchone()[0]
         self.env.cr.execute(
             SQL("SELECT m.id %s ORDER BY m.id LIMIT %s", self._unassigned_after(after), chunk_size)
         )
@@ -1446,9 +1457,12 @@ class MailSyncMessage(models.Model):
         self._link_messages(ids)
         remaining = 0
         if len(ids) == chunk_size:
-            self.env.cr.execute(SQL("SELECT count(*) %s", self._unassigned_after(ids[-1])))
-            remaining = self.env.cr.fetchone()[0]
+            remaining = left - len(ids)
+            if remaining <= 0:  # emails came in during the pass: count what is left now
+                self.env.cr.execute(SQL("SELECT count(*) %s", self._unassigned_after(ids[-1])))
+                remaining = self.env.cr.fetchone()[0]
         Param.set_param("mail_crm_sync.relink_after_id", ids[-1] if remaining else 0)
+        Param.set_param("mail_crm_sync.relink_left", remaining)
         self.env["ir.cron"]._notify_progress(done=len(ids), remaining=remaining)
 
     @api.model

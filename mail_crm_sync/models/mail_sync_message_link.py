@@ -12,6 +12,8 @@ from .notify import notification
 # emails a reply names were linked to).
 LINK_STAGES = ("contacts", "opportunities", "thread")
 AUDIT_COLUMNS = SQL("create_uid, write_uid, create_date, write_date")
+# From this many emails at once, their addresses are split out once for all stages.
+ADDRESS_TABLE_FROM = 10_000
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,19 @@ class MailSyncMessageLink(models.Model):
         off = self.env["ir.config_parameter"].sudo().get_param("mail_crm_sync.link_rules_off") or ""
         off = {name.strip() for name in off.split(",")}
         rules = [rule for rule in self._link_rules() if rule.name not in off]
+        addresses = None
+        if len(ids) >= ADDRESS_TABLE_FROM:
+            # The contacts and opportunities stages both read the emails' addresses: at this size,
+            # split them out of the emails once (the nightly relink's chunks).
+            self.env.cr.execute("DROP TABLE IF EXISTS mail_sync_link_address")
+            self.env.cr.execute(
+                SQL(
+                    "CREATE TEMPORARY TABLE mail_sync_link_address ON COMMIT DROP AS %s",
+                    self._link_addresses(ids),
+                )
+            )
+            self.env.cr.execute("ANALYZE mail_sync_link_address")
+            addresses = SQL("SELECT email_id, email FROM mail_sync_link_address")
         for stage in LINK_STAGES:
             stage_rules = sorted((rule for rule in rules if rule.stage == stage), key=lambda rule: rule.rank)
             if not stage_rules:
@@ -136,7 +151,11 @@ class MailSyncMessageLink(models.Model):
                 )
                 for rule in stage_rules
             )
-            self.env.cr.execute(getattr(self, f"_link_stage_{stage}")(ids, found), log_exceptions=False)
+            self.env.cr.execute(
+                getattr(self, f"_link_stage_{stage}")(ids, found, addresses), log_exceptions=False
+            )
+        if addresses:
+            self.env.cr.execute("DROP TABLE mail_sync_link_address")
         self.invalidate_model()
 
     def _link_audit(self):
@@ -162,7 +181,7 @@ class MailSyncMessageLink(models.Model):
         )
 
     @api.model
-    def _link_stage_contacts(self, message_ids, found):
+    def _link_stage_contacts(self, message_ids, found, addresses=None):
         """Rules of this stage select (email_id, partner_id, email) and may use:
         ``address(email_id, email)``: the emails' From, To and Cc addresses;
         ``person(email_id, partner_id, commercial_partner_id, email)``: the active contacts of
@@ -184,7 +203,7 @@ class MailSyncMessageLink(models.Model):
                  FROM found WHERE partner_id IS NOT NULL
              ORDER BY email_id, partner_id, rank, email
           ON CONFLICT DO NOTHING""",
-            address=self._link_addresses(message_ids),
+            address=addresses or self._link_addresses(message_ids),
             found=found,
             audit=self._link_audit(),
             audit_columns=AUDIT_COLUMNS,
@@ -202,7 +221,7 @@ class MailSyncMessageLink(models.Model):
         )
 
     @api.model
-    def _link_stage_opportunities(self, message_ids, found):
+    def _link_stage_opportunities(self, message_ids, found, addresses=None):
         """Rules of this stage select (email_id, lead_id, email) and may use ``address`` (as for
         contacts), ``lead_by_email(id, email_normalized)``: the leads of those addresses, and the
         links the contacts stage just made (mail_sync_message_link). Only active opportunities that
@@ -222,7 +241,7 @@ class MailSyncMessageLink(models.Model):
                 WHERE l.active AND NOT coalesce(s.is_won, false)
              ORDER BY f.email_id, f.lead_id, f.rank
           ON CONFLICT DO NOTHING""",
-            address=self._link_addresses(message_ids),
+            address=addresses or self._link_addresses(message_ids),
             found=found,
             audit=self._link_audit(),
             audit_columns=AUDIT_COLUMNS,
@@ -246,7 +265,7 @@ class MailSyncMessageLink(models.Model):
         )
 
     @api.model
-    def _link_stage_thread(self, message_ids, found):
+    def _link_stage_thread(self, message_ids, found, addresses=None):
         """Rules of this stage select (email_id, partner_id, lead_id) and may use
         ``named(email_id, ref)``: the Message-IDs each email names (In-Reply-To, References), and
         ``earlier(id, message_id)``: the stored emails among them, looked up through the unique

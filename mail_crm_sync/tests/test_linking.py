@@ -1,9 +1,11 @@
 import datetime
+from unittest.mock import patch
 
 import pytz
 from odoo import fields
 from odoo.tests import Form, tagged
 
+from ..models import mail_sync_message_link as link_model
 from .common import MailSyncCase, make_email
 
 
@@ -259,6 +261,91 @@ class TestLinking(MailSyncCase):
         self.env.ref("mail_crm_sync.ir_cron_mail_relink").method_direct_trigger()
         self.env.invalidate_all()
         self.assertEqual(message.partner_ids, frank)
+
+    def test_nightly_relink_reads_every_waiting_email_once_and_says_how_many_are_left(self):
+        account, box = self.create_account()
+        for number in range(5):
+            self.deliver(
+                box, make_email(sender=f"p{number}@later.example", message_id=f"<p{number}@x.example>")
+            )
+        self.sync(account)
+        Cron = type(self.env["ir.cron"])
+        reported = []
+
+        def relink():
+            with patch.object(Cron, "_notify_progress", notify):
+                self.Message._cron_relink(chunk_size=2)
+
+        def notify(cron, *, done, remaining, deactivate=False):
+            reported.append((done, remaining))
+
+        relink()
+        # Contacts created during the night's pass, and mail synced meanwhile.
+        self.env["res.partner"].create(
+            [{"name": f"P{number}", "email": f"p{number}@later.example"} for number in (0, 3, 5, 6)]
+        )
+        for number in (5, 6, 7):
+            self.deliver(
+                box, make_email(sender=f"p{number}@later.example", message_id=f"<p{number}@x.example>")
+            )
+        self.sync(account)
+        while reported[-1][1]:
+            relink()
+            self.assertLess(len(reported), 10, "the pass ends")
+        self.assertEqual(reported[0], (2, 3))
+        # p0 and p1, then what still waits: p2, p4 and p7 (p3's contact linked it, p5 and p6 came linked).
+        self.assertEqual(sum(done for done, _left in reported), 5, "every waiting email once")
+        self.assertEqual(reported[-1][1], 0)
+        self.env.invalidate_all()
+        self.assertEqual(
+            set(
+                self.messages(*(f"<p{n}@x.example>" for n in range(8)))
+                .filtered("partner_ids")
+                .mapped("message_id")
+            ),
+            {"<p0@x.example>", "<p3@x.example>", "<p5@x.example>", "<p6@x.example>"},
+        )
+        self.assertEqual(self.env["ir.config_parameter"].get_param("mail_crm_sync.relink_after_id"), "0")
+
+    def test_a_big_batch_is_linked_as_a_small_one(self):
+        """From ADDRESS_TABLE_FROM emails at once (the nightly relink's chunks), the addresses are
+        split out once for all stages: the same links, for the same reasons."""
+        Param = self.env["ir.config_parameter"].sudo()
+        Param.set_param("mail_crm_sync.link_rules_off", "address,company,lead_partner,lead_email,thread")
+        account, box = self.create_account()
+        self.deliver(box, make_email(sender="Alice <alice@client.example>", message_id="<b1@x.example>"))
+        self.deliver(box, make_email(sender="bob@prospect.example", message_id="<b2@x.example>"))
+        self.deliver(
+            box,
+            make_email(
+                sender="carol@other.example", message_id="<b3@x.example>", in_reply_to="<b1@x.example>"
+            ),
+        )
+        self.deliver(box, make_email(sender="nobody@void.example", message_id="<b4@x.example>"))
+        self.sync(account)
+        self.assertFalse(self.messages("<b1@x.example>").link_ids, "nothing linked at the sync")
+        Param.set_param("mail_crm_sync.link_rules_off", "")
+        with patch.object(link_model, "ADDRESS_TABLE_FROM", 2):
+            self.Message._cron_relink()
+        self.env.invalidate_all()
+        links = {
+            (link.email_id.message_id, (link.partner_id or link.lead_id).display_name, link.reason)
+            for link in self.messages(
+                "<b1@x.example>", "<b2@x.example>", "<b3@x.example>", "<b4@x.example>"
+            ).link_ids
+        }
+        self.assertEqual(
+            links,
+            {
+                ("<b1@x.example>", self.alice.display_name, "address"),
+                ("<b1@x.example>", self.company.display_name, "company"),
+                ("<b1@x.example>", self.open_lead.display_name, "lead_partner"),
+                ("<b2@x.example>", self.email_lead.display_name, "lead_email"),
+                ("<b3@x.example>", self.alice.display_name, "thread"),
+                ("<b3@x.example>", self.company.display_name, "thread"),
+                ("<b3@x.example>", self.open_lead.display_name, "thread"),
+            },
+        )
 
     def test_nightly_relink_runs_at_the_hour_set_in_settings_in_local_time(self):
         self.env.user.tz = "Europe/Brussels"
