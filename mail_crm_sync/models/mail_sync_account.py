@@ -26,13 +26,13 @@ from .notify import notification
 
 _logger = logging.getLogger(__name__)
 
-# What holds a secret, encrypted with the server's key when it has one (mail.sync.credentials).
 # One call of the scheduled sync starts no account after this many seconds and reports the accounts
 # left (Odoo 18's progress API): Odoo calls it again at once, up to ten times in a row, then at its
 # next pass. A cron worker whose pass lasts longer than limit_time_real_cron (by default
 # limit_time_real, 120 s) is killed, so one call must not poll thousands of accounts in a row.
 SYNC_CALL_SECONDS = 10
 
+# What holds a secret, encrypted with the server's key when it has one (mail.sync.credentials).
 SECRET_COLUMNS = (
     "password_stored",
     "smtp_password_stored",
