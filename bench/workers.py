@@ -539,7 +539,7 @@ class Bench:
                 print(f"    run stuck: {waiting} accounts not attempted, {due} scheduled actions due")
                 break
         seconds = time.perf_counter() - started
-        self.stop_jobs(cursor, cron_ids)  # idle accounts polled two minutes ago are due again
+        self.stop_jobs(cursor)  # idle accounts polled two minutes ago are due again
         time.sleep(0.5)  # Dovecot's log process writes asynchronously
         end = self.dovecot.log_file.stat().st_size
         self.wait_for_jobs(cursor, cron_ids)
@@ -548,13 +548,8 @@ class Bench:
             text = log.read(end - offset).decode(errors="replace")
         return Run(seconds, Counter(LOGIN_RE.findall(text)))
 
-    def stop_jobs(self, cursor, cron_ids: list[int]) -> None:
-        """Nothing due any more: no job, no account (a job under way finds every account polled)."""
-        cursor.execute(
-            "UPDATE ir_cron SET nextcall = (now() AT TIME ZONE 'UTC') + interval '1 day' WHERE id = ANY(%s)",
-            [cron_ids],
-        )
-        cursor.execute("DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)", [cron_ids])
+    def stop_jobs(self, cursor) -> None:
+        """No account due any more: a job under way finds every account polled, and ends."""
         cursor.execute(
             "UPDATE mail_sync_account SET last_attempt_date = now() AT TIME ZONE 'UTC', sync_pending = false"
         )
@@ -569,8 +564,14 @@ class Bench:
                 [cron_ids],
             )
             if cursor.fetchone()[0] == len(cron_ids):
-                return
+                break
             time.sleep(0.2)
+        # Now that none runs (deleting a trigger under a running job fails its reschedule).
+        cursor.execute(
+            "UPDATE ir_cron SET nextcall = (now() AT TIME ZONE 'UTC') + interval '1 day' WHERE id = ANY(%s)",
+            [cron_ids],
+        )
+        cursor.execute("DELETE FROM ir_cron_trigger WHERE cron_id = ANY(%s)", [cron_ids])
 
     # -- clean-up -----------------------------------------------------------------------------------
 

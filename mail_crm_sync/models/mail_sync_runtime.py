@@ -579,7 +579,8 @@ class MailSyncAccount(models.Model):
                 now=now,
                 uid=self.env.uid,
                 id=self.id,
-            )
+            ),
+            log_exceptions=False,  # a save of the account at that moment: commit_outcome writes again
         )
         touched = bool(self.env.cr.fetchone())
         self.invalidate_recordset(dates)
