@@ -12,8 +12,16 @@ from .notify import notification
 # emails a reply names were linked to).
 LINK_STAGES = ("contacts", "opportunities", "thread")
 AUDIT_COLUMNS = SQL("create_uid, write_uid, create_date, write_date")
-# From this many emails at once, their addresses are split out once for all stages.
+# From this many emails at once, the columns the stages read are copied out once for all stages,
+# and their addresses split out once.
 ADDRESS_TABLE_FROM = 10_000
+
+
+def among(column, ids):
+    """``column`` is one of these ids (a list). Their bounds come first, so that PostgreSQL reads one
+    range of an index instead of guessing how many of a big list match (a chunk of the nightly
+    relink is 50,000 ids)."""
+    return SQL("(%s BETWEEN %s AND %s AND %s = ANY(%s))", column, min(ids), max(ids), column, ids)
 
 
 @dataclass(frozen=True)
@@ -124,15 +132,27 @@ class MailSyncMessageLink(models.Model):
         off = self.env["ir.config_parameter"].sudo().get_param("mail_crm_sync.link_rules_off") or ""
         off = {name.strip() for name in off.split(",")}
         rules = [rule for rule in self._link_rules() if rule.name not in off]
-        addresses = None
+        emails = addresses = None
         if len(ids) >= ADDRESS_TABLE_FROM:
-            # The contacts and opportunities stages both read the emails' addresses: at this size,
-            # split them out of the emails once (the nightly relink's chunks).
-            self.env.cr.execute("DROP TABLE IF EXISTS mail_sync_link_address")
+            # The nightly relink's chunks. Every stage reads the emails, and two their addresses: at
+            # this size, the emails' columns are read once (and their list of ids planned once),
+            # their addresses split out once. Compiling the plans' expressions (JIT) would cost more
+            # than it saves on these statements.
+            self.env.cr.execute(
+                "SET LOCAL jit = off; DROP TABLE IF EXISTS mail_sync_link_email, mail_sync_link_address"
+            )
+            self.env.cr.execute(
+                SQL(
+                    "CREATE TEMPORARY TABLE mail_sync_link_email ON COMMIT DROP AS "
+                    "SELECT id, address_emails, in_reply_to, message_references FROM %s",
+                    self._link_source(ids),
+                )
+            )
+            emails = SQL("mail_sync_link_email AS m")
             self.env.cr.execute(
                 SQL(
                     "CREATE TEMPORARY TABLE mail_sync_link_address ON COMMIT DROP AS %s",
-                    self._link_addresses(ids),
+                    self._link_addresses(ids, emails),
                 )
             )
             self.env.cr.execute("ANALYZE mail_sync_link_address")
@@ -152,24 +172,31 @@ class MailSyncMessageLink(models.Model):
                 for rule in stage_rules
             )
             self.env.cr.execute(
-                getattr(self, f"_link_stage_{stage}")(ids, found, addresses), log_exceptions=False
+                getattr(self, f"_link_stage_{stage}")(ids, found, addresses=addresses, emails=emails),
+                log_exceptions=False,
             )
         if addresses:
-            self.env.cr.execute("DROP TABLE mail_sync_link_address")
+            self.env.cr.execute("DROP TABLE mail_sync_link_email, mail_sync_link_address")
         self.invalidate_model()
 
     def _link_audit(self):
         return SQL("%(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC'", uid=self.env.uid)
 
     @api.model
-    def _link_addresses(self, message_ids):
-        """(email_id, email) for every From, To and Cc address of these emails, but the addresses of
-        this company's people: a mailbox's own address, or a user's, found on a contact or a lead
-        someone created would link all that mailbox's mail to it (and show it to them)."""
+    def _link_source(self, message_ids):
+        """These emails, as a FROM item ``m`` of mail_sync_message's rows."""
+        return SQL("(SELECT * FROM mail_sync_message WHERE %s) AS m", among(SQL("id"), message_ids))
+
+    @api.model
+    def _link_addresses(self, message_ids, emails=None):
+        """(email_id, email) for every From, To and Cc address of these emails (read from ``emails``,
+        a FROM item ``m``, when given), but the addresses of this company's people: a mailbox's own
+        address, or a user's, found on a contact or a lead someone created would link all that
+        mailbox's mail to it (and show it to them)."""
         return SQL(
             """SELECT m.id AS email_id, e.email
-                 FROM mail_sync_message m, unnest(string_to_array(m.address_emails, E'\\n')) AS e(email)
-                WHERE m.id = ANY(%s) AND e.email <> ''
+                 FROM %s, unnest(string_to_array(m.address_emails, E'\\n')) AS e(email)
+                WHERE e.email <> ''
                   AND e.email NOT IN (
                         SELECT lower(email) FROM mail_sync_account WHERE email IS NOT NULL
                          UNION ALL
@@ -177,11 +204,11 @@ class MailSyncMessageLink(models.Model):
                          UNION ALL
                         SELECT p.email_normalized FROM res_users u JOIN res_partner p ON p.id = u.partner_id
                          WHERE NOT u.share AND p.email_normalized IS NOT NULL)""",
-            message_ids,
+            emails or self._link_source(message_ids),
         )
 
     @api.model
-    def _link_stage_contacts(self, message_ids, found, addresses=None):
+    def _link_stage_contacts(self, message_ids, found, addresses=None, emails=None):
         """Rules of this stage select (email_id, partner_id, email) and may use:
         ``address(email_id, email)``: the emails' From, To and Cc addresses;
         ``person(email_id, partner_id, commercial_partner_id, email)``: the active contacts of
@@ -203,7 +230,7 @@ class MailSyncMessageLink(models.Model):
                  FROM found WHERE partner_id IS NOT NULL
              ORDER BY email_id, partner_id, rank, email
           ON CONFLICT DO NOTHING""",
-            address=addresses or self._link_addresses(message_ids),
+            address=addresses or self._link_addresses(message_ids, emails),
             found=found,
             audit=self._link_audit(),
             audit_columns=AUDIT_COLUMNS,
@@ -221,7 +248,7 @@ class MailSyncMessageLink(models.Model):
         )
 
     @api.model
-    def _link_stage_opportunities(self, message_ids, found, addresses=None):
+    def _link_stage_opportunities(self, message_ids, found, addresses=None, emails=None):
         """Rules of this stage select (email_id, lead_id, email) and may use ``address`` (as for
         contacts), ``lead_by_email(id, email_normalized)``: the leads of those addresses, and the
         links the contacts stage just made (mail_sync_message_link). Only active opportunities that
@@ -231,17 +258,19 @@ class MailSyncMessageLink(models.Model):
                     SELECT id, email_normalized FROM crm_lead
                      WHERE (email_normalized COLLATE "C") = ANY(ARRAY(SELECT DISTINCT email FROM address))
                ), found AS (%(found)s)
+               , open_lead AS MATERIALIZED (
+                    SELECT l.id FROM crm_lead l LEFT JOIN crm_stage s ON s.id = l.stage_id
+                     WHERE l.id = ANY(ARRAY(SELECT DISTINCT lead_id FROM found))
+                       AND l.active AND NOT coalesce(s.is_won, false)
+               )
                INSERT INTO mail_sync_message_link
                       (email_id, lead_id, reason, email, active, %(audit_columns)s)
                SELECT DISTINCT ON (f.email_id, f.lead_id) f.email_id, f.lead_id, f.reason, f.email, true,
                       %(audit)s
-                 FROM found f
-                 JOIN crm_lead l ON l.id = f.lead_id
-            LEFT JOIN crm_stage s ON s.id = l.stage_id
-                WHERE l.active AND NOT coalesce(s.is_won, false)
+                 FROM found f JOIN open_lead l ON l.id = f.lead_id
              ORDER BY f.email_id, f.lead_id, f.rank
           ON CONFLICT DO NOTHING""",
-            address=addresses or self._link_addresses(message_ids),
+            address=addresses or self._link_addresses(message_ids, emails),
             found=found,
             audit=self._link_audit(),
             audit_columns=AUDIT_COLUMNS,
@@ -251,10 +280,13 @@ class MailSyncMessageLink(models.Model):
     def _link_rule_lead_partner(self, message_ids):
         # The address on the email that found the contact.
         return SQL(
-            """SELECT k.email_id, l.id AS lead_id, k.email
-                 FROM mail_sync_message_link k JOIN crm_lead l ON l.partner_id = k.partner_id
-                WHERE k.email_id = ANY(%s) AND k.active AND k.partner_id IS NOT NULL""",
-            message_ids,
+            """WITH linked AS MATERIALIZED (
+                    SELECT email_id, partner_id, email FROM mail_sync_message_link
+                     WHERE %s AND active AND partner_id IS NOT NULL)
+               SELECT k.email_id, l.id AS lead_id, k.email
+                 FROM linked k JOIN crm_lead l ON l.partner_id = k.partner_id
+                WHERE l.partner_id = ANY(ARRAY(SELECT DISTINCT partner_id FROM linked))""",
+            among(SQL("email_id"), message_ids),
         )
 
     @api.model
@@ -265,7 +297,7 @@ class MailSyncMessageLink(models.Model):
         )
 
     @api.model
-    def _link_stage_thread(self, message_ids, found, addresses=None):
+    def _link_stage_thread(self, message_ids, found, addresses=None, emails=None):
         """Rules of this stage select (email_id, partner_id, lead_id) and may use
         ``named(email_id, ref)``: the Message-IDs each email names (In-Reply-To, References), and
         ``earlier(id, message_id)``: the stored emails among them, looked up through the unique
@@ -274,10 +306,10 @@ class MailSyncMessageLink(models.Model):
         return SQL(
             """WITH named AS (
                     SELECT m.id AS email_id, r.ref
-                      FROM mail_sync_message m,
+                      FROM %(emails)s,
                            unnest(string_to_array(coalesce(m.message_references, ''), ' ') || m.in_reply_to)
                            AS r(ref)
-                     WHERE m.id = ANY(%(ids)s) AND r.ref <> ''
+                     WHERE r.ref <> ''
                ), earlier AS MATERIALIZED (
                     SELECT id, message_id FROM mail_sync_message
                      WHERE message_id = ANY(ARRAY(SELECT DISTINCT ref FROM named))
@@ -291,7 +323,7 @@ class MailSyncMessageLink(models.Model):
                 WHERE f.lead_id IS NULL OR l.active
              ORDER BY f.email_id, f.partner_id, f.lead_id, f.rank
           ON CONFLICT DO NOTHING""",
-            ids=message_ids,
+            emails=emails or self._link_source(message_ids),
             found=found,
             audit=self._link_audit(),
             audit_columns=AUDIT_COLUMNS,
