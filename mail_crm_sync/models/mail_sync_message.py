@@ -130,6 +130,17 @@ def _people(stored, leave_out=()):
     return people
 
 
+class SearchEachEmail(SQL):
+    """The Full Text search's ``id IN (...)`` for a search that reads few emails (a record's, in its
+    chatter): ``MailSyncMessage._condition_to_sql`` turns it into a condition on each email
+    (``each(alias)``). Kept as the ``IN`` list, PostgreSQL builds the list of every matching email
+    of the database before it keeps the record's: at 5,000,000 emails, 5-9 s for a common name,
+    against 3 ms asked of each email. Wherever it is not turned, it is that list, and finds the same.
+    """
+
+    __slots__ = ("each",)
+
+
 class MailSyncMessage(models.Model):
     _name = "mail.sync.message"
     _inherit = ["mail.sync.visibility.mixin"]
@@ -643,28 +654,51 @@ class MailSyncMessage(models.Model):
         )
         # Emails the search-index job has not reached yet (SEARCH_PENDING lists them): found by
         # their subject and addresses from the moment they are stored, by their words once indexed.
-        found = [
-            SQL("SELECT email_id FROM %s WHERE document @@ %s", SQL.identifier(SEARCH_TABLE), query),
-            SQL(
-                "SELECT t.id FROM %s p JOIN mail_sync_message t ON t.id = p.email_id WHERE %s @@ %s",
-                SQL.identifier(SEARCH_PENDING),
-                PENDING_DOCUMENT,
-                query,
-            ),
-        ]
+        documents = SQL("SELECT email_id FROM %s WHERE document @@ %s", SQL.identifier(SEARCH_TABLE), query)
+        waiting = SQL(
+            "SELECT t.id FROM %s p JOIN mail_sync_message t ON t.id = p.email_id WHERE %s @@ %s",
+            SQL.identifier(SEARCH_PENDING),
+            PENDING_DOCUMENT,
+            query,
+        )
+        address = None
         term = value.strip()
         if len(term) >= 3 and not any(char.isspace() for char in term):
-            # The trigram index of the addresses answers the ILIKE.
             pattern = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             unaccent = self.env.registry.unaccent  # as the index is made (registry, index="trigram")
-            found.append(
-                SQL(
-                    "SELECT id FROM mail_sync_message WHERE %s ILIKE %s",
-                    unaccent(SQL("address_emails")),
-                    unaccent(SQL("%s", f"%{pattern}%")),
+            address = (unaccent(SQL("address_emails")), unaccent(SQL("%s", f"%{pattern}%")))
+        # Across all emails, the indexes answer each part (the trigram index the ILIKE).
+        found = [documents, waiting]
+        if address:
+            found.append(SQL("SELECT id FROM mail_sync_message WHERE %s ILIKE %s", *address))
+        matching = SQL("(%s)", SQL(" UNION ALL ").join(found))
+        if not self.env.context.get("mail_sync_search_each_email"):
+            return [("id", "in", matching)]
+        matching = SearchEachEmail(matching)
+
+        def each(alias):
+            email_id = SQL.identifier(alias, "id")
+            conditions = [
+                SQL("EXISTS (%s AND email_id = %s)", documents, email_id),
+                SQL("EXISTS (%s AND t.id = %s)", waiting, email_id),
+            ]
+            if address:
+                conditions.append(
+                    SQL(
+                        "%s ILIKE %s",
+                        self.env.registry.unaccent(SQL.identifier(alias, "address_emails")),
+                        address[1],
+                    )
                 )
-            )
-        return [("id", "in", SQL("(%s)", SQL(" UNION ALL ").join(found)))]
+            return SQL("(%s)", SQL(" OR ").join(conditions))
+
+        matching.each = each
+        return [("id", "in", matching)]
+
+    def _condition_to_sql(self, alias, fname, operator, value, query):
+        if fname == "id" and operator == "in" and isinstance(value, SearchEachEmail):
+            return value.each(alias)
+        return super()._condition_to_sql(alias, fname, operator, value, query)
 
     @api.model
     def get_empty_list_help(self, help_message):

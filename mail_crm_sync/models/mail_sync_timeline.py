@@ -106,6 +106,8 @@ class MailSyncMessage(models.Model):
         if domain is None or not term or not self._timeline_readable(model, res_id):
             return {"emails": [], "count": 0}
         domain = [*domain, ("search_text", "ilike", term)]
+        # A record's emails are few beside the database's: the search's words are asked of each.
+        self = self.with_context(mail_sync_search_each_email=True)  # noqa: PLW0642
         found = self.search(domain, limit=SEARCH_LIMIT)
         return {
             "emails": found.sudo()._timeline_values(),  # found under the user's rules

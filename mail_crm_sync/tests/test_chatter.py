@@ -251,6 +251,42 @@ class TestChatter(MailSyncHttpCase):
         self.assertEqual(found["count"], 2)
         self.assertEqual(sorted(email["id"] for email in found["emails"]), sorted(self.ids(REQUEST, ANSWER)))
 
+    def test_the_chatter_search_reads_words_waiting_emails_and_parts_of_addresses(self):
+        """The chatter asks the search of each of the record's emails (mail_sync_search_each_email):
+        it finds what the Emails search finds, an email still waiting for the search-index job by its
+        subject and addresses, and then by its words."""
+        old = self.emails.filtered(lambda email: email.message_id == OLD)
+        # The older email waits for its search document again, as it did after its sync.
+        self.env.cr.execute("DELETE FROM mail_sync_message_search WHERE email_id = %s", [old.id])
+        self.env.cr.execute("INSERT INTO mail_sync_message_search_pending (email_id) VALUES (%s)", [old.id])
+        self.authenticate(self.salesman.login, self.salesman.login)
+
+        def found(record, term):
+            result = self.make_jsonrpc_request(
+                "/mail_crm_sync/chatter/search",
+                {"thread_model": record._name, "thread_id": record.id, "search_term": term},
+            )
+            self.assertEqual(result["count"], len(result["emails"]))
+            return {email["id"] for email in result["emails"]}
+
+        Emails = self.env["mail.sync.message"].with_user(self.salesman)
+        for record, term, expected in (
+            (self.dora, "acme-too", {REQUEST, ANSWER, OLD}),  # a part of an address
+            (self.company, "catalog", {OLD}),  # the subject of a waiting email
+            (self.lead, "quote", {REQUEST, ANSWER}),  # words
+            (self.dora, "send", set()),  # a word of the waiting email's text: not yet
+            (self.dora, "nothing-like-this", set()),
+        ):
+            with self.subTest(record=record.display_name, term=term):
+                self.assertEqual(found(record, term), set(self.ids(*expected)))
+                if record == self.dora:  # the same as the Emails list's search
+                    listed = Emails.search(
+                        [("partner_ids", "in", record.ids), ("search_text", "ilike", term)]
+                    )
+                    self.assertEqual(set(listed.ids), set(self.ids(*expected)))
+        self.env["mail.sync.message"]._cron_index_search()
+        self.assertEqual(found(self.dora, "send"), set(self.ids(OLD)))
+
     def test_salesman_reads_a_contacts_mail_in_its_chatter(self):
         # Arrived on the server, not yet downloaded: the contact's Download New Messages brings it.
         self.account._sync_accounts()  # what other tests of the class left on the server
