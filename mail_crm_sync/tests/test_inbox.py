@@ -76,6 +76,57 @@ class TestInbox(MailSyncCase):
             {"search_default_filter_mine", "search_default_filter_unassigned"},
         )
 
+    def test_the_emails_menu_finds_and_counts_only_what_the_user_may_read(self):
+        """The menu's filters keep to the user's own accounts, whose mail he reads: there the
+        rule is not asked of each email, and nothing else comes in (not under an OR, not through a
+        context a client sends, not for a user who does not read his own mailbox's mail)."""
+        mine, box = self.create_account()
+        theirs, their_box = self.create_account(user=self.other_salesman, visibility="owner")
+        self.deliver(box, make_email(message_id="<mine@x>", to=box.email))
+        self.deliver(box, make_email(message_id="<mine-too@x>", to=box.email))
+        both = make_email(message_id="<both@x>", to=f"{box.email}, {their_box.email}")
+        self.deliver(box, both)
+        self.deliver(their_box, both)
+        self.deliver(their_box, make_email(message_id="<private@x>", to=their_box.email))
+        self.sync(mine | theirs)
+
+        Emails = self.Message.with_user(self.salesman)
+        for name in ("in_my_emails", "in_my_primary_account"):
+            mine.is_primary = name == "in_my_primary_account"
+            menu = Emails.web_search_read(
+                [(name, "=", True)], {"message_id": {}}, limit=1, count_limit=10_001
+            )
+            self.assertEqual(menu["length"], 3, name)  # a page of 1 row: counted
+            self.assertEqual(
+                sorted(Emails.search([(name, "=", True)]).mapped("message_id")),
+                ["<both@x>", "<mine-too@x>", "<mine@x>"],
+                name,
+            )
+            either = ["|", (name, "=", True), ("subject", "!=", False)]
+            self.assertNotIn("<private@x>", Emails.search(either).mapped("message_id"), name)
+            self.assertEqual(Emails.search_count(either), 3, name)
+        for value in (True, "1", 1):
+            self.assertNotIn(
+                "<private@x>",
+                Emails.with_context(mail_sync_rule_implied=value).search([]).mapped("message_id"),
+            )
+        self.assertEqual(
+            sorted(
+                self.Message.with_user(self.other_salesman)
+                .search([("in_my_emails", "=", True)])
+                .mapped("message_id")
+            ),
+            ["<both@x>", "<private@x>"],
+        )
+
+        # A Shared Inboxes user does not read the mail of a personal mailbox of his: the rule stays.
+        reader = new_test_user(
+            self.env, login="shared_reader", groups="base.group_user,mail_crm_sync.group_mail_sync_shared"
+        )
+        theirs.sudo().user_id = reader
+        self.assertFalse(self.Message.with_user(reader).search([("in_my_emails", "=", True)]))
+        self.assertFalse(self.Message.with_user(reader).search_count([("in_my_emails", "=", True)]))
+
     def test_download_new_messages_reports_the_count(self):
         account, box = self.create_account()
         self.sync(account)
