@@ -3,7 +3,7 @@ chatter costs without it, on a realistic CRM.
 
     ~/odoo18/venv/bin/python bench/chatter.py [--messages 50000] [--contacts 20000] [--leads 4000] \\
         [--notes 30] [--runs 7] [--seed 1] [--own-total 500000 --db-total 5000000] [--keep-db] \\
-        [--interleave] [--name DATABASE]
+        [--interleave] [--name DATABASE] [--menu-as LOGIN]
     ~/odoo18/venv/bin/python bench/chatter.py --reuse DATABASE [--runs 7]   # measure a kept one again
 
 Set-up, from nothing (the relink bench's, bench/relink.py): a copy of the host's ``crm18`` with
@@ -38,7 +38,9 @@ Measured as that salesman, each ``--runs`` times with the ORM's cache emptied be
   the same word (``_timeline_search``);
 - the Emails menu as the web client opens it (its default filter, Shown in My Emails, as the
   installed search view writes it): the list's first 80 rows with their columns and its count up
-  to 10,001 (``web_search_read``).
+  to 10,001 (``web_search_read``); then its three steps apart: the page's search (with its
+  stored columns), reading its columns, the count; with ``--menu-as LOGIN`` (repeated), the
+  Emails menu also as these users (``bench_colleague_9``: a mailbox of colleagues' only).
 Figures only: nothing here asserts a speed. Odoo's log goes to /tmp/mcs_chatter_<time>.log.
 """
 
@@ -121,6 +123,9 @@ def main() -> int:
     parser.add_argument(
         "--interleave", action="store_true", help="copies spread among the mailboxes, not in blocks"
     )
+    parser.add_argument(
+        "--menu-as", action="append", default=[], metavar="LOGIN", help="the Emails menu also as this user"
+    )
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--reuse", metavar="DATABASE", help="measure a database kept by --keep-db")
     parser.add_argument("--name", help="the database's name (kept with --keep-db)")
@@ -131,7 +136,7 @@ def main() -> int:
     say(f"Odoo's log: {log_path}")
     if args.reuse:
         registry = Registry(args.reuse)
-        measure(registry, *_kept_set_up(registry), args.runs)
+        measure(registry, *_kept_set_up(registry), args.runs, tuple(args.menu_as))
         return 0
     base, name = f"{stem}_base", stem
     created = [base]
@@ -145,7 +150,7 @@ def main() -> int:
         salesman_id, targets = set_up_mail(registry, crm, args)
         if args.own_total or args.db_total:
             multiply_mail(registry, salesman_id, args)
-        measure(registry, salesman_id, targets, args.runs)
+        measure(registry, salesman_id, targets, args.runs, tuple(args.menu_as))
     finally:
         for database in created if not args.keep_db else ():
             drop_database(database)
@@ -469,9 +474,16 @@ def _kept_set_up(registry: Registry) -> tuple[int, dict[str, tuple[str, int]]]:
     return salesman_id, targets
 
 
-def measure(registry: Registry, salesman_id: int, targets: dict[str, tuple[str, int]], runs: int) -> None:
+def measure(
+    registry: Registry,
+    salesman_id: int,
+    targets: dict[str, tuple[str, int]],
+    runs: int,
+    menu_logins: tuple[str, ...] = (),
+) -> None:
     from odoo.addons.mail.tools.discuss import Store  # noqa: PLC0415 - once the registry is loaded
 
+    say(f"addon measured: {Path(sys.modules['odoo.addons.mail_crm_sync'].__file__).parent}")
     say(f"\nmedian of {runs} runs, ms, as the salesman (ORM cache emptied before each):")
     say(
         f"{'record':<12} {'Odoo page':>10} {'ours page':>10} {'ours last':>10} "
@@ -522,15 +534,48 @@ def measure(registry: Registry, salesman_id: int, targets: dict[str, tuple[str, 
                 f"{kind:<12} {medians['odoo']:>10.1f} {medians['page']:>10.1f} {medians['last']:>10.1f} "
                 f"{medians['odoo_search']:>12.1f} {medians['search']:>12.1f}  {shown}"
             )
-        found = {}
+        measure_menu(env, runs, "the salesman")
+    for login in menu_logins:
+        with environment(registry) as admin_env:
+            user = admin_env["res.users"].search([("login", "=", login)])
+            admin_env.cr.execute(
+                "SELECT count(*) FROM mail_sync_account_message_rel r JOIN mail_sync_account a "
+                "ON a.id = r.account_id WHERE a.user_id = %s",
+                [user.id],
+            )
+            measure_menu(admin_env(user=user.id), runs, f"{login} ({admin_env.cr.fetchone()[0]} emails)")
 
-        def emails_list():
-            found.update(Email.web_search_read(list_domain(env), LIST_FIELDS, limit=80, count_limit=10_001))
 
-        say(
-            f"Emails menu (Shown in My Emails, first 80 rows and the count): "
-            f"{_median_ms(env, emails_list, runs):.1f} ms, {len(found['records'])} rows of {found['length']}"
-        )
+def measure_menu(env, runs: int, who: str) -> None:
+    """The Emails menu as ``env``'s user opens it, whole, then its three steps apart."""
+    Email = env["mail.sync.message"]
+    found = {}
+
+    def emails_list():
+        found.update(Email.web_search_read(list_domain(env), LIST_FIELDS, limit=80, count_limit=10_001))
+
+    say(
+        f"Emails menu as {who} (Shown in My Emails, first 80 rows and the count): "
+        f"{_median_ms(env, emails_list, runs):.1f} ms, {len(found['records'])} rows of {found['length']}"
+    )
+    parts = {"page": [], "columns": [], "count": []}
+    for _ in range(runs):  # the same three steps as web_search_read, each timed
+        env.invalidate_all()
+        domain = list_domain(env)
+        started = time.perf_counter()
+        page = Email.search_fetch(domain, LIST_FIELDS, limit=80)
+        found_at = time.perf_counter()
+        page.web_read(LIST_FIELDS)
+        read_at = time.perf_counter()
+        Email.search_count(domain, limit=10_001)
+        counted_at = time.perf_counter()
+        parts["page"].append((found_at - started) * 1000)
+        parts["columns"].append((read_at - found_at) * 1000)
+        parts["count"].append((counted_at - read_at) * 1000)
+    say(
+        "  of which: "
+        + ", ".join(f"{part} {statistics.median(times):.1f} ms" for part, times in parts.items())
+    )
 
 
 def _common_word(env) -> str:
