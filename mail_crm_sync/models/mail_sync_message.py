@@ -384,7 +384,9 @@ class MailSyncMessage(models.Model):
 
     @api.depends("direction", "email_from", "email_to", "email_cc")
     def _compute_correspondent(self):
-        own = {email.lower() for email in self.sudo().account_ids.mapped("email") if email}
+        # the addresses of the accounts that hold the sent emails, left out of whom they went to
+        sent = self.filtered(lambda message: message.direction == Direction.OUTGOING.value)
+        own = {email.lower() for email in sent.sudo().account_ids.mapped("email") if email}
         for message in self:
             if message.direction == Direction.OUTGOING.value:
                 people = _people(message.email_to, own) + _people(message.email_cc, own)
@@ -404,15 +406,33 @@ class MailSyncMessage(models.Model):
         # Show only what the user may open: a lead of another salesman stays hidden. Asked once
         # for all these emails' contacts and opportunities (a page of the list), not per email;
         # and the emails that show the same (none, for the unassigned ones) are set together.
-        partners = self.link_ids.partner_id._filtered_access("read")
-        leads = self.link_ids.lead_id._filtered_access("read")
+        # The links are those of the emails the user may read, as the links' rule says; that rule
+        # would ask again, of each link, what reading these emails has just asked (and cached).
+        emails = self._origin.sudo()
+        links = (
+            self.env["mail.sync.message.link"]
+            .sudo()
+            .search_fetch(
+                [("email_id", "in", emails.filtered("user_can_see").ids)],
+                ["email_id", "partner_id", "lead_id"],
+            )
+        )
+        partners = set(links.partner_id.with_env(self.env)._filtered_access("read").ids)
+        leads = set(links.lead_id.with_env(self.env)._filtered_access("read").ids)
+        shown = defaultdict(lambda: ({}, {}))  # email id: (contact ids, opportunity ids), in the links' order
+        for link in links:
+            if link.partner_id.id in partners:
+                shown[link.email_id.id][0][link.partner_id.id] = True
+            if link.lead_id.id in leads:
+                shown[link.email_id.id][1][link.lead_id.id] = True
         alike = defaultdict(list)
         for message in self:
-            alike[message.link_ids.partner_id & partners, message.link_ids.lead_id & leads].append(message.id)
-        for (shown_partners, shown_leads), ids in alike.items():
+            contacts, opportunities = shown.get(message._origin.id, ({}, {}))
+            alike[tuple(contacts), tuple(opportunities)].append(message.id)
+        for (contact_ids, opportunity_ids), ids in alike.items():
             messages = self.browse(ids)
-            messages.partner_ids = shown_partners
-            messages.lead_ids = shown_leads
+            messages.partner_ids = self.env["res.partner"].browse(contact_ids)
+            messages.lead_ids = self.env["crm.lead"].browse(opportunity_ids)
 
     def _search_partner_ids(self, operator, value):
         return [("link_ids", "any", [("partner_id", operator, value)])]
