@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from lxml import etree
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -126,6 +126,51 @@ class TestInbox(MailSyncCase):
         theirs.sudo().user_id = reader
         self.assertFalse(self.Message.with_user(reader).search([("in_my_emails", "=", True)]))
         self.assertFalse(self.Message.with_user(reader).search_count([("in_my_emails", "=", True)]))
+
+    def test_the_list_shows_the_contacts_and_opportunities_the_user_may_open(self):
+        """The Contacts and Opportunities columns, as the list reads them: what the user may open,
+        nothing of an email he may not read, and no link undone."""
+        Lead = self.env["crm.lead"]
+        own = Lead.create({"name": "Ours", "email_from": "known@client.example", "user_id": self.salesman.id})
+        Lead.create(
+            {"name": "Theirs", "email_from": "known@client.example", "user_id": self.other_salesman.id}
+        )
+        account, box = self.create_account()
+        theirs, their_box = self.create_account(user=self.other_salesman, visibility="owner")
+        self.deliver(box, make_email(sender="known@client.example", message_id="<to-me@x>", to=box.email))
+        self.deliver(box, make_email(sender="nobody@else.example", message_id="<stranger@x>", to=box.email))
+        self.deliver(
+            their_box, make_email(sender="known@client.example", message_id="<to-them@x>", to=their_box.email)
+        )
+        self.sync(account | theirs)
+        mine, stranger, private = (self.messages(key) for key in ("<to-me@x>", "<stranger@x>", "<to-them@x>"))
+        self.assertEqual(set(mine.link_ids.lead_id.mapped("name")), {"Ours", "Theirs"}, "both linked")
+        self.assertTrue(private.link_ids)
+
+        Emails = self.Message.with_user(self.salesman)
+        columns = {
+            "partner_ids": {"fields": {"display_name": {}}},
+            "lead_ids": {"fields": {"display_name": {}}},
+        }
+        rows = {row["id"]: row for row in (mine | stranger).with_user(self.salesman).web_read(columns)}
+        self.assertEqual([tag["display_name"] for tag in rows[mine.id]["partner_ids"]], ["Known Customer"])
+        self.assertEqual([tag["display_name"] for tag in rows[mine.id]["lead_ids"]], ["Ours"])
+        self.assertEqual((rows[stranger.id]["partner_ids"], rows[stranger.id]["lead_ids"]), ([], []))
+        # An email he may not read tells none of its links, even asked past the read's access check
+        # (refused, or nothing).
+        self.env.invalidate_all()  # the links read above as administrator are not his
+        unread = Emails.browse(private.id)
+        try:
+            told = unread.partner_ids | unread.lead_ids.partner_id
+        except AccessError:
+            told = self.env["res.partner"]
+        self.assertFalse(told)
+
+        mine.link_ids.filtered(lambda link: link.lead_id == own).active = False
+        self.env.invalidate_all()
+        (row,) = mine.with_user(self.salesman).web_read(columns)
+        self.assertEqual(row["lead_ids"], [])
+        self.assertEqual([tag["display_name"] for tag in row["partner_ids"]], ["Known Customer"])
 
     def test_download_new_messages_reports_the_count(self):
         account, box = self.create_account()
