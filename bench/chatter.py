@@ -3,7 +3,7 @@ chatter costs without it, on a realistic CRM.
 
     ~/odoo18/venv/bin/python bench/chatter.py [--messages 50000] [--contacts 20000] [--leads 4000] \\
         [--notes 30] [--runs 7] [--seed 1] [--own-total 500000 --db-total 5000000] [--keep-db] \\
-        [--interleave] [--name DATABASE] [--menu-as LOGIN]
+        [--interleave] [--name DATABASE] [--menu-as LOGIN] [--menu-only]
     ~/odoo18/venv/bin/python bench/chatter.py --reuse DATABASE [--runs 7]   # measure a kept one again
 
 Set-up, from nothing (the relink bench's, bench/relink.py): a copy of the host's ``crm18`` with
@@ -40,7 +40,8 @@ Measured as that salesman, each ``--runs`` times with the ORM's cache emptied be
   installed search view writes it): the list's first 80 rows with their columns and its count up
   to 10,001 (``web_search_read``); then its three steps apart: the page's search (with its
   stored columns), reading its columns, the count; with ``--menu-as LOGIN`` (repeated), the
-  Emails menu also as these users (``bench_colleague_9``: a mailbox of colleagues' only).
+  Emails menu also as these users (``bench_colleague_9``: a mailbox of colleagues' only);
+  ``--menu-only`` measures the Emails menu alone.
 Figures only: nothing here asserts a speed. Odoo's log goes to /tmp/mcs_chatter_<time>.log.
 """
 
@@ -126,6 +127,7 @@ def main() -> int:
     parser.add_argument(
         "--menu-as", action="append", default=[], metavar="LOGIN", help="the Emails menu also as this user"
     )
+    parser.add_argument("--menu-only", action="store_true", help="the Emails menu only, not the chatter")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--reuse", metavar="DATABASE", help="measure a database kept by --keep-db")
     parser.add_argument("--name", help="the database's name (kept with --keep-db)")
@@ -136,7 +138,7 @@ def main() -> int:
     say(f"Odoo's log: {log_path}")
     if args.reuse:
         registry = Registry(args.reuse)
-        measure(registry, *_kept_set_up(registry), args.runs, tuple(args.menu_as))
+        measure(registry, *_kept_set_up(registry), args.runs, tuple(args.menu_as), args.menu_only)
         return 0
     base, name = f"{stem}_base", stem
     created = [base]
@@ -150,7 +152,7 @@ def main() -> int:
         salesman_id, targets = set_up_mail(registry, crm, args)
         if args.own_total or args.db_total:
             multiply_mail(registry, salesman_id, args)
-        measure(registry, salesman_id, targets, args.runs, tuple(args.menu_as))
+        measure(registry, salesman_id, targets, args.runs, tuple(args.menu_as), args.menu_only)
     finally:
         for database in created if not args.keep_db else ():
             drop_database(database)
@@ -474,12 +476,13 @@ def _kept_set_up(registry: Registry) -> tuple[int, dict[str, tuple[str, int]]]:
     return salesman_id, targets
 
 
-def measure(
+def measure(  # noqa: PLR0913 - what to measure, each with its default
     registry: Registry,
     salesman_id: int,
     targets: dict[str, tuple[str, int]],
     runs: int,
     menu_logins: tuple[str, ...] = (),
+    menu_only: bool = False,
 ) -> None:
     from odoo.addons.mail.tools.discuss import Store  # noqa: PLC0415 - once the registry is loaded
 
@@ -493,7 +496,7 @@ def measure(
         env = admin_env(user=salesman_id)
         Message, Email = env["mail.message"], env["mail.sync.message"]
         word = _common_word(env)
-        for kind, (model, record_id) in targets.items():
+        for kind, (model, record_id) in () if menu_only else targets.items():
             domain = [
                 ("res_id", "=", record_id),
                 ("model", "=", model),
