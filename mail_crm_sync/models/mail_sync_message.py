@@ -563,6 +563,35 @@ class MailSyncMessage(models.Model):
             return [(1, "=", 1)]
         return super()._search_user_can_see(operator, value)
 
+    @api.depends_context("uid")
+    def _compute_user_can_see(self):
+        # Most emails a user reads are held by an account whose every email he reads (the rule's
+        # first branch): one lookup answers them, as when a page of his own emails is read; the
+        # whole rule, with the records his links reach, is built and asked only of the others.
+        user = self.env.user
+        ids = [record_id for record_id in self.ids if isinstance(record_id, int)]
+        held = set()
+        if ids and not (user._is_superuser() or user.has_group("base.group_system")):
+            self._flush_visibility()
+            self.flush_model(["account_ids"])
+            wholesale = self._visible_account_ids(
+                user,
+                user.has_group("sales_team.group_sale_salesman"),
+                user.has_group("sales_team.group_sale_manager"),
+            )[0]
+            self.env.cr.execute(
+                SQL(
+                    "SELECT DISTINCT message_id FROM mail_sync_account_message_rel "
+                    "WHERE message_id = ANY(%s) AND account_id = ANY(%s)",
+                    ids,
+                    wholesale,
+                )
+            )
+            held = {message_id for (message_id,) in self.env.cr.fetchall()}
+        rest = self.filtered(lambda message: message.id not in held)
+        (self - rest).user_can_see = True
+        return super(MailSyncMessage, rest)._compute_user_can_see() if rest else None
+
     def _rule_implied_by(self, domain):
         """Whether every email ``domain`` finds is one the visibility rule shows the current user,
         so that the rule need not be asked of each: ``domain`` keeps to the emails held by some of
