@@ -604,7 +604,8 @@ class MailSyncMessage(models.Model):
         flags = {
             OWN_ACCOUNT_FILTERS[term[0]]
             for term in _conjuncts(domain)
-            if term[0] in OWN_ACCOUNT_FILTERS and tuple(term[1:]) in (("=", True), ("!=", False))
+            if term[0] in OWN_ACCOUNT_FILTERS
+            and ((term[1] == "=" and term[2] is True) or (term[1] == "!=" and term[2] is False))
         }
         if not flags:
             return False
