@@ -3,7 +3,7 @@ chatter costs without it, on a realistic CRM.
 
     ~/odoo18/venv/bin/python bench/chatter.py [--messages 50000] [--contacts 20000] [--leads 4000] \\
         [--notes 30] [--runs 7] [--seed 1] [--own-total 500000 --db-total 5000000] [--keep-db] \\
-        [--name DATABASE]
+        [--interleave] [--name DATABASE] [--menu-as LOGIN] [--menu-only]
     ~/odoo18/venv/bin/python bench/chatter.py --reuse DATABASE [--runs 7]   # measure a kept one again
 
 Set-up, from nothing (the relink bench's, bench/relink.py): a copy of the host's ``crm18`` with
@@ -22,7 +22,10 @@ new Message-IDs; not linked: mail waiting for its contacts). The copies fill the
 mailboxes (a third in the second) up to ``--own-total`` emails, and the mailboxes of nine
 colleagues up to ``--db-total`` in the database: three of them in the salesman's sales team, their
 visibilities mixed (``COLLEAGUES``), and one email in twenty of his team mates' also in his main
-mailbox. Each mailbox's copies follow each other, as a first sync stores a mailbox. The records
+mailbox. Each mailbox's copies follow each other, as a first sync stores a mailbox; with
+``--interleave``, each copy goes to a mailbox drawn from its id (hashed, in proportion to each
+mailbox's share), as mail that arrived over years is stored: every mailbox spread thinly among the
+others' (the salesman's original emails stay where the set-up stored them). The records
 measured keep their own emails. The copied tables' indexes are dropped for the copying and made
 again, then the database is vacuumed and analyzed, as a production one is. ``--name`` names the
 database (``--keep-db`` keeps it; the set-up's base copy is dropped).
@@ -35,7 +38,10 @@ Measured as that salesman, each ``--runs`` times with the ORM's cache emptied be
   the same word (``_timeline_search``);
 - the Emails menu as the web client opens it (its default filter, Shown in My Emails, as the
   installed search view writes it): the list's first 80 rows with their columns and its count up
-  to 10,001 (``web_search_read``).
+  to 10,001 (``web_search_read``); then its three steps apart: the page's search (with its
+  stored columns), reading its columns, the count; with ``--menu-as LOGIN`` (repeated), the
+  Emails menu also as these users (``bench_colleague_9``: a mailbox of colleagues' only);
+  ``--menu-only`` measures the Emails menu alone.
 Figures only: nothing here asserts a speed. Odoo's log goes to /tmp/mcs_chatter_<time>.log.
 """
 
@@ -115,6 +121,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--own-total", type=int, default=0, help="emails in the salesman's mailbox")
     parser.add_argument("--db-total", type=int, default=0, help="emails in the database")
+    parser.add_argument(
+        "--interleave", action="store_true", help="copies spread among the mailboxes, not in blocks"
+    )
+    parser.add_argument(
+        "--menu-as", action="append", default=[], metavar="LOGIN", help="the Emails menu also as this user"
+    )
+    parser.add_argument("--menu-only", action="store_true", help="the Emails menu only, not the chatter")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--reuse", metavar="DATABASE", help="measure a database kept by --keep-db")
     parser.add_argument("--name", help="the database's name (kept with --keep-db)")
@@ -125,7 +138,7 @@ def main() -> int:
     say(f"Odoo's log: {log_path}")
     if args.reuse:
         registry = Registry(args.reuse)
-        measure(registry, *_kept_set_up(registry), args.runs)
+        measure(registry, *_kept_set_up(registry), args.runs, tuple(args.menu_as), args.menu_only)
         return 0
     base, name = f"{stem}_base", stem
     created = [base]
@@ -139,7 +152,7 @@ def main() -> int:
         salesman_id, targets = set_up_mail(registry, crm, args)
         if args.own_total or args.db_total:
             multiply_mail(registry, salesman_id, args)
-        measure(registry, salesman_id, targets, args.runs)
+        measure(registry, salesman_id, targets, args.runs, tuple(args.menu_as), args.menu_only)
     finally:
         for database in created if not args.keep_db else ():
             drop_database(database)
@@ -297,6 +310,42 @@ def multiply_mail(registry: Registry, salesman_id: int, args) -> None:
     ]
     rebuild = _drop_indexes(registry)
     say(f"set-up: indexes dropped for the copying ({len(rebuild)})")
+    if args.interleave:
+        _copy_interleaved(registry, plan, columns, originals, started)
+    else:
+        _copy_in_blocks(registry, plan, columns, originals, started)
+    with environment(registry) as env:  # each copy as searchable as its original
+        env.cr.execute(
+            """INSERT INTO mail_sync_message_search (email_id, document)
+               SELECT m.id, d.document
+                 FROM mail_sync_message m
+                 JOIN mail_sync_message o
+                   ON o.message_id = substr(m.message_id, strpos(m.message_id, '.') + 1)
+                 JOIN mail_sync_message_search d ON d.email_id = o.id
+                WHERE m.message_id LIKE 'c%%' AND o.id IN (SELECT id FROM bench_seed)"""
+        )
+    with environment(registry) as env:
+        env.cr.execute("DROP TABLE bench_seed")
+        env.cr.execute("SET maintenance_work_mem = '1GB'")
+        for statement in rebuild:
+            env.cr.execute(statement)
+    say(f"set-up: indexes made again, {time.perf_counter() - started:.0f} s")
+    subprocess.run(["vacuumdb", "--analyze", "--quiet", registry.db_name], check=True)
+    with environment(registry) as env:
+        env.cr.execute(
+            "SELECT count(*) FILTER (WHERE a.user_id = %s), count(DISTINCT r.message_id) "
+            "FROM mail_sync_account_message_rel r JOIN mail_sync_account a ON a.id = r.account_id",
+            [salesman_id],
+        )
+        own, everyone = env.cr.fetchone()
+    say(
+        f"set-up: {own} emails in the salesman's mailboxes, {everyone} in the database "
+        f"({time.perf_counter() - started:.0f} s)"
+    )
+
+
+def _copy_in_blocks(registry: Registry, plan: list, columns: str, originals: int, started: float) -> None:
+    """Each mailbox's copies in one run of ids, one mailbox after the other (a first sync)."""
     made = 0
     for account_id, copies, also in plan:
         for start in range(0, copies, CHUNK):
@@ -328,34 +377,52 @@ def multiply_mail(registry: Registry, salesman_id: int, args) -> None:
             done = made + start + min(CHUNK, copies - start)
             say(f"set-up: {done} copies, {time.perf_counter() - started:.0f} s")
         made += copies
-    with environment(registry) as env:  # each copy as searchable as its original
-        env.cr.execute(
-            """INSERT INTO mail_sync_message_search (email_id, document)
-               SELECT m.id, d.document
-                 FROM mail_sync_message m
-                 JOIN mail_sync_message o
-                   ON o.message_id = substr(m.message_id, strpos(m.message_id, '.') + 1)
-                 JOIN mail_sync_message_search d ON d.email_id = o.id
-                WHERE m.message_id LIKE 'c%%' AND o.id IN (SELECT id FROM bench_seed)"""
-        )
-    with environment(registry) as env:
-        env.cr.execute("DROP TABLE bench_seed")
-        env.cr.execute("SET maintenance_work_mem = '1GB'")
-        for statement in rebuild:
-            env.cr.execute(statement)
-    say(f"set-up: indexes made again, {time.perf_counter() - started:.0f} s")
-    subprocess.run(["vacuumdb", "--analyze", "--quiet", registry.db_name], check=True)
-    with environment(registry) as env:
-        env.cr.execute(
-            "SELECT count(*) FILTER (WHERE a.user_id = %s), count(DISTINCT r.message_id) "
-            "FROM mail_sync_account_message_rel r JOIN mail_sync_account a ON a.id = r.account_id",
-            [salesman_id],
-        )
-        own, everyone = env.cr.fetchone()
-    say(
-        f"set-up: {own} emails in the salesman's mailboxes, {everyone} in the database "
-        f"({time.perf_counter() - started:.0f} s)"
-    )
+
+
+def _copy_interleaved(registry: Registry, plan: list, columns: str, originals: int, started: float) -> None:
+    """All the copies in one run, each to a mailbox drawn from a hash of its id, in proportion to
+    the mailboxes' shares in ``plan`` (mail that arrived over years, among the colleagues')."""
+    total = sum(copies for _account, copies, _also in plan)
+    bounds, accounts, also_held, reached = [], [], [], 0
+    for account_id, copies, also in plan:
+        bounds.append(reached * 1_000_000 // total)
+        accounts.append(account_id)
+        also_held.append(also)
+        reached += copies
+    for start in range(0, total, CHUNK):
+        with environment(registry) as env:
+            env.cr.execute(
+                f"""WITH copied AS (
+                        INSERT INTO mail_sync_message ({columns}, message_id, thread_key)
+                        SELECT {columns}, 'c' || g / %(originals)s || '.' || m.message_id,
+                               'c' || g / %(originals)s || '.' || m.thread_key
+                          FROM generate_series(%(first)s, %(last)s) g
+                          JOIN bench_seed s ON s.n = g %% %(originals)s
+                          JOIN mail_sync_message m ON m.id = s.id
+                      ORDER BY g
+                        RETURNING id
+                    ), placed AS (
+                        SELECT id, width_bucket(
+                                   (hashint4(id)::int8 & 2147483647) %% 1000000, %(bounds)s::int[]) AS slot
+                          FROM copied
+                    ), held AS (
+                        INSERT INTO mail_sync_account_message_rel (account_id, message_id)
+                        SELECT (%(accounts)s::int[])[slot], id FROM placed
+                    )
+                    INSERT INTO mail_sync_account_message_rel (account_id, message_id)
+                    SELECT (%(also)s::int[])[slot], id FROM placed
+                     WHERE (%(also)s::int[])[slot] IS NOT NULL AND id %% 20 = 0""",
+                {
+                    "first": originals + start,
+                    "last": originals + start + min(CHUNK, total - start) - 1,
+                    "originals": originals,
+                    "bounds": bounds,
+                    "accounts": accounts,
+                    "also": also_held,
+                },
+            )
+        done = start + min(CHUNK, total - start)
+        say(f"set-up: {done} copies, interleaved, {time.perf_counter() - started:.0f} s")
 
 
 def _drop_indexes(registry: Registry) -> list[str]:
@@ -409,9 +476,17 @@ def _kept_set_up(registry: Registry) -> tuple[int, dict[str, tuple[str, int]]]:
     return salesman_id, targets
 
 
-def measure(registry: Registry, salesman_id: int, targets: dict[str, tuple[str, int]], runs: int) -> None:
+def measure(  # noqa: PLR0913 - what to measure, each with its default
+    registry: Registry,
+    salesman_id: int,
+    targets: dict[str, tuple[str, int]],
+    runs: int,
+    menu_logins: tuple[str, ...] = (),
+    menu_only: bool = False,
+) -> None:
     from odoo.addons.mail.tools.discuss import Store  # noqa: PLC0415 - once the registry is loaded
 
+    say(f"addon measured: {Path(sys.modules['odoo.addons.mail_crm_sync'].__file__).parent}")
     say(f"\nmedian of {runs} runs, ms, as the salesman (ORM cache emptied before each):")
     say(
         f"{'record':<12} {'Odoo page':>10} {'ours page':>10} {'ours last':>10} "
@@ -421,7 +496,7 @@ def measure(registry: Registry, salesman_id: int, targets: dict[str, tuple[str, 
         env = admin_env(user=salesman_id)
         Message, Email = env["mail.message"], env["mail.sync.message"]
         word = _common_word(env)
-        for kind, (model, record_id) in targets.items():
+        for kind, (model, record_id) in () if menu_only else targets.items():
             domain = [
                 ("res_id", "=", record_id),
                 ("model", "=", model),
@@ -462,15 +537,48 @@ def measure(registry: Registry, salesman_id: int, targets: dict[str, tuple[str, 
                 f"{kind:<12} {medians['odoo']:>10.1f} {medians['page']:>10.1f} {medians['last']:>10.1f} "
                 f"{medians['odoo_search']:>12.1f} {medians['search']:>12.1f}  {shown}"
             )
-        found = {}
+        measure_menu(env, runs, "the salesman")
+    for login in menu_logins:
+        with environment(registry) as admin_env:
+            user = admin_env["res.users"].search([("login", "=", login)])
+            admin_env.cr.execute(
+                "SELECT count(*) FROM mail_sync_account_message_rel r JOIN mail_sync_account a "
+                "ON a.id = r.account_id WHERE a.user_id = %s",
+                [user.id],
+            )
+            measure_menu(admin_env(user=user.id), runs, f"{login} ({admin_env.cr.fetchone()[0]} emails)")
 
-        def emails_list():
-            found.update(Email.web_search_read(list_domain(env), LIST_FIELDS, limit=80, count_limit=10_001))
 
-        say(
-            f"Emails menu (Shown in My Emails, first 80 rows and the count): "
-            f"{_median_ms(env, emails_list, runs):.1f} ms, {len(found['records'])} rows of {found['length']}"
-        )
+def measure_menu(env, runs: int, who: str) -> None:
+    """The Emails menu as ``env``'s user opens it, whole, then its three steps apart."""
+    Email = env["mail.sync.message"]
+    found = {}
+
+    def emails_list():
+        found.update(Email.web_search_read(list_domain(env), LIST_FIELDS, limit=80, count_limit=10_001))
+
+    say(
+        f"Emails menu as {who} (Shown in My Emails, first 80 rows and the count): "
+        f"{_median_ms(env, emails_list, runs):.1f} ms, {len(found['records'])} rows of {found['length']}"
+    )
+    parts = {"page": [], "columns": [], "count": []}
+    for _ in range(runs):  # the same three steps as web_search_read, each timed
+        env.invalidate_all()
+        domain = list_domain(env)
+        started = time.perf_counter()
+        page = Email.search_fetch(domain, LIST_FIELDS, limit=80)
+        found_at = time.perf_counter()
+        page.web_read(LIST_FIELDS)
+        read_at = time.perf_counter()
+        Email.search_count(domain, limit=10_001)
+        counted_at = time.perf_counter()
+        parts["page"].append((found_at - started) * 1000)
+        parts["columns"].append((read_at - found_at) * 1000)
+        parts["count"].append((counted_at - read_at) * 1000)
+    say(
+        "  of which: "
+        + ", ".join(f"{part} {statistics.median(times):.1f} ms" for part, times in parts.items())
+    )
 
 
 def _common_word(env) -> str:

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from lxml import etree
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -75,6 +75,102 @@ class TestInbox(MailSyncCase):
             {name for name, on in context.items() if on},
             {"search_default_filter_mine", "search_default_filter_unassigned"},
         )
+
+    def test_the_emails_menu_finds_and_counts_only_what_the_user_may_read(self):
+        """The menu's filters keep to the user's own accounts, whose mail he reads: there the
+        rule is not asked of each email, and nothing else comes in (not under an OR, not through a
+        context a client sends, not for a user who does not read his own mailbox's mail)."""
+        mine, box = self.create_account()
+        theirs, their_box = self.create_account(user=self.other_salesman, visibility="owner")
+        self.deliver(box, make_email(message_id="<mine@x>", to=box.email))
+        self.deliver(box, make_email(message_id="<mine-too@x>", to=box.email))
+        both = make_email(message_id="<both@x>", to=f"{box.email}, {their_box.email}")
+        self.deliver(box, both)
+        self.deliver(their_box, both)
+        self.deliver(their_box, make_email(message_id="<private@x>", to=their_box.email))
+        self.sync(mine | theirs)
+
+        Emails = self.Message.with_user(self.salesman)
+        for name in ("in_my_emails", "in_my_primary_account"):
+            mine.is_primary = name == "in_my_primary_account"
+            menu = Emails.web_search_read(
+                [(name, "=", True)], {"message_id": {}}, limit=1, count_limit=10_001
+            )
+            self.assertEqual(menu["length"], 3, name)  # a page of 1 row: counted
+            self.assertEqual(
+                sorted(Emails.search([(name, "=", True)]).mapped("message_id")),
+                ["<both@x>", "<mine-too@x>", "<mine@x>"],
+                name,
+            )
+            either = ["|", (name, "=", True), ("subject", "!=", False)]
+            self.assertNotIn("<private@x>", Emails.search(either).mapped("message_id"), name)
+            self.assertEqual(Emails.search_count(either), 3, name)
+        for value in (True, "1", 1):
+            self.assertNotIn(
+                "<private@x>",
+                Emails.with_context(mail_sync_rule_implied=value).search([]).mapped("message_id"),
+            )
+        self.assertEqual(
+            sorted(
+                self.Message.with_user(self.other_salesman)
+                .search([("in_my_emails", "=", True)])
+                .mapped("message_id")
+            ),
+            ["<both@x>", "<private@x>"],
+        )
+
+        # A Shared Inboxes user does not read the mail of a personal mailbox of his: the rule stays.
+        reader = new_test_user(
+            self.env, login="shared_reader", groups="base.group_user,mail_crm_sync.group_mail_sync_shared"
+        )
+        theirs.sudo().user_id = reader
+        self.assertFalse(self.Message.with_user(reader).search([("in_my_emails", "=", True)]))
+        self.assertFalse(self.Message.with_user(reader).search_count([("in_my_emails", "=", True)]))
+
+    def test_the_list_shows_the_contacts_and_opportunities_the_user_may_open(self):
+        """The Contacts and Opportunities columns, as the list reads them: what the user may open,
+        nothing of an email he may not read, and no link undone."""
+        Lead = self.env["crm.lead"]
+        own = Lead.create({"name": "Ours", "email_from": "known@client.example", "user_id": self.salesman.id})
+        Lead.create(
+            {"name": "Theirs", "email_from": "known@client.example", "user_id": self.other_salesman.id}
+        )
+        account, box = self.create_account()
+        theirs, their_box = self.create_account(user=self.other_salesman, visibility="owner")
+        self.deliver(box, make_email(sender="known@client.example", message_id="<to-me@x>", to=box.email))
+        self.deliver(box, make_email(sender="nobody@else.example", message_id="<stranger@x>", to=box.email))
+        self.deliver(
+            their_box, make_email(sender="known@client.example", message_id="<to-them@x>", to=their_box.email)
+        )
+        self.sync(account | theirs)
+        mine, stranger, private = (self.messages(key) for key in ("<to-me@x>", "<stranger@x>", "<to-them@x>"))
+        self.assertEqual(set(mine.link_ids.lead_id.mapped("name")), {"Ours", "Theirs"}, "both linked")
+        self.assertTrue(private.link_ids)
+
+        Emails = self.Message.with_user(self.salesman)
+        columns = {
+            "partner_ids": {"fields": {"display_name": {}}},
+            "lead_ids": {"fields": {"display_name": {}}},
+        }
+        rows = {row["id"]: row for row in (mine | stranger).with_user(self.salesman).web_read(columns)}
+        self.assertEqual([tag["display_name"] for tag in rows[mine.id]["partner_ids"]], ["Known Customer"])
+        self.assertEqual([tag["display_name"] for tag in rows[mine.id]["lead_ids"]], ["Ours"])
+        self.assertEqual((rows[stranger.id]["partner_ids"], rows[stranger.id]["lead_ids"]), ([], []))
+        # An email he may not read tells none of its links, even asked past the read's access check
+        # (refused, or nothing).
+        self.env.invalidate_all()  # the links read above as administrator are not his
+        unread = Emails.browse(private.id)
+        try:
+            told = unread.partner_ids | unread.lead_ids.partner_id
+        except AccessError:
+            told = self.env["res.partner"]
+        self.assertFalse(told)
+
+        mine.link_ids.filtered(lambda link: link.lead_id == own).active = False
+        self.env.invalidate_all()
+        (row,) = mine.with_user(self.salesman).web_read(columns)
+        self.assertEqual(row["lead_ids"], [])
+        self.assertEqual([tag["display_name"] for tag in row["partner_ids"]], ["Known Customer"])
 
     def test_download_new_messages_reports_the_count(self):
         account, box = self.create_account()
