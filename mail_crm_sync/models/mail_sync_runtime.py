@@ -20,6 +20,7 @@ New Messages, Instant Inbox's "download new mail now") and by fetching older mai
   owner saved the account at the same moment (``commit_outcome``).
 """
 
+import contextlib
 import logging
 import os
 import socket
@@ -116,25 +117,24 @@ def claimed(env, lock_class, key):
         yield cr.fetchone()[0]
 
 
-@contextmanager
-def claimed_next(env, lock_class, candidates):
+def claim_next(cr, lock_class, candidates):
     """The first of ``candidates`` (SQL: a query of ids, in the order to take them) whose advisory
-    lock (``lock_class``, id) no other connection holds, claimed for the block as ``claimed`` claims
-    one; None when there is none. One statement picks and claims: the lock is tried on each
-    candidate in turn, and held on the one returned only (the workers that run at once each take
-    the next free one, instead of meeting each other's on a list read before)."""
-    with env.registry.cursor() as cr:
-        cr.execute(
-            SQL(
-                # OFFSET 0 keeps the lock out of the subquery: it is tried on the rows in order,
-                # until one is claimed.
-                "SELECT id FROM (%s OFFSET 0) candidate WHERE pg_try_advisory_xact_lock(%s, id) LIMIT 1",
-                candidates,
-                lock_class,
-            )
+    lock (``lock_class``, id) no other connection holds, claimed in the transaction of ``cr`` (a
+    cursor that does nothing else, as in ``claimed``: the claim ends with its transaction); None
+    when there is none. One statement picks and claims: the lock is tried on each candidate in turn,
+    and held on the one returned only (the workers that run at once each take the next free one,
+    instead of meeting each other's on a list read before)."""
+    cr.execute(
+        SQL(
+            # OFFSET 0 keeps the lock out of the subquery: it is tried on the rows in order, until
+            # one is claimed.
+            "SELECT id FROM (%s OFFSET 0) candidate WHERE pg_try_advisory_xact_lock(%s, id) LIMIT 1",
+            candidates,
+            lock_class,
         )
-        row = cr.fetchone()
-        yield row[0] if row else None
+    )
+    row = cr.fetchone()
+    return row[0] if row else None
 
 
 def held_elsewhere(cr, lock_class, key):
@@ -406,45 +406,43 @@ class MailSyncAccount(models.Model):
             try:
                 results[account_id] = self.browse(account_id)._sync_claimed(due_before)
             except Exception as error:  # whatever it was, the next account is synced and this one says so
-                _logger.exception("Sync of mail account %s crashed", account_id)
-                crash = UnexpectedSyncError(str(error) or type(error).__name__)
-                self.browse(account_id)._record_crash(crash)
-                results[account_id] = SyncResult("failed", error=crash)
+                results[account_id] = self.browse(account_id)._crashed(error)
         self.env.invalidate_all()
         return results
 
     @api.model
     def _sync_due(self, due_before, until):
         """The scheduled sync's work: the due accounts (``_due_accounts_sql``), the longest
-        unattempted first, each claimed in the statement that picks it (``claimed_next``), so that
+        unattempted first, each claimed in the statement that picks it (``claim_next``), so that
         copies of the job running at once each take the next account no other holds; none started
         past ``until`` (a time.monotonic() moment), at least one. An account is taken once per
-        call. Returns ({account id: SyncResult}, how many due accounts were left for the next call).
-        """
+        call. One claim cursor and one work cursor serve the whole call: each account's run ends
+        its transactions, so the next one's start after its claim. Returns ({account id:
+        SyncResult}, how many due accounts were left for the next call)."""
         self.env.flush_all()
         results, left = {}, 0
-        while not results or time.monotonic() < until:
-            account_id = None
-            try:
-                with claimed_next(
-                    self.env, SYNC_LOCK, self._due_accounts_sql(due_before, list(results))
-                ) as account_id:
-                    if account_id is None:
-                        break
-                    results[account_id] = self.browse(account_id)._sync_held(due_before)
-            except Exception as error:  # as in _run_syncs: the next account is synced, this one says so
+        with self.env.registry.cursor() as claims, contextlib.ExitStack() as stack:
+            work = None
+            while not results or time.monotonic() < until:
+                account_id = claim_next(claims, SYNC_LOCK, self._due_accounts_sql(due_before, list(results)))
                 if account_id is None:
-                    raise
-                _logger.exception("Sync of mail account %s crashed", account_id)
-                crash = UnexpectedSyncError(str(error) or type(error).__name__)
-                self.browse(account_id)._record_crash(crash)
-                results[account_id] = SyncResult("failed", error=crash)
-        else:  # out of time
-            with self.env.registry.cursor() as cr:  # a snapshot after this call's commits
-                cr.execute(
+                    break
+                try:
+                    if work is None:
+                        work = stack.enter_context(contextlib.closing(WorkCursor(self.env)))
+                    results[account_id] = self.browse(account_id)._sync_held(work, due_before)
+                except Exception as error:  # as in _run_syncs: the next account is synced
+                    claims.rollback()  # the claim ends, as it would with a cursor of its own
+                    stack.close()  # and a new work cursor for the next account
+                    work = None
+                    results[account_id] = self.browse(account_id)._crashed(error)
+                else:
+                    claims.commit()  # the claim ends with the run
+            else:  # out of time
+                claims.execute(
                     SQL("SELECT count(*) FROM (%s) due", self._due_accounts_sql(due_before, list(results)))
                 )
-                left = cr.fetchone()[0]
+                left = claims.fetchone()[0]
         self.env.invalidate_all()
         return results, left
 
@@ -467,6 +465,14 @@ class MailSyncAccount(models.Model):
             skip=list(skip_ids),
         )
 
+    def _crashed(self, error):
+        """The SyncResult of a run that crashed with ``error``, recorded on the account
+        (``_record_crash``); called once its claim is released."""
+        _logger.exception("Sync of mail account %s crashed", self.id)
+        crash = UnexpectedSyncError(str(error) or type(error).__name__)
+        self._record_crash(crash)
+        return SyncResult("failed", error=crash)
+
     def _record_crash(self, error):
         """Record an unexpected failure on the account, on a cursor of its own."""
         try:
@@ -488,12 +494,17 @@ class MailSyncAccount(models.Model):
             if not held:
                 _logger.info("Mail account %s is being synced by another worker", self.id)
                 return SyncResult("busy")
-            return self._sync_held(due_before)
+            work = WorkCursor(self.env)
+            try:
+                return self._sync_held(work, due_before)
+            finally:
+                work.close()
 
-    def _sync_held(self, due_before=None):
-        """The run of an account whose claim this worker holds (``_sync_claimed``, ``_sync_due``)."""
+    def _sync_held(self, work, due_before=None):
+        """The run of an account whose claim this worker holds (``_sync_claimed``, ``_sync_due``),
+        on ``work`` (a WorkCursor): its transactions all end here, so that the next run on it
+        starts with a snapshot of its own."""
         self.ensure_one()
-        work = WorkCursor(self.env)
         try:
             account = work.bind(self.sudo())
             Runtime = account.env["mail.sync.runtime"]
@@ -514,7 +525,7 @@ class MailSyncAccount(models.Model):
             commit_outcome(work, write)
             return result
         finally:
-            work.close()
+            work.rollback()  # what was not committed: a run that stopped early
 
     @api.model
     def _due_sql(self, due_before=None):
