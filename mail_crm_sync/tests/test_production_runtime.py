@@ -318,8 +318,8 @@ class TestProductionRuntime(OAuthProductionCase):
 
     def test_two_copies_of_the_scheduled_sync_take_different_accounts_and_count_each_once(self):
         """Parallel Sync Jobs: each copy of the job takes the next due account that no other holds.
-        Together the two copies report every account as done once (the progress Odoo logs), each
-        mailbox is read once, and neither copy counts an account the other had."""
+        Neither server's log says it met an account the other was syncing, together the two copies
+        report every account as done once (the progress Odoo logs), and each mailbox is read once."""
         second = self.odoo.start_server()
         self.addCleanup(second.stop)
         main_cron = self.odoo.ref(SYNC_CRON)
@@ -341,7 +341,15 @@ class TestProductionRuntime(OAuthProductionCase):
         )
         (last_progress,) = self.odoo.sql("SELECT coalesce(max(id), 0) FROM ir_cron_progress")[0]
         start = log_offset(self.dovecot)
+        logs = {server.log: server.log.stat().st_size for server in (self.odoo.server, second)}
         self.run_at_the_same_moment([(self.admin, main_cron), (second.admin(), copy_cron)])
+        met = [
+            line
+            for log, offset in logs.items()
+            for line in log.read_bytes()[offset:].decode(errors="replace").splitlines()
+            if "is being synced by another worker" in line
+        ]
+        self.assertFalse(met, "\n".join(["A job met an account the other job held:", *met]))
         production.wait_until(
             lambda: all(logins_since(self.dovecot, start)[box.login] for box in accounts.values()) or None,
             10,
