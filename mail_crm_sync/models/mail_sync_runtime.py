@@ -417,7 +417,7 @@ class MailSyncAccount(models.Model):
         copies of the job running at once each take the next account no other holds; none started
         past ``until`` (a time.monotonic() moment), at least one. An account is taken once per
         call. One claim cursor and one work cursor serve the whole call: each account's run ends
-        its transactions, so the next one's start after its claim. Returns ({account id:
+        its transactions, so that the next run's start after its claim. Returns ({account id:
         SyncResult}, how many due accounts were left for the next call)."""
         self.env.flush_all()
         results, left = {}, 0
