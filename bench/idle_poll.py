@@ -59,7 +59,9 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="where our time goes (cProfile)")
-    parser.add_argument("--statements", action="store_true", help="print the SQL of one poll")
+    parser.add_argument(
+        "--statements", action="store_true", help="print the SQL of a call of the job that polls one account"
+    )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
     name = database_name("mcs_idle_poll")
@@ -83,7 +85,7 @@ def main() -> int:
                 profile(registry, account_ids)
             if args.statements:
                 _seconds, counted = poll_with_addon(registry, account_ids[:1], record=True)
-                say("\nthe statements of one poll, in order:")
+                say("\nthe statements of a call of the job that polls one account, in order:")
                 for statement in counted["sql"]:
                     say(f"  {' '.join(statement.split())[:200]}")
         per_account = 1000 / len(account_ids)
@@ -198,6 +200,13 @@ def poll_with_engine(
 def poll_with_addon(registry: Registry, account_ids: list[int], record=False) -> tuple[float, dict]:
     """Seconds the scheduled action's code takes to poll them all, and the statements and commits
     it sent."""
+    if record:  # these accounts alone are due
+        with environment(registry) as env:
+            env.cr.execute(
+                "UPDATE mail_sync_account SET last_attempt_date = now() at time zone 'UTC' "
+                "WHERE id != ALL(%s)",
+                [account_ids],
+            )
     _make_due(registry, account_ids)
     counted = {"statements": 0, "commits": 0, "sql": []}
 
@@ -223,10 +232,7 @@ def poll_with_addon(registry: Registry, account_ids: list[int], record=False) ->
         environment(registry) as env,
     ):
         started = time.perf_counter()
-        if record:  # these accounts alone
-            env["mail.sync.account"].browse(account_ids)._sync_accounts()
-        else:
-            env["mail.sync.account"]._cron_sync()
+        env["mail.sync.account"]._cron_sync()
         seconds = time.perf_counter() - started
     with environment(registry) as env:  # a snapshot taken after the syncs' commits
         env.cr.execute(

@@ -296,6 +296,7 @@ LOG_PATTERNS = {
     "warnings": re.compile(r" WARNING (?!.*keep their passwords unencrypted)"),
     "tracebacks": re.compile(r"^Traceback "),
     "busy skips": re.compile(r"is being synced by another worker"),
+    "claimed, then found polled meanwhile": re.compile(r"was synced meanwhile or is not active"),
     "batch retries": re.compile(r"met a concurrent update; retrying"),
     "serialization failures": re.compile(r"could not serialize|SerializationFailure"),
     "crashed syncs": re.compile(r"Sync of mail account \d+ crashed"),

@@ -6,7 +6,7 @@ import psycopg2.errors
 from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, create_index
 
 from mail_crm_sync_engine import (
     DEFAULT_IMAP_PORTS,
@@ -303,6 +303,17 @@ class MailSyncAccount(models.Model):
             account.message_count = totals.get(account, 0)
             account.assigned_count = assigned.get(account, 0)
 
+    def init(self):
+        # The scheduled sync's queue (mail_sync_runtime.py, _due_accounts_sql): each claim reads its
+        # head, the accounts attempted longest ago, without sorting every account.
+        create_index(
+            self.env.cr,
+            "mail_sync_account_due_index",
+            self._table,
+            ["last_attempt_date ASC NULLS FIRST", "id"],
+            where="active AND state IN ('active', 'failing')",
+        )
+
     @api.model
     def _provider_presets(self):
         """Server settings per provider, applied when the provider is chosen. An addon adds a
@@ -569,33 +580,20 @@ class MailSyncAccount(models.Model):
 
     @api.model
     def _cron_sync(self):
-        """Sync every due account, each claimed so that other workers skip it; report progress.
+        """Sync the due accounts, each claimed so that other workers skip it; report progress.
 
         Several copies of this scheduled action may run at once (Settings: Parallel Sync Jobs),
-        in the cron threads of one or several Odoo servers: each claims the accounts still due.
+        in the cron threads of one or several Odoo servers: each claims the next account still due
+        that no other holds (``_sync_due``).
         """
         cutoff = fields.Datetime.now() - timedelta(minutes=2)
-        accounts = self.sudo().search(
-            [
-                ("state", "in", ("active", "failing")),
-                "|",
-                ("account_type", "=", "shared"),
-                ("user_id.active", "=", True),
-                "|",
-                "|",
-                ("sync_pending", "=", True),
-                ("last_attempt_date", "=", False),
-                ("last_attempt_date", "<", cutoff),
-            ],
-            order="last_attempt_date asc nulls first, id",
-        )
-        results = accounts._sync_accounts(due_before=cutoff, until=time.monotonic() + SYNC_CALL_SECONDS)
-        # Counted from the results: this cursor's snapshot predates what the sync committed. Left:
-        # the accounts with more to download and those this call did not reach.
-        not_reached = len(accounts) - len(results)
-        remaining = sum(1 for status in results.values() if status == "pending") + not_reached
-        self.env["ir.cron"]._notify_progress(done=len(results), remaining=remaining)
-        if not_reached and self.env.context.get("cron_id"):
+        results, left = self.sudo()._sync_due(cutoff, until=time.monotonic() + SYNC_CALL_SECONDS)
+        # Left: the accounts with more to download, and the due ones this call did not reach.
+        remaining = sum(1 for result in results.values() if result.status == "pending") + left
+        # Done: the accounts this call polled; not one another run had polled since it was claimed.
+        done = sum(1 for result in results.values() if result.status != "busy")
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        if left and self.env.context.get("cron_id"):
             # After ten calls in a row Odoo leaves the job due without waking a worker: the rest of
             # the accounts would wait up to a minute for a cron worker's next look.
             self.env["ir.cron"].sudo().browse(self.env.context["cron_id"])._trigger()

@@ -281,8 +281,8 @@ class MailSyncAccount(models.Model):
 
     # -- outcomes ---------------------------------------------------------------------------------
 
-    def _record_outcome(self, status, error, folder_errors=()):
-        super()._record_outcome(status, error, folder_errors)
+    def _record_outcome(self, status, error, folder_errors=(), run_end=None):
+        super()._record_outcome(status, error, folder_errors, run_end)
         if self.provider not in OAUTH_PROVIDERS:
             return
         if status in ("done", "pending"):

@@ -20,6 +20,7 @@ New Messages, Instant Inbox's "download new mail now") and by fetching older mai
   owner saved the account at the same moment (``commit_outcome``).
 """
 
+import contextlib
 import logging
 import os
 import socket
@@ -68,6 +69,19 @@ MAX_STORE_ATTEMPTS = 5
 # The outcome met a save of the account at the same moment: written again this many times at most.
 MAX_OUTCOME_ATTEMPTS = 5
 CONCURRENT_UPDATE = (psycopg2.errors.SerializationFailure, psycopg2.errors.UniqueViolation)
+# What a poll reads of its account: its own addresses, its server and login. Fetched alone, not
+# with the account's fifty other columns (a third of the cost of that read); a run that needs more
+# (a first sync's window, an OAuth token, a failure's outcome) fetches the rest then.
+POLL_FIELDS = [
+    "email",
+    "username",
+    "provider",
+    "imap_host",
+    "imap_port",
+    "imap_security",
+    "password_stored",
+    "allow_insecure_certificate",
+]
 
 
 class UnexpectedSyncError(MailSyncError):
@@ -101,6 +115,26 @@ def claimed(env, lock_class, key):
     with env.registry.cursor() as cr:
         cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", lock_class, key))
         yield cr.fetchone()[0]
+
+
+def claim_next(cr, lock_class, candidates):
+    """The first of ``candidates`` (SQL: a query of ids, in the order to take them) whose advisory
+    lock (``lock_class``, id) no other connection holds, claimed in the transaction of ``cr`` (a
+    cursor that does nothing else, as in ``claimed``: the claim ends with its transaction); None
+    when there is none. One statement picks and claims: the lock is tried on each candidate in turn,
+    and held on the one returned only (the workers that run at once each take the next free one,
+    instead of meeting each other's on a list read before)."""
+    cr.execute(
+        SQL(
+            # OFFSET 0 keeps the lock out of the subquery: it is tried on the rows in order, until
+            # one is claimed.
+            "SELECT id FROM (%s OFFSET 0) candidate WHERE pg_try_advisory_xact_lock(%s, id) LIMIT 1",
+            candidates,
+            lock_class,
+        )
+    )
+    row = cr.fetchone()
+    return row[0] if row else None
 
 
 def held_elsewhere(cr, lock_class, key):
@@ -310,18 +344,20 @@ class MailSyncRuntime(models.Model):
     def _finished(self, account_id, result):
         """The run's end on its runtime row; its transaction (the outcome on the account) is then
         committed without waiting for the disk (ASYNC_COMMIT)."""
-        self.env.cr.execute(
-            SQL(
-                """%s
-                   UPDATE mail_sync_runtime
-                   SET last_run_start = running_since, last_run_end = now() at time zone 'UTC',
-                       last_run_stored = %s, last_run_status = %s, running_since = NULL, running_on = NULL
-                   WHERE account_id = %s""",
-                ASYNC_COMMIT,
-                result.stored,
-                result.status,
-                account_id,
-            )
+        self.env.cr.execute(SQL("%s %s", ASYNC_COMMIT, self._finished_sql(account_id, result)))
+
+    @api.model
+    def _finished_sql(self, account_id, result):
+        """The UPDATE of ``_finished``, for a statement that carries it with the outcome
+        (``mail.sync.account._record_outcome``)."""
+        return SQL(
+            """UPDATE mail_sync_runtime
+               SET last_run_start = running_since, last_run_end = now() at time zone 'UTC',
+                   last_run_stored = %s, last_run_status = %s, running_since = NULL, running_on = NULL
+               WHERE account_id = %s""",
+            result.stored,
+            result.status,
+            account_id,
         )
 
     @api.model
@@ -370,12 +406,72 @@ class MailSyncAccount(models.Model):
             try:
                 results[account_id] = self.browse(account_id)._sync_claimed(due_before)
             except Exception as error:  # whatever it was, the next account is synced and this one says so
-                _logger.exception("Sync of mail account %s crashed", account_id)
-                crash = UnexpectedSyncError(str(error) or type(error).__name__)
-                self.browse(account_id)._record_crash(crash)
-                results[account_id] = SyncResult("failed", error=crash)
+                results[account_id] = self.browse(account_id)._crashed(error)
         self.env.invalidate_all()
         return results
+
+    @api.model
+    def _sync_due(self, due_before, until):
+        """The scheduled sync's work: the due accounts (``_due_accounts_sql``), the longest
+        unattempted first, each claimed in the statement that picks it (``claim_next``), so that
+        copies of the job running at once each take the next account no other holds; none started
+        past ``until`` (a time.monotonic() moment), at least one. An account is taken once per
+        call. One claim cursor and one work cursor serve the whole call: each account's run ends
+        its transactions, so that the next run's start after its claim. Returns ({account id:
+        SyncResult}, how many due accounts were left for the next call)."""
+        self.env.flush_all()
+        results, left = {}, 0
+        with self.env.registry.cursor() as claims, contextlib.ExitStack() as stack:
+            work = None
+            while not results or time.monotonic() < until:
+                account_id = claim_next(claims, SYNC_LOCK, self._due_accounts_sql(due_before, list(results)))
+                if account_id is None:
+                    break
+                try:
+                    if work is None:
+                        work = stack.enter_context(contextlib.closing(WorkCursor(self.env)))
+                    results[account_id] = self.browse(account_id)._sync_held(work, due_before)
+                except Exception as error:  # as in _run_syncs: the next account is synced
+                    claims.rollback()  # the claim ends, as it would with a cursor of its own
+                    stack.close()  # and a new work cursor for the next account
+                    work = None
+                    results[account_id] = self.browse(account_id)._crashed(error)
+                else:
+                    claims.commit()  # the claim ends with the run
+            else:  # out of time
+                claims.execute(
+                    SQL("SELECT count(*) FROM (%s) due", self._due_accounts_sql(due_before, list(results)))
+                )
+                left = claims.fetchone()[0]
+        self.env.invalidate_all()
+        return results, left
+
+    @api.model
+    def _due_accounts_sql(self, due_before, skip_ids=()):
+        """SQL: the ids of the accounts the scheduled sync is to poll now, the longest unattempted
+        first (``_due_sql``; and of an active owner, or shared), but ``skip_ids``. Read through the
+        index ``mail_sync_account_due_index`` (``init``): a claim reads the head of the queue."""
+        # The owner joined row by row, as the index gives the accounts (an EXISTS would become a
+        # hashed scan of every user at each claim); under names of its own (``_due_sql``'s are bare).
+        return SQL(
+            """SELECT mail_sync_account.id
+                 FROM mail_sync_account
+            LEFT JOIN (SELECT id AS owner_id, active AS owner_active FROM res_users) owner
+                   ON owner.owner_id = mail_sync_account.user_id
+                WHERE mail_sync_account.active AND %(due)s AND mail_sync_account.id != ALL(%(skip)s)
+                  AND (account_type = 'shared' OR owner_active)
+                ORDER BY last_attempt_date ASC NULLS FIRST, mail_sync_account.id""",
+            due=self._due_sql(due_before),
+            skip=list(skip_ids),
+        )
+
+    def _crashed(self, error):
+        """The SyncResult of a run that crashed with ``error``, recorded on the account
+        (``_record_crash``); called once its claim is released."""
+        _logger.exception("Sync of mail account %s crashed", self.id)
+        crash = UnexpectedSyncError(str(error) or type(error).__name__)
+        self._record_crash(crash)
+        return SyncResult("failed", error=crash)
 
     def _record_crash(self, error):
         """Record an unexpected failure on the account, on a cursor of its own."""
@@ -400,22 +496,36 @@ class MailSyncAccount(models.Model):
                 return SyncResult("busy")
             work = WorkCursor(self.env)
             try:
-                account = work.bind(self.sudo())
-                Runtime = account.env["mail.sync.runtime"]
-                if not Runtime._start_if_due(account.id, self._due_sql(due_before)):
-                    _logger.info("Mail account %s was synced meanwhile or is not active", self.id)
-                    return SyncResult("busy")
-                work.commit()  # asynchronous: ``_start_if_due`` asked for it
-                result = account._sync_folders(work)
-
-                def write():
-                    account._record_outcome(result.status, result.error, result.folder_errors)
-                    Runtime._finished(account.id, result)
-
-                commit_outcome(work, write)
-                return result
+                return self._sync_held(work, due_before)
             finally:
                 work.close()
+
+    def _sync_held(self, work, due_before=None):
+        """The run of an account whose claim this worker holds (``_sync_claimed``, ``_sync_due``),
+        on ``work`` (a WorkCursor): its transactions all end here, so that the next run on it
+        starts with a snapshot of its own."""
+        self.ensure_one()
+        try:
+            account = work.bind(self.sudo())
+            Runtime = account.env["mail.sync.runtime"]
+            if not Runtime._start_if_due(account.id, self._due_sql(due_before)):
+                _logger.info("Mail account %s was synced meanwhile or is not active", self.id)
+                return SyncResult("busy")
+            work.commit()  # asynchronous: ``_start_if_due`` asked for it
+            result = account._sync_folders(work)
+
+            def write():
+                account._record_outcome(
+                    result.status,
+                    result.error,
+                    result.folder_errors,
+                    Runtime._finished_sql(account.id, result),
+                )
+
+            commit_outcome(work, write)
+            return result
+        finally:
+            work.rollback()  # what was not committed: a run that stopped early
 
     @api.model
     def _due_sql(self, due_before=None):
@@ -437,6 +547,7 @@ class MailSyncAccount(models.Model):
         """
         # Read here, before the settings' commit empties the cache: a poll that finds nothing new
         # then reads the account and its folders once (bench/idle_poll.py).
+        self.fetch(POLL_FIELDS)
         active_folders = self.env["mail.sync.folder"].search_fetch(
             [("account_id", "=", self.id), ("active", "=", True)],
             ["name", "role", "sync_state", "failed_messages"],
@@ -498,20 +609,16 @@ class MailSyncAccount(models.Model):
         it created. Called on the work cursor of a run."""
         return store_and_commit(self, folder, batch)
 
-    def _record_outcome(self, status, error, folder_errors=()):
+    def _record_outcome(self, status, error, folder_errors=(), run_end=None):
         """The outcome of a sync on the account: its state, the error that ended it, and as a
-        warning the folders it could not read ((name, reason) pairs)."""
+        warning the folders it could not read ((name, reason) pairs). ``run_end``: the run's end on
+        its runtime row (``mail.sync.runtime._finished_sql``), sent with the outcome's first
+        statement; the transaction is then committed without waiting for the disk (ASYNC_COMMIT)."""
         now = fields.Datetime.now()
-        warnings = [
-            self.env._("Folder %(folder)s was not synced: %(reason)s", folder=folder, reason=reason)
-            for folder, reason in folder_errors
-        ]
-        if status in ("done", "pending") and error is not None:  # stopped early, having stored mail
-            warnings.append(self._error_message(error))
-        warning = "\n".join(warnings)
+        warning = self._outcome_warning(status, error, folder_errors)
+        if self._outcome_of_dates(status == "done" and not warning, now, run_end):
+            return
         if status in ("done", "pending"):
-            if status == "done" and not warning and self._touch_sync_dates(now):
-                return
             self._write_outcome(
                 {
                     "state": "active",
@@ -560,31 +667,60 @@ class MailSyncAccount(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
 
-    def _touch_sync_dates(self, now):
+    def _outcome_warning(self, status, error, folder_errors):
+        """The folders a run could not read, and the error that stopped a run that stored mail."""
+        warnings = [
+            self.env._("Folder %(folder)s was not synced: %(reason)s", folder=folder, reason=reason)
+            for folder, reason in folder_errors
+        ]
+        if status in ("done", "pending") and error is not None:  # stopped early, having stored mail
+            warnings.append(self._error_message(error))
+        return "\n".join(warnings)
+
+    def _outcome_of_dates(self, quiet, now, run_end):
+        """Whether the outcome is written: a ``quiet`` run's dates alone (``_touch_sync_dates``).
+        Either way ``run_end`` (SQL or None) is sent, in the dates' statement or in one of its own."""
+        if quiet:
+            return self._touch_sync_dates(now, run_end)
+        if run_end is not None:
+            self.env.cr.execute(SQL("%s %s", ASYNC_COMMIT, run_end))
+        return False
+
+    def _touch_sync_dates(self, now, run_end=None):
         """The outcome of most polls: a run that went well, on an account that was well, changes
         nothing but its dates. One UPDATE of them, which the database refuses if the account is not
         in that state as committed now (then the caller writes the whole outcome, tracking and all);
-        whether it did. Reading the account and writing it through the ORM would cost a poll that
-        finds nothing new more than the rest of its work (bench/idle_poll.py)."""
+        whether it did. ``run_end`` (SQL: the runtime row's UPDATE) rides in the same statement,
+        whatever the answer. Reading the account and writing it through the ORM would cost a poll
+        that finds nothing new more than the rest of its work (bench/idle_poll.py)."""
         dates = ["last_sync_date", "last_attempt_date", "write_date", "write_uid"]
-        self.flush_recordset(["state", "failure_count", "last_error", "sync_warning", "sync_pending", *dates])
+        self.flush_recordset(
+            ["provider", "state", "failure_count", "last_error", "sync_warning", "sync_pending", *dates]
+        )
         self.env.cr.execute(
             SQL(
-                """UPDATE mail_sync_account
+                """%(async_commit)s
+                   %(run_end)s
+                   UPDATE mail_sync_account
                       SET last_sync_date = %(now)s, last_attempt_date = %(now)s,
                           write_date = %(now)s, write_uid = %(uid)s
                     WHERE id = %(id)s AND state = 'active' AND coalesce(failure_count, 0) = 0
                       AND last_error IS NULL AND sync_warning IS NULL AND sync_pending IS NOT TRUE
-                RETURNING id""",
+                RETURNING provider""",
+                async_commit=ASYNC_COMMIT if run_end is not None else SQL(),
+                run_end=SQL("WITH run_end AS (%s)", run_end) if run_end is not None else SQL(),
                 now=now,
                 uid=self.env.uid,
                 id=self.id,
             ),
             log_exceptions=False,  # a save of the account at that moment: commit_outcome writes again
         )
-        touched = bool(self.env.cr.fetchone())
+        row = self.env.cr.fetchone()
         self.invalidate_recordset(dates)
-        return touched
+        if row:
+            # As committed now: what runs after the outcome (the OAuth providers' part) reads it here.
+            self.env.cache.set(self, self._fields["provider"], row[0])
+        return bool(row)
 
     def _write_outcome(self, values):
         """Write what changed; the chatter's tracking only when the state does (most polls change

@@ -41,6 +41,7 @@ SYNC_BOUND = 180
 LOGGED_IN = b"Logged in"
 RACING_MAILBOXES = 6
 RACING_ROUNDS = 3
+SHARED_MAILBOXES = 8
 ENCRYPTED = "fernet:"  # what starts a secret encrypted with the server's key
 MASK = r"^\**$"  # what Settings shows for a secret that is set (or nothing)
 
@@ -314,6 +315,60 @@ class TestProductionRuntime(OAuthProductionCase):
             if copies.get(message_id) != "1 email(s), 1 place(s)"
         ]
         self.assertFalse(problems, "\n".join(problems))
+
+    def test_two_copies_of_the_scheduled_sync_take_different_accounts_and_count_each_once(self):
+        """Parallel Sync Jobs: each copy of the job takes the next due account that no other holds.
+        Neither server's log says it met an account the other was syncing, together the two copies
+        report every account as done once (the progress Odoo logs), and each mailbox is read once."""
+        second = self.odoo.start_server()
+        self.addCleanup(second.stop)
+        main_cron = self.odoo.ref(SYNC_CRON)
+        copy_cron = self.admin.call("ir.cron", "copy", [main_cron], {"name": f"Mail sync copy {self.tag}"})
+        copy_cron = copy_cron[0] if isinstance(copy_cron, list) else copy_cron
+        self.addCleanup(self.admin.call, "ir.cron", "unlink", [copy_cron])
+        self.odoo.sql(
+            "UPDATE ir_cron SET nextcall = (now() AT TIME ZONE 'UTC') + interval '1 year' WHERE id = %s",
+            [copy_cron],
+        )
+        accounts = dict(self.connect_mailbox(self.salesman) for _box in range(SHARED_MAILBOXES))
+        for box in accounts.values():
+            self.deliver(box, 2, f"shared-{box.login[:12]}-")
+        # Due: these accounts alone (the other tests' accounts were attempted a moment ago).
+        self.odoo.sql(
+            "UPDATE mail_sync_account SET sync_pending = false, last_attempt_date = CASE WHEN id = ANY(%s) "
+            "THEN (now() AT TIME ZONE 'UTC') - interval '1 hour' ELSE now() AT TIME ZONE 'UTC' END",
+            [list(accounts)],
+        )
+        (last_progress,) = self.odoo.sql("SELECT coalesce(max(id), 0) FROM ir_cron_progress")[0]
+        start = log_offset(self.dovecot)
+        logs = {server.log: server.log.stat().st_size for server in (self.odoo.server, second)}
+        self.run_at_the_same_moment([(self.admin, main_cron), (second.admin(), copy_cron)])
+        met = [
+            line
+            for log, offset in logs.items()
+            for line in log.read_bytes()[offset:].decode(errors="replace").splitlines()
+            if "is being synced by another worker" in line
+        ]
+        self.assertFalse(met, "\n".join(["A job met an account the other job held:", *met]))
+        production.wait_until(
+            lambda: all(logins_since(self.dovecot, start)[box.login] for box in accounts.values()) or None,
+            10,
+            "a login to each mailbox in Dovecot's log",
+        )
+        logins = logins_since(self.dovecot, start)
+        reads = {box.login: logins[box.login] for box in accounts.values()}
+        self.assertEqual(set(reads.values()), {1}, f"logins per mailbox: {reads}")
+        done = dict(
+            self.odoo.sql(
+                "SELECT cron_id, done FROM ir_cron_progress WHERE id > %s AND cron_id = ANY(%s)",
+                [last_progress, [main_cron, copy_cron]],
+            )
+        )
+        self.assertEqual(
+            sum(done.values()),
+            len(accounts),
+            f"accounts each job reports as done (job id: count): {done}; there are {len(accounts)}",
+        )
 
     def run_at_the_same_moment(self, runners):
         """Each (session, cron id): Run Manually of that scheduled action, all at once."""
