@@ -9,6 +9,7 @@ ints, strings and atoms are bytes, parenthesized lists are lists.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from typing import Any
 
@@ -125,7 +126,6 @@ def zoned_datetime(  # noqa: PLR0913 - takes a date pattern's groups as they com
 ) -> datetime.datetime | None:
     """An aware datetime from the pieces IMAP and RFC 5322 dates are written in; None if impossible."""
     number = _MONTHS.get(month.title())
-    offset = datetime.timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
     if number is None:
         return None
     try:
@@ -136,10 +136,17 @@ def zoned_datetime(  # noqa: PLR0913 - takes a date pattern's groups as they com
             int(hour),
             int(minute),
             int(second or 0),
-            tzinfo=datetime.timezone(-offset if sign == "-" else offset),
+            tzinfo=_zone(sign, zone_hours, zone_minutes),
         )
     except ValueError:
         return None
+
+
+@functools.lru_cache(maxsize=256)  # a mailbox's mail comes from a few time zones
+def _zone(sign: str, zone_hours: str, zone_minutes: str) -> datetime.timezone:
+    """The fixed offset "+0100" names; ValueError for one a timezone cannot be (24 hours or more)."""
+    offset = datetime.timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+    return datetime.timezone(-offset if sign == "-" else offset)
 
 
 def imap_date(day: datetime.date) -> str:

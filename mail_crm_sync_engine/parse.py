@@ -427,6 +427,36 @@ def decode_text(data: bytes, charset: str | None, warnings: list[str]) -> str:
         return data.decode("cp1252", "replace")
 
 
+def decode_lines(data: bytes, charset: str | None, warnings: list[str]) -> str:
+    """``decode_text`` with every line ending (CRLF, or a lone CR) made "\\n".
+
+    Where the charset writes CR and LF as those bytes and no other character holds them (UTF-8,
+    single-byte charsets, and the UTF-8 / Windows-1252 fallbacks), the bytes are replaced before
+    decoding: the same text, but bytes.replace is several times faster than str.replace on text
+    that is not ASCII, and a sync reads megabytes of it."""
+    if b"\r" in data and _lines_in_bytes(_known_charset(charset)):
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    text = decode_text(data, charset, warnings)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+@functools.lru_cache(maxsize=256)
+def _lines_in_bytes(codec: str | None) -> bool:
+    """Whether CR and LF are the bytes 0x0D and 0x0A in ``codec`` (None: decode_text's UTF-8,
+    then Windows-1252) and never part of another character: UTF-8, or a charset that reads each
+    byte alone (``bytes.replace`` on its bytes is then ``str.replace`` on its text)."""
+    if codec in (None, "utf-8"):
+        return True
+    try:
+        whole = bytes(range(256)).decode(codec, "replace")
+        one_by_one = "".join(bytes([byte]).decode(codec, "replace") for byte in range(256))
+    except (LookupError, UnicodeError, TypeError, ValueError):
+        return False
+    return whole == one_by_one and len(whole) == 256 and whole[0x0A] == "\n" and whole[0x0D] == "\r"
+
+
 _HTML_SKIP_RE = re.compile(r"<(script|style|head|title)\b.*?</\1\s*>|<!--.*?-->", re.DOTALL | re.IGNORECASE)
 _HTML_BLOCK_RE = re.compile(
     r"</?(?:p|div|br|tr|li|h[1-6]|table|blockquote|pre|hr|section|article|header|footer|ul|ol)\b[^>]*>",
@@ -850,8 +880,7 @@ def build_record(  # noqa: PLR0913 - the pieces of a message as the sync and rec
 
     plain, rich = [], []
     for leaf, data in body_texts:
-        text = decode_text(decode_transfer(data, leaf.encoding), leaf.charset, notes)
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = decode_lines(decode_transfer(data, leaf.encoding), leaf.charset, notes)
         (rich if leaf.content_type == "text/html" else plain).append(text)
     html_body = _storable_body("\n".join(rich), "HTML", notes) if rich else None
     text_body = (

@@ -20,6 +20,8 @@ from mail_crm_sync_engine.parse import (
     _params,
     attachment_of,
     build_record,
+    decode_lines,
+    decode_text,
     decode_transfer,
     decode_words,
     html_to_text,
@@ -43,6 +45,30 @@ def record(headers: bytes, body: bytes = b"", leaf=None):
     return build_record(
         headers, [(leaf or _leaf(), body)] if body else [], [], PLACE, frozenset({"me@x.test"})
     )
+
+
+def test_line_endings_are_made_newlines_in_every_charset_as_the_text_reads():
+    """decode_lines replaces CR/LF in the bytes where the charset allows it: the text and the
+    warnings must be those of decoding first, whatever the bytes (CR inside a broken UTF-8
+    sequence, lone CRs, bytes a charset lacks, charsets whose characters hold 0x0D)."""
+    samples = [
+        "Grüße\r\nline two\rthree\n\r\n".encode(),
+        b"\xc3\r\n\xa9 broken utf-8 around a line end\r",
+        b"\x81\x8d\x8f\x90\x9d undefined in Windows-1252\r\n\xe9",
+        "ｼｬ\r\nﾟ日本\r".encode("shift_jis"),
+        "line\r\nend".encode("utf-16"),
+        b"+AGEAYgBj-\r\n+AGE\r\nb",  # utf-7 with a shift that a line ends
+        "\r\n".join(["Привет", "мир"]).encode("koi8-r"),
+        b"\r\r\n\n\r",
+    ]
+    charsets = [None, "utf-8", "us-ascii", "iso-8859-1", "windows-1252", "koi8-r", "shift_jis"]
+    charsets += ["utf-16", "utf-7", "gb2312", "iso-2022-jp", "x-martian", "cp037"]
+    for charset in charsets:
+        for data in samples:
+            expected_notes, notes = [], []
+            expected = decode_text(data, charset, expected_notes).replace("\r\n", "\n").replace("\r", "\n")
+            assert decode_lines(data, charset, notes) == expected, (charset, data)
+            assert notes == expected_notes, (charset, data)
 
 
 def test_eight_bit_text_without_charset_is_read_with_a_warning():

@@ -1133,7 +1133,8 @@ class MailSyncMessage(models.Model):
     def _store_records(self, folder, uidvalidity, records):
         """Store the engine's records seen in ``folder``: the emails not stored yet, their
         attachments, where each was seen, their links; the emails created."""
-        records = self._apart_from_namesakes(records)
+        fingerprints = {}
+        records = self._apart_from_namesakes(records, fingerprints)
         erased = set(self.env["mail.sync.tombstone"]._erased([record.message_id for record in records]))
         records = [record for record in records if record.message_id not in erased]  # GDPR: never again
         if not records:
@@ -1141,7 +1142,7 @@ class MailSyncMessage(models.Model):
         unique = {}
         for record in records:
             unique.setdefault(record.message_id, record)
-        created = self._insert_messages(list(unique.values()))
+        created = self._insert_messages(list(unique.values()), fingerprints)
         message_ids = self._ids_by_message_id(list(unique))
         self._insert_attachments({message_ids[key]: unique[key] for key in created})
         self._insert_locations(folder, uidvalidity, records, message_ids)
@@ -1152,11 +1153,13 @@ class MailSyncMessage(models.Model):
             self._index_search_later()
         return self.browse([message_ids[key] for key in created])
 
-    def _apart_from_namesakes(self, records):
+    def _apart_from_namesakes(self, records, fingerprints=None):
         """The records, each under the key it is stored with: its Message-ID, unless a different
         email (stored, or earlier in ``records``) holds that Message-ID; then a key of its own and a
         warning. Copies of one email keep one key (``content_fingerprint``); an email stored before
-        fingerprints were kept is taken for the same."""
+        fingerprints were kept is taken for the same. ``fingerprints`` (a dict) is given each
+        record's fingerprint under the key it is stored with, for ``_insert_messages``."""
+        fingerprints = {} if fingerprints is None else fingerprints
         self.env.cr.execute(
             SQL(
                 "SELECT message_id, content_hash FROM mail_sync_message WHERE message_id = ANY(%s)",
@@ -1169,9 +1172,11 @@ class MailSyncMessage(models.Model):
             fingerprint = content_fingerprint(record)
             holder = held.setdefault(record.message_id, fingerprint)
             if holder in (None, fingerprint):
+                fingerprints.setdefault(record.message_id, fingerprint)
                 keyed.append(record)
                 continue
             key = namesake_key(record.message_id, fingerprint)
+            fingerprints.setdefault(key, fingerprint)
             held.setdefault(key, fingerprint)
             warning = self.env._(
                 "Another email already has the Message-ID %(message_id)s: this one is stored apart.",
@@ -1193,10 +1198,12 @@ class MailSyncMessage(models.Model):
         default: override it for automations, e.g. an activity when a customer writes. Keep it
         set-based: it runs for every batch of every sync."""
 
-    def _insert_messages(self, records):
+    def _insert_messages(self, records, fingerprints=None):
         """INSERT the new emails (one statement); return the Message-IDs actually created. Their
         full-text documents are left to be built (``_build_search_documents``): the same statement
-        lists them as waiting (SEARCH_PENDING)."""
+        lists them as waiting (SEARCH_PENDING). ``fingerprints``: {key: content_fingerprint} of
+        records already fingerprinted (``_apart_from_namesakes``), not computed again."""
+        fingerprints = fingerprints or {}
         columns = {
             "message_id": [],
             "message_id_header": [],
@@ -1243,7 +1250,8 @@ class MailSyncMessage(models.Model):
             columns["size"].append(record.size)
             columns["warnings"].append("\n".join(record.warnings) or None)
             columns["message_id_synthetic"].append(record.message_id_synthetic)
-            columns["content_hash"].append(content_fingerprint(record))
+            fingerprint = fingerprints.get(record.message_id)
+            columns["content_hash"].append(fingerprint or content_fingerprint(record))
             columns["attachment_count"].append(len(record.attachments))
         extra = [self._extra_message_values(record) for record in records]
         for name in sorted({name for values in extra for name in values}):
