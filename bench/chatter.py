@@ -344,6 +344,21 @@ def multiply_mail(registry: Registry, salesman_id: int, args) -> None:
     )
 
 
+def _copied(columns: str) -> str:
+    """The start of a copying statement: ``copied``, the ids of copies %(first)s to %(last)s of the
+    %(originals)s originals (bench_seed), numbered apart by their Message-IDs."""
+    return f"""WITH copied AS (
+                INSERT INTO mail_sync_message ({columns}, message_id, thread_key)
+                SELECT {columns}, 'c' || g / %(originals)s || '.' || m.message_id,
+                       'c' || g / %(originals)s || '.' || m.thread_key
+                  FROM generate_series(%(first)s, %(last)s) g
+                  JOIN bench_seed s ON s.n = g %% %(originals)s
+                  JOIN mail_sync_message m ON m.id = s.id
+              ORDER BY g
+                RETURNING id
+            )"""
+
+
 def _copy_in_blocks(registry: Registry, plan: list, columns: str, originals: int, started: float) -> None:
     """Each mailbox's copies in one run of ids, one mailbox after the other (a first sync)."""
     made = 0
@@ -351,16 +366,7 @@ def _copy_in_blocks(registry: Registry, plan: list, columns: str, originals: int
         for start in range(0, copies, CHUNK):
             with environment(registry) as env:
                 env.cr.execute(
-                    f"""WITH copied AS (
-                            INSERT INTO mail_sync_message ({columns}, message_id, thread_key)
-                            SELECT {columns}, 'c' || g / %(originals)s || '.' || m.message_id,
-                                   'c' || g / %(originals)s || '.' || m.thread_key
-                              FROM generate_series(%(first)s, %(last)s) g
-                              JOIN bench_seed s ON s.n = g %% %(originals)s
-                              JOIN mail_sync_message m ON m.id = s.id
-                          ORDER BY g
-                            RETURNING id
-                        ), held AS (
+                    f"""{_copied(columns)}, held AS (
                             INSERT INTO mail_sync_account_message_rel (account_id, message_id)
                             SELECT %(account)s, id FROM copied
                         )
@@ -392,16 +398,7 @@ def _copy_interleaved(registry: Registry, plan: list, columns: str, originals: i
     for start in range(0, total, CHUNK):
         with environment(registry) as env:
             env.cr.execute(
-                f"""WITH copied AS (
-                        INSERT INTO mail_sync_message ({columns}, message_id, thread_key)
-                        SELECT {columns}, 'c' || g / %(originals)s || '.' || m.message_id,
-                               'c' || g / %(originals)s || '.' || m.thread_key
-                          FROM generate_series(%(first)s, %(last)s) g
-                          JOIN bench_seed s ON s.n = g %% %(originals)s
-                          JOIN mail_sync_message m ON m.id = s.id
-                      ORDER BY g
-                        RETURNING id
-                    ), placed AS (
+                f"""{_copied(columns)}, placed AS (
                         SELECT id, width_bucket(
                                    (hashint4(id)::int8 & 2147483647) %% 1000000, %(bounds)s::int[]) AS slot
                           FROM copied

@@ -259,11 +259,12 @@ class TestProductionRuntime(OAuthProductionCase):
 
     # -- 3. two servers racing for the same accounts -------------------------------------------
 
-    def test_two_servers_racing_for_the_same_accounts_sync_each_mailbox_once_per_round(self):
+    def second_server_with_a_copy_of_the_sync(self):
+        """(second server, the sync's scheduled action, its copy): two copies of the scheduled action
+        (Odoo runs one copy in one worker at a time), to be run one by each server, as Parallel Sync
+        Jobs sets them up; the copy is not due by itself."""
         second = self.odoo.start_server()
         self.addCleanup(second.stop)
-        # Two copies of the sync's scheduled action (Odoo runs one copy in one worker at a time), one
-        # run by each server, as Parallel Sync Jobs sets them up.
         main_cron = self.odoo.ref(SYNC_CRON)
         copy_cron = self.admin.call("ir.cron", "copy", [main_cron], {"name": f"Mail sync copy {self.tag}"})
         copy_cron = copy_cron[0] if isinstance(copy_cron, list) else copy_cron
@@ -272,6 +273,10 @@ class TestProductionRuntime(OAuthProductionCase):
             "UPDATE ir_cron SET nextcall = (now() AT TIME ZONE 'UTC') + interval '1 year' WHERE id = %s",
             [copy_cron],
         )
+        return second, main_cron, copy_cron
+
+    def test_two_servers_racing_for_the_same_accounts_sync_each_mailbox_once_per_round(self):
+        second, main_cron, copy_cron = self.second_server_with_a_copy_of_the_sync()
         accounts = dict(self.connect_mailbox(self.salesman) for _box in range(RACING_MAILBOXES))
         runners = [(self.admin, main_cron), (second.admin(), copy_cron)]
         problems, message_ids = [], []
@@ -320,16 +325,7 @@ class TestProductionRuntime(OAuthProductionCase):
         """Parallel Sync Jobs: each copy of the job takes the next due account that no other holds.
         Neither server's log says it met an account the other was syncing, together the two copies
         report every account as done once (the progress Odoo logs), and each mailbox is read once."""
-        second = self.odoo.start_server()
-        self.addCleanup(second.stop)
-        main_cron = self.odoo.ref(SYNC_CRON)
-        copy_cron = self.admin.call("ir.cron", "copy", [main_cron], {"name": f"Mail sync copy {self.tag}"})
-        copy_cron = copy_cron[0] if isinstance(copy_cron, list) else copy_cron
-        self.addCleanup(self.admin.call, "ir.cron", "unlink", [copy_cron])
-        self.odoo.sql(
-            "UPDATE ir_cron SET nextcall = (now() AT TIME ZONE 'UTC') + interval '1 year' WHERE id = %s",
-            [copy_cron],
-        )
+        second, main_cron, copy_cron = self.second_server_with_a_copy_of_the_sync()
         accounts = dict(self.connect_mailbox(self.salesman) for _box in range(SHARED_MAILBOXES))
         for box in accounts.values():
             self.deliver(box, 2, f"shared-{box.login[:12]}-")
