@@ -380,29 +380,23 @@ class MailSyncAccount(models.Model):
 
     _inherit = "mail.sync.account"  # pylint: disable=consider-merging-classes-inherited
 
-    def _sync_accounts(self, due_before=None, until=None):
+    def _sync_accounts(self, due_before=None):
         """Sync each account in its own transactions; one failing never stops the others.
 
         With ``due_before``, an account is synced only if it is still due when claimed (pending, or
         not attempted since then): another worker may have synced it since this list was read.
-        With ``until`` (a time.monotonic() moment), no account is started past it: the accounts
-        not reached are left out of the result, for the next call.
         Returns {account id: "done", "pending" (more to download: the next run goes on), "failed",
         or "busy" (another worker has it, or had it since)}; ``_run_syncs`` tells more.
         """
-        return {
-            account_id: result.status for account_id, result in self._run_syncs(due_before, until).items()
-        }
+        return {account_id: result.status for account_id, result in self._run_syncs(due_before).items()}
 
-    def _run_syncs(self, due_before=None, until=None):
+    def _run_syncs(self, due_before=None):
         """``_sync_accounts``, with each account's SyncResult. A sync that crashes (a bug, a
         configuration error) is recorded on its account like any failure, in a transaction of its
         own: what the crash rolled back cannot hide it."""
         self.env.flush_all()
         results = {}
         for account_id in self.ids:
-            if until is not None and results and time.monotonic() >= until:
-                break
             try:
                 results[account_id] = self.browse(account_id)._sync_claimed(due_before)
             except Exception as error:  # whatever it was, the next account is synced and this one says so
