@@ -583,13 +583,8 @@ class MailSyncMessage(models.Model):
         ids = [record_id for record_id in self.ids if isinstance(record_id, int)]
         held = set()
         if ids and not (user._is_superuser() or user.has_group("base.group_system")):
-            self._flush_visibility()
             self.flush_model(["account_ids"])
-            wholesale = self._visible_account_ids(
-                user,
-                user.has_group("sales_team.group_sale_salesman"),
-                user.has_group("sales_team.group_sale_manager"),
-            )[0]
+            wholesale = self._wholesale_account_ids()
             self.env.cr.execute(
                 SQL(
                     "SELECT DISTINCT message_id FROM mail_sync_account_message_rel "
@@ -623,16 +618,20 @@ class MailSyncMessage(models.Model):
         user = self.env.user
         if user._is_superuser() or user.has_group("base.group_system"):
             return False  # no rule to spare
-        self._flush_visibility()
-        wholesale = set(
-            self._visible_account_ids(
-                user,
-                user.has_group("sales_team.group_sale_salesman"),
-                user.has_group("sales_team.group_sale_manager"),
-            )[0]
-        )
+        wholesale = set(self._wholesale_account_ids())
         # Each flag's accounts: an email found is held by one of them (one flag is enough).
         return any(set(self._my_accounts(flag).ids) <= wholesale for flag in flags)
+
+    def _wholesale_account_ids(self):
+        """The ids of the accounts whose every email the current user reads (the rule's first
+        branch, ``_visible_account_ids``), read after what the rule reads is written."""
+        self._flush_visibility()
+        user = self.env.user
+        return self._visible_account_ids(
+            user,
+            user.has_group("sales_team.group_sale_salesman"),
+            user.has_group("sales_team.group_sale_manager"),
+        )[0]
 
     def _visible_ids_sql(self):
         """The ids of the emails the current user may read (see ``_visible_email_sql``)."""
