@@ -120,6 +120,102 @@ class PeakRss:
         return self.peak - self.before
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int | str) -> float | None:
+    """User and system CPU seconds a process has used so far (None if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+class CpuShares:
+    """Where the machine's CPU went while in use, by who used it: this process (and, apart, the
+    thread that entered the block), the PostgreSQL backends of this process and of ``workers``
+    (processes named by their pid: their own CPU and their backends'), Dovecot, and the rest.
+    Read from /proc every ``every`` seconds, so that a process that ends meanwhile (an IMAP
+    session) counts up to its last reading; one born meanwhile counts whole. Backends are told
+    apart by the ``application_name`` Odoo gives them (``odoo-<pid>``); a process not placed yet
+    ("other": a backend born after pg_stat_activity was read) is placed again at each reading.
+    ``summary()`` says it in one line. Linux only."""
+
+    def __init__(self, registry: Registry, workers: dict[str, int] | None = None, every: float = 0.25):
+        self._registry = registry
+        self._workers = workers or {}
+        self._every = every
+        self._seen: dict[int, tuple[str, float]] = {}  # pid: (who, CPU seconds at the last reading)
+
+    def _read(self) -> None:
+        with self._registry.cursor() as cr:
+            cr.execute(
+                "SELECT pid, application_name FROM pg_stat_activity WHERE backend_type = 'client backend'"
+            )
+            backends = dict(cr.fetchall())
+        owners = {f"odoo-{os.getpid()}": "sync's PostgreSQL"} | {
+            f"odoo-{pid}": f"{name}'s PostgreSQL" for name, pid in self._workers.items()
+        }
+        names = {os.getpid(): "sync's Python"} | {pid: name for name, pid in self._workers.items()}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or (seconds := _cpu_seconds(entry)) is None:
+                continue
+            pid = int(entry)
+            if pid in self._seen and self._seen[pid][0] != "other":
+                who = self._seen[pid][0]
+            elif pid in backends:
+                who = owners.get(backends[pid], "other")
+            elif pid in names:
+                who = names[pid]
+            else:
+                try:
+                    command = Path(f"/proc/{pid}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                who = "Dovecot" if b"dovecot" in command.split(b"\0", 1)[0] else "other"
+            self._seen[pid] = (who, seconds)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self._every):
+            self._read()
+
+    def __enter__(self):
+        self._read()
+        self._before = dict(self._seen)
+        self._thread_before = time.thread_time()
+        self._started = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.elapsed = time.perf_counter() - self._started
+        self.entering_thread = time.thread_time() - self._thread_before
+        self._stop.set()
+        self._thread.join()
+        self._read()
+        self.used: dict[str, float] = {}
+        for pid, (who, seconds) in self._seen.items():
+            before = self._before.get(pid, (who, 0.0))[1]
+            self.used[who] = self.used.get(who, 0.0) + max(seconds - before, 0.0)
+
+    def summary(self) -> str:
+        cores = os.cpu_count() or 1
+        parts = [
+            f"{who} {seconds:.1f} s"
+            + (f" (the storing thread {self.entering_thread:.1f} s)" if who == "sync's Python" else "")
+            for who, seconds in sorted(self.used.items(), key=lambda item: -item[1])
+            if seconds >= 0.05
+        ]
+        return (
+            f"{sum(self.used.values()):.1f} CPU-seconds of the {cores * self.elapsed:.1f} that "
+            f"{cores} cores had in {self.elapsed:.1f} s: " + ", ".join(parts)
+        )
+
+
 def say(text: str) -> None:
     print(text, flush=True)
 

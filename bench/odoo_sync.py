@@ -17,7 +17,10 @@ Timed, and printed:
 1. our first sync, exactly as the scheduled action runs it: ``account._sync_accounts()`` until
    it stops answering "pending"; messages/second, links made (by reason), the peak growth of this
    process's resident memory during the sync, and the idle poll afterwards beside the
-   server's own time for it (median of 21). The search-index job runs beside the sync as Odoo
+   server's own time for it (median of 21). Where the machine's CPU went during the sync
+   (bench/odoo_host.CpuShares): this process (the storing thread apart; the rest is mostly the
+   thread that reads and parses), its PostgreSQL backend, Dovecot, the search-index job and its
+   backend: what a first sync shares its cores with. The search-index job runs beside the sync as Odoo
    runs it, in a cron worker of its own (bench/cron_worker.py, woken by the sync's triggers):
    printed, how many emails still waited for their search document when the sync ended, a search
    run then, and how long after the sync the last document was built (search trailed the sync
@@ -57,6 +60,7 @@ from odoo.modules.registry import Registry  # noqa: E402
 
 from bench.mailgen import PEOPLE, fill_mailbox  # noqa: E402
 from bench.odoo_host import (  # noqa: E402
+    CpuShares,
     PeakRss,
     configure,
     create_database,
@@ -279,7 +283,8 @@ def bench_first_sync(
         with environment(registry) as env:
             account = env["mail.sync.account"].browse(account_id)
             runs = 0
-            with PeakRss() as memory:
+            job = {"the search-index job": worker.pid} if worker else {}
+            with PeakRss() as memory, CpuShares(registry, job) as cpu:
                 started = time.perf_counter()
                 while True:
                     runs += 1
@@ -296,6 +301,7 @@ def bench_first_sync(
             stored = account.message_count
             say(f"ours, first sync: {stored} messages in {elapsed:.1f} s ({runs} scheduled-action runs)")
             say(f"  speed: {stored / elapsed:.0f} messages/second")
+            say(f"  CPU during the sync: {cpu.summary()}")
             if worker:
                 lag = _print_search_lag(registry, started, elapsed, stored)
             _print_links(env, account)
