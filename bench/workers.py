@@ -293,7 +293,7 @@ class Result:
 
 LOG_PATTERNS = {
     "errors": re.compile(r" ERROR "),
-    "warnings": re.compile(r" WARNING (?!.*keep their passwords unencrypted)"),
+    "warnings": re.compile(r" WARNING (?!.*secrets of mail accounts .* are stored unencrypted)"),
     "tracebacks": re.compile(r"^Traceback "),
     "busy skips": re.compile(r"is being synced by another worker"),
     "claimed, then found polled meanwhile": re.compile(r"was synced meanwhile or is not active"),
