@@ -141,7 +141,8 @@ class CpuShares:
     session) counts up to its last reading; one born meanwhile counts whole. Backends are told
     apart by the ``application_name`` Odoo gives them (``odoo-<pid>``); a process not placed yet
     ("other": a backend born after pg_stat_activity was read) is placed again at each reading.
-    ``summary()`` says it in one line. Linux only."""
+    ``summary()`` says it in one line. Linux only. A reading costs this process about 3 ms of CPU
+    (a little over 1 % of a core at the default interval), counted in its own share."""
 
     def __init__(self, registry: Registry, workers: dict[str, int] | None = None, every: float = 0.25):
         self._registry = registry
