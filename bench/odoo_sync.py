@@ -14,18 +14,18 @@ Dovecot indexes both before anything is timed, as a live server has them indexed
 
 Timed, and printed:
 
-1. our first sync, exactly as the scheduled action runs it: ``account._sync_accounts()`` until
-   it stops answering "pending"; messages/second, links made (by reason), the peak growth of this
-   process's resident memory during the sync, and the idle poll afterwards beside the
-   server's own time for it (median of 21). Where the machine's CPU went during the sync
+1. our first sync, exactly as the scheduled action runs it: ``account._sync_accounts()`` until it
+   stops answering "pending"; messages/second, links made (by reason), the peak growth of this
+   process's resident memory during the sync, and the idle poll afterwards beside the server's own
+   time for it (median of 21). Where the machine's CPU went during the sync
    (bench/odoo_host.CpuShares): this process (the storing thread apart; the rest is mostly the
    thread that reads and parses), its PostgreSQL backend, Dovecot, the search-index job and its
-   backend: what a first sync shares its cores with. The search-index job runs beside the sync as Odoo
-   runs it, in a cron worker of its own (bench/cron_worker.py, woken by the sync's triggers):
+   backend: what a first sync shares its cores with. The search-index job runs beside the sync as
+   Odoo runs it, in a cron worker of its own (bench/cron_worker.py, woken by the sync's triggers):
    printed, how many emails still waited for their search document when the sync ended, a search
-   run then, and how long after the sync the last document was built (search trailed the sync
-   by that much). With ``--index-after`` the worker waits for the sync to end: the sync alone
-   is timed, and the job's whole work is the time search trailed it;
+   run then, and how long after the sync the last document was built (search trailed the sync by
+   that much). With ``--index-after`` the worker waits for the sync to end: the sync alone is
+   timed, and the job's whole work is the time search trailed it;
 2. Odoo's own fetchmail (``fetchmail.server``, IMAP, "Create a New Record" = Lead/Opportunity, as
    users set it up) draining its mailbox the way its scheduled action does: ``fetch_mail()`` until
    no unseen message is left; messages/second and what it created;
