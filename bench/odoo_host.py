@@ -146,7 +146,12 @@ class CpuShares:
 
     def __init__(self, registry: Registry, workers: dict[str, int] | None = None, every: float = 0.25):
         self._registry = registry
-        self._workers = workers or {}
+        workers = workers or {}
+        # Who a backend serves (by its application_name), and who a process is (by its pid).
+        self._owners = {f"odoo-{os.getpid()}": "sync's PostgreSQL"} | {
+            f"odoo-{pid}": f"{name}'s PostgreSQL" for name, pid in workers.items()
+        }
+        self._names = {os.getpid(): "sync's Python"} | {pid: name for name, pid in workers.items()}
         self._every = every
         self._seen: dict[int, tuple[str, float]] = {}  # pid: (who, CPU seconds at the last reading)
 
@@ -156,10 +161,6 @@ class CpuShares:
                 "SELECT pid, application_name FROM pg_stat_activity WHERE backend_type = 'client backend'"
             )
             backends = dict(cr.fetchall())
-        owners = {f"odoo-{os.getpid()}": "sync's PostgreSQL"} | {
-            f"odoo-{pid}": f"{name}'s PostgreSQL" for name, pid in self._workers.items()
-        }
-        names = {os.getpid(): "sync's Python"} | {pid: name for name, pid in self._workers.items()}
         for entry in os.listdir("/proc"):
             if not entry.isdigit() or (seconds := _cpu_seconds(entry)) is None:
                 continue
@@ -167,9 +168,9 @@ class CpuShares:
             if pid in self._seen and self._seen[pid][0] != "other":
                 who = self._seen[pid][0]
             elif pid in backends:
-                who = owners.get(backends[pid], "other")
-            elif pid in names:
-                who = names[pid]
+                who = self._owners.get(backends[pid], "other")
+            elif pid in self._names:
+                who = self._names[pid]
             else:
                 try:
                     command = Path(f"/proc/{pid}/cmdline").read_bytes()
