@@ -17,9 +17,10 @@ action runs it, with instruments fitted in this process only (no file of the add
   back before the real run; their plans are printed.
 
 Afterwards, the price of what the emails' INSERT maintains: the INSERT of batch 2, as the sync
-sent it, replayed after its 500 rows are deleted (a) as the table is, (b) without the GIN index of
-``address_emails``, each rolled back (median of three); ``to_tsvector`` of those emails' whole text
-alone (what the search-index job pays, after the sync); and the size of the documents' table.
+sent it (its bodies staged again), replayed after its 500 rows are deleted (a) as the table is,
+(b) without the GIN index of ``address_emails``, each rolled back (median of three); ``to_tsvector``
+of those emails' whole text alone (what the search-index job pays, after the sync); and the size
+of the documents' table.
 The instruments slow the sync: read its speed in bench/odoo_sync.py.
 """
 
@@ -66,6 +67,7 @@ STEPS = {
         "_forget_folder_uids",
         "_apart_from_namesakes",
         "_insert_messages",
+        "_stage_bodies",
         "_ids_by_message_id",
         "_insert_attachments",
         "_insert_locations",
@@ -78,6 +80,9 @@ STEPS = {
     "mail.sync.folder": ("_save_batch_state",),
 }
 WHOLE = ("_store_and_commit", "_store_batch")  # around the others: reported apart
+# Steps timed whole; any other step's time leaves out the steps it calls (``_stage_bodies`` within
+# ``_insert_messages``), which have rows of their own.
+INCLUSIVE = (*WHOLE, "_cron_index_search")
 INDEX_JOB = ("_cron_index_search", "_build_search_documents")  # after the sync: reported apart
 CAPTURED_BATCH = 2  # a full batch, on a table that is no longer empty
 
@@ -137,15 +142,20 @@ class Instruments:
                     instruments.timings.insert_ids = list(args[1])
                 if name == "_link_messages" and instruments.timings.batches in instruments.explain_batches:
                     instruments._explain(original, args)
-                stack.append([name, 0])
+                frame = [name, 0, 0.0]  # step, statements so far, seconds in the steps it called
+                stack.append(frame)
                 started = time.perf_counter()
                 try:
                     return original(*args, **kwargs)
                 finally:
                     seconds = time.perf_counter() - started
                     stack.pop()
+                    if stack:
+                        stack[-1][2] += seconds
                     with instruments.timings.lock:
-                        instruments.timings.steps[name].append(seconds)
+                        instruments.timings.steps[name].append(
+                            seconds if name in INCLUSIVE else seconds - frame[2]
+                        )
 
             return step
 
@@ -311,6 +321,16 @@ def print_insert_costs(env, timings: Timings) -> None:
     )
     cr.execute("SAVEPOINT mcs_replay")
     try:
+        # The INSERT reads the bodies from this connection's temporary table: staged again, from
+        # the rows about to be deleted, each under its number in the INSERT's arrays.
+        env["mail.sync.message"]._stage_bodies([])
+        cr.execute(
+            """INSERT INTO pg_temp.mail_sync_message_bodies
+               SELECT u.staged_row, m.body_text, m.body_html_source
+                 FROM unnest(%s::text[]) WITH ORDINALITY AS u(message_id, staged_row)
+                 JOIN mail_sync_message m USING (message_id)""",
+            [timings.insert_ids],
+        )
         cr.execute("DELETE FROM mail_sync_message WHERE message_id = ANY(%s)", [timings.insert_ids])
         results = {label: [] for label in variants}
         for _round in range(3):

@@ -27,10 +27,10 @@ class TestStoreIsolation(MailSyncCase):
     def test_an_email_the_database_refuses_is_listed_and_its_batch_goes_on(self):
         account, _box = self.create_account()
         inbox = self.inbox(account)
-        good = self.record(1, message_id="<good-1@x>")
+        good = self.record(1, message_id="<good-1@x>", body="The first one.")
         # What no check of the engine foresaw: here a NUL the database refuses in a text column.
         refused = dataclasses.replace(self.record(2, message_id="<refused@x>"), subject="a\x00b")
-        after = self.record(3, message_id="<good-3@x>")
+        after = self.record(3, message_id="<good-3@x>", body="The third one.")
         batch = Batch("INBOX", (good, refused, after), FolderState(uidvalidity=7, last_uid=3))
 
         with mute_logger("odoo.addons.mail_crm_sync.models.mail_sync_runtime"):
@@ -43,10 +43,33 @@ class TestStoreIsolation(MailSyncCase):
 
         self.assertEqual(created, 2)
         self.assertEqual(len(self.messages("<good-1@x>", "<good-3@x>")), 2)
+        # Stored one by one in one transaction: each with its own text, none with another's.
+        self.assertEqual(self.messages("<good-1@x>").body_text.strip(), "The first one.")
+        self.assertEqual(self.messages("<good-3@x>").body_text.strip(), "The third one.")
         self.assertFalse(self.messages("<refused@x>"))
         self.assertEqual([item["uid"] for item in inbox.failed_messages], [2])
         self.assertIn("could not be stored", inbox.failed_messages[0]["reason"])
         self.assertEqual(inbox.last_uid, 3, "the folder moves on: the next run does not stop there again")
+
+    def test_text_utf8_cannot_hold_is_stored_with_the_rest_of_the_email(self):
+        account, _box = self.create_account()
+        inbox = self.inbox(account)
+        record = dataclasses.replace(
+            self.record(1, message_id="<odd@x>"),
+            text="Prix : 12 € \udcff net",  # a lone surrogate: no UTF-8 for it
+            html="<p>Prix : 12 € \udcff net</p>",
+        )
+        batch = Batch("INBOX", (record,), FolderState(uidvalidity=7, last_uid=1))
+        with self.registry.cursor() as cr:
+            work = self.env(cr=cr)
+            created = account.with_env(work)._store_and_commit(inbox.with_env(work), batch)
+        self.env.invalidate_all()
+
+        self.assertEqual(created, 1)
+        email = self.messages("<odd@x>")
+        self.assertEqual(email.body_text, "Prix : 12 € ? net")
+        self.assertEqual(email.body_html_source, "<p>Prix : 12 € ? net</p>")
+        self.assertFalse(inbox.failed_messages)
 
     def test_a_different_email_under_a_taken_message_id_is_stored_apart(self):
         account, box = self.create_account()
