@@ -5,6 +5,7 @@ import logging
 import re
 import struct
 from collections import defaultdict
+from datetime import timedelta
 
 import psycopg2.errors
 from lxml import html as lxml_html
@@ -59,6 +60,14 @@ PENDING_DOCUMENT = SQL(
 )
 # Emails whose documents one call of the job builds (and commits): a few seconds of work.
 SEARCH_INDEX_CHUNK = 500
+# A stored batch asks for the job this many seconds later; the end of the sync's run that stored it
+# asks for it at once (mail.sync.runtime._sync_held). A run of up to 20 batches (10,000 emails)
+# then has both cores of a small server to itself, rather than sharing them with words it could
+# index a few seconds later (bench/odoo_sync.py: 1,950-2,140 messages/second on the text-heavy
+# mailbox against 1,680-1,790, search trailing by 15 s against 10-11); a run that lasts longer
+# shares them from then on. Fetching older mail (mail.sync.backfill) has the batches' trigger only:
+# its words are found within this wait and Odoo's scheduler's next look.
+SEARCH_INDEX_WAIT = 30
 # The documents live in a narrow table of their own (email id, document) with its GIN index, not on
 # the email's row: the sync's INSERT never touches that GIN index (nor pays for merging its pending
 # list), and the job no longer rewrites each wide email row, which left a dead copy of every row and
@@ -1169,7 +1178,7 @@ class MailSyncMessage(models.Model):
         if folder.account_id.create_contacts:
             self._create_sender_contacts(list(unique.values()))
         if created:
-            self._index_search_later()
+            self._index_search_later(wait=SEARCH_INDEX_WAIT)  # or once the run ends
         return self.browse([message_ids[key] for key in created])
 
     def _apart_from_namesakes(self, records, fingerprints=None):
@@ -1528,12 +1537,14 @@ class MailSyncMessage(models.Model):
     # -- full-text documents, built after the sync's commit ----------------------------------
 
     @api.model
-    def _index_search_later(self):
-        """Have the search-index job build the documents of the emails just stored, once this
-        transaction commits (a cron trigger: the job runs in a cron worker of its own)."""
+    def _index_search_later(self, wait=0):
+        """Have the search-index job build the documents of the emails just stored, ``wait``
+        seconds after this transaction commits (a cron trigger: the job runs in a cron worker of its
+        own). Odoo's scheduler wakes at once for a trigger due now; for a later one, at its next
+        look (a minute at most)."""
         cron = self.env.ref("mail_crm_sync.ir_cron_mail_index_search", raise_if_not_found=False)
         if cron:
-            cron.sudo()._trigger()
+            cron.sudo()._trigger(fields.Datetime.now() + timedelta(seconds=wait) if wait else None)
 
     @api.model
     def _cron_index_search(self, chunk_size=SEARCH_INDEX_CHUNK):

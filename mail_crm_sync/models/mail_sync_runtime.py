@@ -515,6 +515,8 @@ class MailSyncAccount(models.Model):
                     result.folder_errors,
                     Runtime._finished_sql(account.id, result),
                 )
+                if result.stored:  # the batches asked for the search-index job later: now
+                    account.env["mail.sync.message"]._index_search_later()
 
             commit_outcome(work, write)
             return result

@@ -235,6 +235,22 @@ class TestSync(MailSyncCase):
         self.assertEqual(found("showroom"), message)
         self.assertFalse(found("tables"))
 
+    def test_a_run_asks_for_the_search_index_job_at_its_end_and_its_batches_later(self):
+        account, box = self.create_account()
+        self.deliver(box, make_email(message_id="<later@client.example>"))
+        cron = self.env.ref("mail_crm_sync.ir_cron_mail_index_search")
+        triggers = self.env["ir.cron.trigger"]
+        triggers.search([("cron_id", "=", cron.id)]).unlink()
+        synced_at = fields.Datetime.now()
+        self.sync(account, index_search=False)
+        self.assertTrue(self.messages("<later@client.example>"))
+        calls = sorted(triggers.search([("cron_id", "=", cron.id)]).mapped("call_at"))
+        self.assertEqual(len(calls), 2, "one for the batch, one for the run's end")
+        # The run's end: at once. Its batch asked for later: during a run of several batches, the
+        # job leaves them the cores; a run that lasts longer than that shares them.
+        self.assertLessEqual(calls[0], synced_at + timedelta(seconds=5))
+        self.assertGreaterEqual(calls[1], synced_at + timedelta(seconds=mail_sync_message.SEARCH_INDEX_WAIT))
+
     def test_the_search_index_job_takes_a_chunk_per_call_and_the_rest_stays_found(self):
         account, box = self.create_account()
         for number in (1, 2, 3):
