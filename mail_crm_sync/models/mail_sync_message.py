@@ -1173,7 +1173,7 @@ class MailSyncMessage(models.Model):
         # A first sync creates them all; a batch seen in another folder or account, few.
         message_ids = {**created, **self._ids_by_message_id([key for key in unique if key not in created])}
         self._insert_attachments({message_ids[key]: unique[key] for key in created})
-        self._insert_locations(folder, uidvalidity, records, message_ids)
+        self._insert_locations(folder, uidvalidity, records, message_ids, created)
         self._link_messages(list(message_ids.values()))
         if folder.account_id.create_contacts:
             self._create_sender_contacts(list(unique.values()))
@@ -1385,9 +1385,10 @@ class MailSyncMessage(models.Model):
             )
         )
 
-    def _insert_locations(self, folder, uidvalidity, records, message_ids):
+    def _insert_locations(self, folder, uidvalidity, records, message_ids, created=()):
         """Remember where each record was seen (``message_ids``: the email of each key), and that its
-        account holds it."""
+        account holds it. ``created``: the keys of emails this transaction just created, which no
+        account lost and no server took away yet."""
         self.env.cr.execute(
             SQL(
                 """INSERT INTO mail_sync_message_location
@@ -1411,14 +1412,16 @@ class MailSyncMessage(models.Model):
                 list(message_ids.values()),
             )
         )
-        self._held_by_an_account(list(message_ids.values()))
-        self.env.cr.execute(
-            SQL(
-                "UPDATE mail_sync_message SET gone_from_server = false "
-                "WHERE id = ANY(%s) AND gone_from_server",
-                list(message_ids.values()),
+        seen_before = [email_id for key, email_id in message_ids.items() if key not in created]
+        if seen_before:  # none in a first sync
+            self._held_by_an_account(seen_before)
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE mail_sync_message SET gone_from_server = false "
+                    "WHERE id = ANY(%s) AND gone_from_server",
+                    seen_before,
+                )
             )
-        )
 
     @api.model
     def _store_sent(self, account, outgoing, location, origin=None):
@@ -1449,7 +1452,7 @@ class MailSyncMessage(models.Model):
         message_ids = created or self._ids_by_message_id([record.message_id])
         self._insert_attachments({message_ids[key]: record for key in created})
         if location and location.uid:
-            self._insert_locations(folder, location.uidvalidity, [record], message_ids)
+            self._insert_locations(folder, location.uidvalidity, [record], message_ids, created)
         else:
             self.env.cr.execute(
                 SQL(

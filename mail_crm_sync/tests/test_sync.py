@@ -169,11 +169,16 @@ class TestSync(MailSyncCase):
         doomed = self.messages("<doomed@client.example>")
         self.assertEqual(doomed.attachment_ids.mapped("name"), ["quote.pdf"])
         self.assertFalse(doomed.gone_from_server)
+        raw = path.read_bytes()
         path.unlink()
         self.sync(account)
         self.assertTrue(doomed.gone_from_server)
         self.assertTrue(doomed.attachment_ids.gone_from_server)
         self.assertFalse(self.messages("<stays@client.example>").gone_from_server)
+        self.deliver(box, raw)  # put back (a restore, a move undone): the same email, not gone
+        self.sync(account)
+        self.assertEqual(self.messages("<doomed@client.example>"), doomed)
+        self.assertFalse(doomed.gone_from_server)
 
     def test_html_is_sanitized_and_text_searchable(self):
         account, box = self.create_account()
