@@ -21,7 +21,8 @@ Timed, and printed:
    (bench/odoo_host.CpuShares): this process (the storing thread apart; the rest is mostly the
    thread that reads and parses), its PostgreSQL backend, Dovecot, the search-index job and its
    backend: what a first sync shares its cores with. The search-index job runs beside the sync as
-   Odoo runs it, in a cron worker of its own (bench/cron_worker.py, woken by the sync's triggers):
+   Odoo runs it, in a cron worker of its own (bench/cron_worker.py, woken by the sync's triggers:
+   a run's end, or 30 s after a stored batch, mail_sync_message.SEARCH_INDEX_WAIT):
    printed, how many emails still waited for their search document when the sync ended, a search
    run then, and how long after the sync the last document was built (search trailed the sync by
    that much). With ``--index-after`` the worker waits for the sync to end: the sync alone is
