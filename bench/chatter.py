@@ -27,8 +27,13 @@ mailbox. Each mailbox's copies follow each other, as a first sync stores a mailb
 mailbox's share), as mail that arrived over years is stored: every mailbox spread thinly among the
 others' (the salesman's original emails stay where the set-up stored them). The records
 measured keep their own emails. The copied tables' indexes are dropped for the copying and made
-again, then the database is vacuumed and analyzed, as a production one is. ``--name`` names the
-database (``--keep-db`` keeps it; the set-up's base copy is dropped).
+again, then the database is vacuumed and analyzed, as a production one is, with index clean-up
+forced: the set-up updates its original emails after inserting them (their conversation keys, then
+``_index_stored``), which leaves two dead rows an email that the sync's INSERT never leaves. They
+are on under 2 % of the table's pages, so a vacuum would skip cleaning the indexes and keep those
+pages, the oldest emails', off the visibility map: the Emails menu's count, which reads the oldest
+emails first, then read 10,000 rows from the table (35 ms against 17 ms at 5,000,000 emails).
+``--name`` names the database (``--keep-db`` keeps it; the set-up's base copy is dropped).
 
 Measured as that salesman, each ``--runs`` times with the ORM's cache emptied before each, median:
 - Odoo: what its route /mail/thread/messages does for the chatter's first page (``_message_fetch``
@@ -234,7 +239,8 @@ def multiply_mail(registry: Registry, salesman_id: int, args) -> None:
     Message-IDs. The salesman's copies are spread over his two mailboxes; one email in twenty of
     his team mates' is also in his main mailbox (they wrote to him, or copied him). The tables'
     indexes and foreign keys are dropped for the copying and made again afterwards, then the
-    database is vacuumed and analyzed, as autovacuum leaves a production database."""
+    database is vacuumed and analyzed, as autovacuum leaves a production database (index clean-up
+    forced: see the module's docstring)."""
     started = time.perf_counter()
     with environment(registry) as env:
         salesman_group = env.ref("sales_team.group_sale_salesman").id
@@ -330,7 +336,9 @@ def multiply_mail(registry: Registry, salesman_id: int, args) -> None:
         for statement in rebuild:
             env.cr.execute(statement)
     say(f"set-up: indexes made again, {time.perf_counter() - started:.0f} s")
-    subprocess.run(["vacuumdb", "--analyze", "--quiet", registry.db_name], check=True)
+    subprocess.run(
+        ["vacuumdb", "--analyze", "--quiet", "--force-index-cleanup", registry.db_name], check=True
+    )
     with environment(registry) as env:
         env.cr.execute(
             "SELECT count(*) FILTER (WHERE a.user_id = %s), count(DISTINCT r.message_id) "
