@@ -8,7 +8,8 @@ mail, the two ways of handing them over:
 
 - "in the INSERT" (the sync until 18.0.1.5.0): one array of bodies per column, quoted by psycopg2
   into the statement, then scanned by PostgreSQL's lexer and parsed as an array;
-- "binary COPY": the bodies' UTF-8 as it is, COPY'd into a temporary table (uncompressed), which
+- "binary COPY": the bodies' UTF-8 as it is, encoded by the sync's own function
+  (``mail_sync_message.bodies_copy_data``) and COPY'd into a temporary table (uncompressed), which
   the INSERT empties as it joins it by row number, as the sync does now.
 
 The mail is the text-heavy mailbox of bench/odoo_sync.py (bench/realistic_mail.TEXT_HEAVY: text
@@ -26,7 +27,6 @@ import argparse
 import io
 import os
 import statistics
-import struct
 import sys
 import time
 from pathlib import Path
@@ -37,10 +37,10 @@ if str(REPO) not in sys.path:
 
 import psycopg2  # noqa: E402
 
+from bench.odoo_host import configure  # noqa: E402
 from bench.realistic_mail import TEXT_HEAVY, RealisticMailbox  # noqa: E402
 from mail_crm_sync_engine import Place, record_from_bytes  # noqa: E402
 
-HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 TABLE = """CREATE TABLE emails (id serial PRIMARY KEY, message_id varchar UNIQUE, subject varchar,
                                  body_text text, body_html_source text)"""
 INSERT = """INSERT INTO emails (message_id, subject, body_text, body_html_source)
@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    configure(Path(f"/tmp/mcs_copy_bodies_{os.getpid()}.log"))  # the addons path, for the sync's encoding
     print(f"Parsing {args.batches * args.batch_size} text-heavy emails...", flush=True)
     mailbox = RealisticMailbox(
         args.batches * args.batch_size, args.seed, folders=("INBOX",), style=TEXT_HEAVY
@@ -134,23 +135,12 @@ def _in_insert(cr, batch, name):
     return (quoted - start) * 1000, (time.perf_counter() - quoted) * 1000
 
 
-def _field(text):
-    if text is None:
-        return struct.pack("!i", -1)
-    data = text.encode("utf-8", "replace")
-    return struct.pack("!i", len(data)) + data
-
-
 def _by_copy(cr, batch, name):
+    from odoo.addons.mail_crm_sync.models.mail_sync_message import bodies_copy_data  # noqa: PLC0415
+
     start = time.perf_counter()
     ids, subjects = _columns(batch, name)
-    parts = [HEADER]
-    for row, record in enumerate(batch, 1):
-        parts.append(struct.pack("!hiq", 3, 8, row))
-        parts.append(_field((record.text or "").replace("\x00", "")))
-        parts.append(_field(record.html.replace("\x00", "") if record.html else None))
-    parts.append(struct.pack("!h", -1))
-    data = io.BytesIO(b"".join(parts))
+    data = io.BytesIO(bodies_copy_data(batch))
     statement = cr.mogrify(INSERT_STAGED, (ids, subjects))
     encoded = time.perf_counter()
     cr.copy_expert("COPY bodies FROM STDIN (FORMAT binary)", data, size=1 << 20)
